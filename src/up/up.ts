@@ -1,0 +1,177 @@
+// `portico up`: the controller, N local service engines and the operator on a manifest folder,
+// one supervised process tree (shared/design/INTERFACES.md).
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join, resolve, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+import { Supervisor } from './supervisor.js';
+import { lockDataDir } from './lock.js';
+import { ApiClient, waitFor } from './api-client.js';
+import { StatusReporter } from './report.js';
+
+export interface UpOptions {
+  manifests: string;
+  data: string;
+  listen: string;
+  engines: number;
+  vipCidr: string;
+  values?: string;
+  operatorListen?: string;
+  quickstartBackends?: boolean;
+  /** Where the `Portico is up` banner and the change lines go. */
+  out?: (line: string) => void;
+  /** Extra values merged into the generated operator values (used by `portico demo`). */
+  clusterName?: string;
+  cloudName?: string;
+  seGroupName?: string;
+  vipNetwork?: string;
+  /** Skip creating the local defaults' DNS/other objects: the caller set them up. */
+  quiet?: boolean;
+}
+
+export interface RunningUp {
+  controllerUrl: string;
+  operatorUrl: string;
+  password: string;
+  supervisor: Supervisor;
+  api: ApiClient;
+  stop(): Promise<void>;
+}
+
+const BIN = fileURLToPath(new URL('../../../bin/portico.js', import.meta.url));
+const STOP_ORDER_PREFIXES = ['operator', 'engine', 'controller'];
+
+/** The state file `portico status --data DIR` reads to find the running operator. */
+export function upStateFile(data: string): string {
+  return join(data, 'up.json');
+}
+
+export async function startUp(opts: UpOptions): Promise<RunningUp> {
+  const out = opts.out ?? ((line: string) => console.log(line));
+  const data = resolve(opts.data);
+  const release = lockDataDir(data);
+  const supervisor = new Supervisor({
+    onExit: (name, code, signal, delay) =>
+      out(`! ${name} exited (${signal ?? `code ${code}`}); restarting in ${(delay / 1000).toFixed(1)}s`),
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    const order = supervisor.names().sort((a, b) => rank(a) - rank(b));
+    await supervisor.stopAll(order);
+    release();
+  };
+  try {
+    const controller = await startControllerChild(supervisor, data, opts);
+    const password = readAdminPassword(data);
+    const api = new ApiClient(controller, 'admin', password);
+    await waitFor(() => api.ready(), 30_000, 'controller ready');
+
+    const token = await api.joinToken(opts.seGroupName ?? 'Default-Group');
+    for (let i = 1; i <= opts.engines; i++) startEngineChild(supervisor, data, controller, token, i, opts.out ?? out);
+
+    const valuesFile = opts.values ? resolve(opts.values) : writeLocalValues(data, controller, opts);
+    const operatorListen = opts.operatorListen ?? '127.0.0.1:0';
+    const operatorUrl = await startOperatorChild(supervisor, controller, resolve(opts.manifests), valuesFile, operatorListen, password);
+    writeFileSync(upStateFile(data), JSON.stringify({ pid: process.pid, controller, operator: operatorUrl }, null, 2));
+    await waitFor(async () => (await fetch(`${operatorUrl}/api/status`)).ok, 30_000, 'operator ready');
+    return { controllerUrl: controller, operatorUrl, password, supervisor, api, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function rank(name: string): number {
+  const i = STOP_ORDER_PREFIXES.findIndex((p) => name.startsWith(p));
+  return i < 0 ? STOP_ORDER_PREFIXES.length : i;
+}
+
+function readAdminPassword(data: string): string {
+  const fromEnv = process.env.PORTICO_ADMIN_PASSWORD;
+  const file = join(data, 'admin-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (fromEnv) return fromEnv;
+  throw new Error(`no admin password: set PORTICO_ADMIN_PASSWORD or keep ${file}`);
+}
+
+/** Starts the controller and resolves with its URL once it prints it (port 0 is allowed). */
+function startControllerChild(supervisor: Supervisor, data: string, opts: UpOptions): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error('controller did not start within 30 s')), 30_000);
+    let url: string | undefined;
+    supervisor.start({
+      name: 'controller',
+      command: process.execPath,
+      args: [BIN, 'controller', '--listen', opts.listen, '--data', data, '--vip-cidr', opts.vipCidr],
+      onLine: (line) => {
+        const m = /listening on (https?:\/\/[^\s"]+)/i.exec(line);
+        if (m && !url) {
+          url = m[1]!.replace(/\/$/, '');
+          clearTimeout(timer);
+          resolveUrl(url);
+        }
+        if (process.env.PORTICO_UP_VERBOSE) console.error(`[controller] ${line}`);
+      },
+    });
+  });
+}
+
+function startEngineChild(supervisor: Supervisor, data: string, controller: string, token: string, n: number, out: (l: string) => void): void {
+  const name = `engine-${n}`;
+  const dir = join(data, 'engines', `se-${n}`);
+  mkdirSync(dir, { recursive: true });
+  supervisor.start({
+    name,
+    command: process.execPath,
+    args: [BIN, 'engine', '--controller', controller, '--join-token', token, '--name', `local-se-${n}`, '--data', dir],
+    onLine: (line) => {
+      if (process.env.PORTICO_UP_VERBOSE) console.error(`[${name}] ${line}`);
+      else if (/"level":(50|60)/.test(line)) out(`! ${name}: ${line}`);
+    },
+  });
+}
+
+function startOperatorChild(supervisor: Supervisor, controller: string, manifests: string, values: string, listen: string, password: string): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error('operator did not start within 30 s')), 30_000);
+    let url: string | undefined;
+    supervisor.start({
+      name: 'operator',
+      command: process.execPath,
+      args: [BIN, 'operator', '--controller', controller, '--manifests', manifests, '--values', values, '--listen', listen],
+      env: { ...process.env, PORTICO_USERNAME: 'admin', PORTICO_PASSWORD: password },
+      onLine: (line) => {
+        const m = /listening on (https?:\/\/[^\s"]+)/i.exec(line);
+        if (m && !url) {
+          url = m[1]!.replace(/\/$/, '');
+          clearTimeout(timer);
+          resolveUrl(url);
+        }
+        if (process.env.PORTICO_UP_VERBOSE) console.error(`[operator] ${line}`);
+      },
+    });
+  });
+}
+
+/** AKO values for the local defaults of INTERFACES.md, unless the user gave --values. */
+function writeLocalValues(data: string, controller: string, opts: UpOptions): string {
+  const values = {
+    AKOSettings: { clusterName: opts.clusterName ?? 'portico', logLevel: 'WARN', apiServerPort: 8080 },
+    NetworkSettings: { vipNetworkList: [{ networkName: opts.vipNetwork ?? 'local-vip' }] },
+    L7Settings: { defaultIngController: true, serviceType: 'ClusterIP', shardVSSize: 'SMALL' },
+    L4Settings: { defaultLBController: true },
+    ControllerSettings: {
+      serviceEngineGroupName: opts.seGroupName ?? 'Default-Group',
+      cloudName: opts.cloudName ?? 'Default-Cloud',
+      controllerHost: new URL(controller).host,
+      tenantName: 'admin',
+    },
+  };
+  const file = join(data, 'operator-values.yaml');
+  writeFileSync(file, toYaml(values));
+  return file;
+}
+
+export { StatusReporter, relative };
