@@ -1,13 +1,12 @@
 // `portico up`: the controller, N local service engines and the operator on a manifest folder,
 // one supervised process tree (shared/design/INTERFACES.md).
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { join, resolve, relative } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { Supervisor } from './supervisor.js';
 import { lockDataDir } from './lock.js';
 import { ApiClient, waitFor } from './api-client.js';
-import { StatusReporter } from './report.js';
 
 export interface UpOptions {
   manifests: string;
@@ -20,13 +19,16 @@ export interface UpOptions {
   quickstartBackends?: boolean;
   /** Where the `Portico is up` banner and the change lines go. */
   out?: (line: string) => void;
-  /** Extra values merged into the generated operator values (used by `portico demo`). */
+  /** Settings of the generated operator values (used by `portico demo`). */
   clusterName?: string;
   cloudName?: string;
   seGroupName?: string;
   vipNetwork?: string;
-  /** Skip creating the local defaults' DNS/other objects: the caller set them up. */
-  quiet?: boolean;
+  vrfName?: string;
+  /** Engines per SE group (default: `engines` engines in Default-Group). */
+  engineGroups?: Array<{ seGroup: string; count: number; namePrefix: string }>;
+  /** Runs once the controller answers, before engines and operator start (the demo's lab set-up). */
+  prepare?: (api: ApiClient) => Promise<void>;
 }
 
 export interface RunningUp {
@@ -68,8 +70,12 @@ export async function startUp(opts: UpOptions): Promise<RunningUp> {
     const api = new ApiClient(controller, 'admin', password);
     await waitFor(() => api.ready(), 30_000, 'controller ready');
 
-    const token = await api.joinToken(opts.seGroupName ?? 'Default-Group');
-    for (let i = 1; i <= opts.engines; i++) startEngineChild(supervisor, data, controller, token, i, opts.out ?? out);
+    await opts.prepare?.(api);
+    const groups = opts.engineGroups ?? [{ seGroup: 'Default-Group', count: opts.engines, namePrefix: 'local' }];
+    for (const g of groups) {
+      const token = await api.joinToken(g.seGroup);
+      for (let i = 1; i <= g.count; i++) startEngineChild(supervisor, data, controller, token, `${g.namePrefix}-se-${i}`, out);
+    }
 
     const valuesFile = opts.values ? resolve(opts.values) : writeLocalValues(data, controller, opts);
     const operatorListen = opts.operatorListen ?? '127.0.0.1:0';
@@ -118,14 +124,14 @@ function startControllerChild(supervisor: Supervisor, data: string, opts: UpOpti
   });
 }
 
-function startEngineChild(supervisor: Supervisor, data: string, controller: string, token: string, n: number, out: (l: string) => void): void {
-  const name = `engine-${n}`;
-  const dir = join(data, 'engines', `se-${n}`);
+function startEngineChild(supervisor: Supervisor, data: string, controller: string, token: string, seName: string, out: (l: string) => void): void {
+  const name = `engine ${seName}`;
+  const dir = join(data, 'engines', seName);
   mkdirSync(dir, { recursive: true });
   supervisor.start({
     name,
     command: process.execPath,
-    args: [BIN, 'engine', '--controller', controller, '--join-token', token, '--name', `local-se-${n}`, '--data', dir],
+    args: [BIN, 'engine', '--controller', controller, '--join-token', token, '--name', seName, '--data', dir],
     onLine: (line) => {
       if (process.env.PORTICO_UP_VERBOSE) console.error(`[${name}] ${line}`);
       else if (/"level":(50|60)/.test(line)) out(`! ${name}: ${line}`);
@@ -167,6 +173,7 @@ function writeLocalValues(data: string, controller: string, opts: UpOptions): st
       cloudName: opts.cloudName ?? 'Default-Cloud',
       controllerHost: new URL(controller).host,
       tenantName: 'admin',
+      ...(opts.vrfName ? { vrfName: opts.vrfName } : {}),
     },
   };
   const file = join(data, 'operator-values.yaml');
@@ -174,4 +181,3 @@ function writeLocalValues(data: string, controller: string, opts: UpOptions): st
   return file;
 }
 
-export { StatusReporter, relative };
