@@ -1,9 +1,74 @@
+// `portico engine`: one service engine (see shared/design/INTERFACES.md and docs/engine.md).
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { startEngine } from '../../engine/agent/agent.js';
 
-// Placeholder until the owning work lands; replaced by the real command.
+interface EngineCliOptions {
+  controller?: string;
+  joinToken?: string;
+  name?: string;
+  data: string;
+  vipMode: string;
+  interface?: string;
+  metricsListen: string;
+  logLevel: string;
+}
+
 export function registerEngine(program: Command): void {
-  program.command('engine').description('(engine: not built yet)').action(() => {
-    console.error('portico engine: not built yet');
-    process.exitCode = 2;
-  });
+  program
+    .command('engine')
+    .description('run one service engine: joins the controller, serves the virtual services placed on it')
+    .option('--controller <url>', 'controller URL (without it: serve the snapshot in --data, headless)')
+    .option('--join-token <token>', 'join token of the SE group (portico token create); also PORTICO_JOIN_TOKEN')
+    .option('--name <name>', 'service engine name (default: the host name)')
+    .option('--data <dir>', 'data directory (identity.json, snapshot.json)', '.portico-engine')
+    .option('--vip-mode <mode>', 'loopback (bind VIPs directly) or l2 (add to --interface, announce by ARP)', 'loopback')
+    .option('--interface <if>', 'interface for --vip-mode l2')
+    .option('--metrics-listen <host:port>', 'admin server for GET /metrics', '127.0.0.1:0')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (o: EngineCliOptions) => {
+      const log = pino({ level: o.logLevel, base: { component: 'engine' }, redact: ['se_secret', 'token', 'key'] });
+      if (o.vipMode !== 'loopback' && o.vipMode !== 'l2') {
+        console.error(`--vip-mode: expected loopback or l2, got "${o.vipMode}"`);
+        process.exitCode = 2;
+        return;
+      }
+      if (o.vipMode === 'l2' && !o.interface) {
+        console.error('--interface: required with --vip-mode l2');
+        process.exitCode = 2;
+        return;
+      }
+      if (o.controller && !/^https?:\/\//.test(o.controller)) {
+        console.error(`--controller: expected an http(s) URL, got "${o.controller}"`);
+        process.exitCode = 2;
+        return;
+      }
+      let engine;
+      try {
+        engine = await startEngine({
+          controller: o.controller,
+          joinToken: o.joinToken ?? process.env.PORTICO_JOIN_TOKEN,
+          name: o.name,
+          dataDir: resolve(o.data),
+          vipMode: o.vipMode,
+          interface: o.interface,
+          metricsListen: o.metricsListen,
+          log,
+        });
+      } catch (err) {
+        console.error(`portico engine: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        log.info({}, 'stopping');
+        engine.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
 }

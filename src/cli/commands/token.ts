@@ -1,9 +1,44 @@
+// `portico token create --controller URL --se-group NAME`: a join token for service engines of
+// that SE group (docs/engine-protocol.md). Credentials: PORTICO_USERNAME / PORTICO_PASSWORD.
 import type { Command } from 'commander';
 
-// Placeholder until the owning work lands; replaced by the real command.
+interface TokenOptions { controller: string; seGroup: string; ttl?: string; maxUses?: string; tenant: string }
+
+async function createToken(o: TokenOptions): Promise<string> {
+  const base = o.controller.replace(/\/+$/, '');
+  const user = process.env.PORTICO_USERNAME ?? 'admin';
+  const password = process.env.PORTICO_PASSWORD;
+  if (!password) throw new Error('PORTICO_PASSWORD is not set (the controller password of PORTICO_USERNAME, default admin)');
+  const headers = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, 'x-avi-tenant': o.tenant, 'content-type': 'application/json' };
+  const find = await fetch(`${base}/api/serviceenginegroup?name=${encodeURIComponent(o.seGroup)}`, { headers });
+  if (!find.ok) throw new Error(`GET serviceenginegroup: ${find.status} ${await find.text()}`);
+  const list = (await find.json()) as { results?: { uuid: string }[] };
+  const group = list.results?.[0];
+  if (!group) throw new Error(`--se-group: no SE group named "${o.seGroup}"`);
+  const body: Record<string, number> = {};
+  if (o.ttl !== undefined) body.ttl_seconds = Number(o.ttl);
+  if (o.maxUses !== undefined) body.max_uses = Number(o.maxUses);
+  const res = await fetch(`${base}/api/serviceenginegroup/${encodeURIComponent(group.uuid)}/jointoken`, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (res.status !== 201) throw new Error(`create token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
 export function registerToken(program: Command): void {
-  program.command('token').description('(token: not built yet)').action(() => {
-    console.error('portico token: not built yet');
-    process.exitCode = 2;
-  });
+  const token = program.command('token').description('service engine join tokens');
+  token
+    .command('create')
+    .description('create a join token for an SE group and print it')
+    .requiredOption('--controller <url>', 'controller URL')
+    .requiredOption('--se-group <name>', 'SE group name (e.g. Default-Group)')
+    .option('--ttl <seconds>', 'token lifetime in seconds (default: 24 h)')
+    .option('--max-uses <n>', 'how many engines may join with it (default: unlimited)')
+    .option('--tenant <name>', 'tenant of the SE group', 'admin')
+    .action(async (o: TokenOptions) => {
+      try {
+        console.log(await createToken(o));
+      } catch (err) {
+        console.error(`portico token create: ${(err as Error).message}`);
+        process.exitCode = 1;
+      }
+    });
 }

@@ -1,0 +1,213 @@
+// The service engine process: serves the last snapshot from its data dir at once (headless),
+// joins the controller with its token (or re-uses identity.json), long-polls for snapshots,
+// applies them, keeps them on disk, and sends heartbeats. A lost controller means backoff and
+// retry; traffic is never interrupted by it.
+import os from 'node:os';
+import { ControllerClient, ControllerError } from './client.js';
+import { DataDir, type Identity } from './files.js';
+import { startAdminServer, type AdminServer } from './admin.js';
+import { EngineRuntime, type RuntimeLog } from '../runtime/runtime.js';
+import { VipManager, type VipMode } from '../vip/manager.js';
+import { parseSnapshot, type Snapshot } from '../snapshot.js';
+
+export const ENGINE_VERSION = '0.1.0';
+const LONG_POLL_SECONDS = 30;
+const MAX_BACKOFF_MS = 15_000;
+
+export interface EngineOptions {
+  controller?: string;
+  joinToken?: string;
+  name?: string;
+  dataDir: string;
+  vipMode?: VipMode;
+  interface?: string;
+  /** host:port of the admin (metrics) server; port 0 picks one. */
+  metricsListen?: string;
+  log: RuntimeLog;
+  /** Long-poll wait (seconds, ≤ 60); tests shorten it. */
+  longPollSeconds?: number;
+}
+
+export interface Engine {
+  runtime: EngineRuntime;
+  admin: AdminServer;
+  /** The snapshot version applied, -1 before any. */
+  readonly version: number;
+  identity(): Identity | undefined;
+  /** Resolves once a snapshot with version ≥ v is applied. */
+  waitForVersion(v: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(opts: EngineOptions): Promise<Engine> {
+  const log = opts.log;
+  const data = new DataDir(opts.dataDir);
+  await data.init();
+  const vips = new VipManager(opts.vipMode ?? 'loopback', opts.interface, log);
+  let wakeHeartbeat: () => void = () => {};
+  const runtime = new EngineRuntime(vips, log, () => wakeHeartbeat());
+  const admin = await startAdminServer(opts.metricsListen ?? '127.0.0.1:0', runtime);
+  log.info({ url: admin.url }, `metrics at ${admin.url}/metrics`);
+
+  const waiters: { v: number; resolve: () => void }[] = [];
+  const applied = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (runtime.version >= waiters[i].v) {
+        waiters[i].resolve();
+        waiters.splice(i, 1);
+      }
+    }
+  };
+
+  const applySnapshot = async (snapshot: Snapshot, text: string | undefined, source: string) => {
+    const r = await runtime.apply(snapshot);
+    log.info({ version: r.version, source, changed: r.changed.length, opened: r.opened, closed: r.closed, ms: Math.round(r.ms * 10) / 10 }, 'snapshot applied');
+    if (text !== undefined) await data.writeSnapshot(text);
+    applied();
+  };
+
+  // Headless first: whatever was applied last keeps serving, controller or not.
+  const disk = await data.readSnapshot();
+  if (disk.error) log.warn({ err: disk.error }, 'ignoring the snapshot on disk');
+  if (disk.snapshot) await applySnapshot(disk.snapshot, undefined, 'disk');
+
+  let stopped = false;
+  const abort = new AbortController();
+  let identity = await data.readIdentity();
+  const client = opts.controller ? new ControllerClient(opts.controller) : undefined;
+  const startedAt = new Date().toISOString();
+  const loops: Promise<void>[] = [];
+
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    abort.signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+  });
+  const backoff = (attempt: number) => Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 8)) * (0.75 + Math.random() * 0.5);
+
+  /** Joins when there is no identity (or the controller forgot it); retried with backoff. */
+  const ensureIdentity = async (): Promise<Identity> => {
+    for (let attempt = 0; ; attempt++) {
+      if (identity && identity.controller === client!.base) return identity;
+      if (!opts.joinToken) throw new Error('no identity.json in the data dir and no --join-token to join with');
+      try {
+        const r = await client!.join({ token: opts.joinToken, name: opts.name ?? identity?.name, hostname: os.hostname(), version: ENGINE_VERSION, vip_mode: vips.mode, interface: opts.interface });
+        identity = { controller: client!.base, se_uuid: r.se_uuid, se_secret: r.se_secret, name: r.name, se_group_uuid: r.se_group_uuid, heartbeat_interval_ms: r.heartbeat_interval_ms };
+        await data.writeIdentity(identity);
+        log.info({ se_uuid: r.se_uuid, name: r.name, se_group_uuid: r.se_group_uuid }, 'joined the controller');
+        return identity;
+      } catch (err) {
+        if (stopped) throw err;
+        if (err instanceof ControllerError && (err.status === 401 || err.status === 400)) log.error({ err: err.message }, 'join refused; retrying');
+        else log.warn({ err: (err as Error).message }, 'controller unreachable; retrying');
+        await sleep(backoff(attempt));
+        if (stopped) throw new Error('stopped');
+      }
+    }
+  };
+
+  /** The controller no longer knows our secret (SE deleted): join again with the token. */
+  const forget = async () => {
+    if (!opts.joinToken) return;
+    identity = undefined;
+    await data.removeIdentity();
+  };
+
+  // Aborted by a heartbeat answer that shows a newer version than the one being waited on.
+  let poll = new AbortController();
+  const configLoop = async () => {
+    for (let attempt = 0; !stopped; ) {
+      poll = new AbortController();
+      try {
+        const id = await ensureIdentity();
+        const text = await client!.config(id, runtime.version, opts.longPollSeconds ?? LONG_POLL_SECONDS, AbortSignal.any([abort.signal, poll.signal]));
+        attempt = 0;
+        if (text === undefined) continue;
+        const snapshot = parseSnapshot(JSON.parse(text));
+        if (snapshot.version <= runtime.version) continue;
+        await applySnapshot(snapshot, text, 'controller');
+        wakeHeartbeat();
+      } catch (err) {
+        if (stopped) break;
+        if (poll.signal.aborted) continue;
+        if (err instanceof ControllerError && err.status === 401) await forget();
+        log.warn({ err: (err as Error).message }, 'config poll failed; retrying');
+        await sleep(backoff(attempt++));
+      }
+    }
+  };
+
+  let lastCpu = process.cpuUsage();
+  let lastCpuAt = performance.now();
+  const heartbeatBody = () => {
+    const cpu = process.cpuUsage();
+    const now = performance.now();
+    const cpuPercent = ((cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000 / Math.max(1, now - lastCpuAt)) * 100;
+    lastCpu = cpu;
+    lastCpuAt = now;
+    return {
+      applied_version: runtime.version,
+      started_at: startedAt,
+      cpu_percent: Math.round(cpuPercent * 10) / 10,
+      rss_bytes: process.memoryUsage.rss(),
+      virtualservices: runtime.vsStates(),
+      servers: runtime.serverStates(),
+      metrics: { virtualservice: runtime.metrics.summary() },
+    };
+  };
+
+  const heartbeatLoop = async () => {
+    let failures = 0;
+    while (!stopped) {
+      const id = identity;
+      const interval = id?.heartbeat_interval_ms ?? 1000;
+      if (id) {
+        try {
+          const r = await client!.heartbeat(id, heartbeatBody());
+          failures = 0;
+          if (typeof r.latest_version === 'number' && r.latest_version > runtime.version) poll.abort();
+        } catch (err) {
+          if (stopped) break;
+          if (err instanceof ControllerError && err.status === 401) await forget();
+          if (failures++ % 10 === 0) log.warn({ err: (err as Error).message }, 'heartbeat failed');
+        }
+      }
+      // State changes (a server going down, a new snapshot) are reported at once, else every interval.
+      await new Promise<void>((r) => {
+        const t = setTimeout(done, failures ? Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(failures, 4)) : interval);
+        function done() {
+          clearTimeout(t);
+          wakeHeartbeat = () => {};
+          r();
+        }
+        wakeHeartbeat = done;
+        abort.signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  };
+
+  if (client) {
+    loops.push(configLoop(), heartbeatLoop());
+  } else {
+    log.info({ data: opts.dataDir }, 'no controller given: serving the snapshot in the data dir');
+  }
+
+  return {
+    runtime,
+    admin,
+    get version() {
+      return runtime.version;
+    },
+    identity: () => identity,
+    waitForVersion(v: number) {
+      if (runtime.version >= v) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ v, resolve }));
+    },
+    async stop() {
+      stopped = true;
+      abort.abort();
+      await Promise.allSettled(loops);
+      await admin.close();
+      await runtime.stop();
+    },
+  };
+}

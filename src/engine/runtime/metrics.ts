@@ -1,0 +1,168 @@
+// Per-VS, per-pool and per-server counters. The data path bumps plain numbers (cheap); the
+// Prometheus metrics read them at scrape time, and the heartbeat sends the VS totals.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { VsMetrics } from '../contracts.js';
+
+export interface VsCounters {
+  connections: number;
+  open: number;
+  requests: number;
+  responses_2xx: number;
+  responses_3xx: number;
+  responses_4xx: number;
+  responses_5xx: number;
+  bytes_in: number;
+  bytes_out: number;
+  latency_ms_sum: number;
+  latency_count: number;
+  /** Client connections closed at once because no server was up. */
+  no_server: number;
+}
+
+interface TargetCounters { requests: number; bytes_in: number; bytes_out: number }
+
+const newVs = (): VsCounters => ({ connections: 0, open: 0, requests: 0, responses_2xx: 0, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: 0, bytes_out: 0, latency_ms_sum: 0, latency_count: 0, no_server: 0 });
+
+export interface HealthView {
+  /** [poolUuid, poolName, serverKey, up] for every server of every pool. */
+  servers(): Iterable<[string, string, string, boolean]>;
+  vsName(uuid: string): string;
+}
+
+export class EngineMetrics implements VsMetrics {
+  readonly registry = new Registry();
+  readonly vs = new Map<string, VsCounters>();
+  private readonly pools = new Map<string, TargetCounters>();
+  private readonly servers = new Map<string, TargetCounters>();
+  private readonly latency: Histogram<'vs'>;
+  private readonly latencyChildren = new Map<string, ReturnType<Histogram<'vs'>['labels']>>();
+  health: HealthView | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'portico_engine_' });
+    this.latency = new Histogram({
+      name: 'portico_vs_latency_seconds',
+      help: 'Request (L7) or session (L4) duration per virtual service',
+      labelNames: ['vs'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
+    this.counterFrom('portico_vs_connections_total', 'Client connections accepted', (c) => c.connections);
+    this.counterFrom('portico_vs_requests_total', 'HTTP requests (L7) or sessions (L4) finished', (c) => c.requests);
+    this.counterFrom('portico_vs_bytes_in_total', 'Bytes received from clients', (c) => c.bytes_in);
+    this.counterFrom('portico_vs_bytes_out_total', 'Bytes sent to clients', (c) => c.bytes_out);
+    this.counterFrom('portico_vs_no_server_total', 'Client connections closed at once because no server was up', (c) => c.no_server);
+    const self = this;
+    new Gauge({
+      name: 'portico_vs_open_connections', help: 'Open client connections', labelNames: ['vs', 'vs_name'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [uuid, c] of self.vs) this.set({ vs: uuid, vs_name: self.health?.vsName(uuid) ?? '' }, c.open);
+      },
+    });
+    new Counter({
+      name: 'portico_vs_responses_total', help: 'HTTP responses by status class', labelNames: ['vs', 'vs_name', 'class'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [uuid, c] of self.vs) {
+          const name = self.health?.vsName(uuid) ?? '';
+          for (const k of ['2xx', '3xx', '4xx', '5xx'] as const) if (c[`responses_${k}`]) this.inc({ vs: uuid, vs_name: name, class: k }, c[`responses_${k}`]);
+        }
+      },
+    });
+    const target = (name: string, help: string, map: Map<string, TargetCounters>, label: string, field: keyof TargetCounters) =>
+      new Counter({
+        name, help, labelNames: [label], registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [k, c] of map) if (c[field]) this.inc({ [label]: k }, c[field]);
+        },
+      });
+    target('portico_pool_requests_total', 'Requests (L7) or sessions (L4) per pool', this.pools, 'pool', 'requests');
+    target('portico_pool_bytes_out_total', 'Bytes sent to clients per pool', this.pools, 'pool', 'bytes_out');
+    target('portico_server_requests_total', 'Requests (L7) or sessions (L4) per server (pool/ip:port)', this.servers, 'server', 'requests');
+    target('portico_server_bytes_out_total', 'Bytes sent to clients per server (pool/ip:port)', this.servers, 'server', 'bytes_out');
+    new Gauge({
+      name: 'portico_server_up', help: '1 when the server is up (health monitors), else 0', labelNames: ['pool', 'pool_name', 'server'], registers: [this.registry],
+      collect() {
+        this.reset();
+        if (!self.health) return;
+        for (const [pool, poolName, server, up] of self.health.servers()) this.set({ pool, pool_name: poolName, server }, up ? 1 : 0);
+      },
+    });
+  }
+
+  private counterFrom(name: string, help: string, read: (c: VsCounters) => number): void {
+    const self = this;
+    new Counter({
+      name, help, labelNames: ['vs', 'vs_name'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [uuid, c] of self.vs) {
+          const v = read(c);
+          if (v) this.inc({ vs: uuid, vs_name: self.health?.vsName(uuid) ?? '' }, v);
+        }
+      },
+    });
+  }
+
+  counters(vsUuid: string): VsCounters {
+    let c = this.vs.get(vsUuid);
+    if (!c) this.vs.set(vsUuid, (c = newVs()));
+    return c;
+  }
+
+  connectionOpened(vsUuid: string): void {
+    const c = this.counters(vsUuid);
+    c.connections++;
+    c.open++;
+  }
+
+  connectionClosed(vsUuid: string): void {
+    const c = this.counters(vsUuid);
+    if (c.open > 0) c.open--;
+  }
+
+  noServer(vsUuid: string): void {
+    this.counters(vsUuid).no_server++;
+  }
+
+  /** `status` 0 is an L4 session (no status class). */
+  request(vsUuid: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, poolUuid?: string, serverKey?: string): void {
+    const c = this.counters(vsUuid);
+    c.requests++;
+    if (status >= 200 && status < 300) c.responses_2xx++;
+    else if (status >= 300 && status < 400) c.responses_3xx++;
+    else if (status >= 400 && status < 500) c.responses_4xx++;
+    else if (status >= 500) c.responses_5xx++;
+    c.bytes_in += bytesIn;
+    c.bytes_out += bytesOut;
+    c.latency_ms_sum += latencyMs;
+    c.latency_count++;
+    let h = this.latencyChildren.get(vsUuid);
+    if (!h) this.latencyChildren.set(vsUuid, (h = this.latency.labels(vsUuid)));
+    h.observe(latencyMs / 1000);
+    if (poolUuid) {
+      bump(this.pools, poolUuid, bytesIn, bytesOut);
+      if (serverKey) bump(this.servers, `${poolUuid}/${serverKey}`, bytesIn, bytesOut);
+    }
+  }
+
+  /** Cumulative VS counters for the heartbeat (docs/engine-protocol.md). */
+  summary(): Record<string, Omit<VsCounters, 'open' | 'no_server'>> {
+    const out: Record<string, Omit<VsCounters, 'open' | 'no_server'>> = {};
+    for (const [uuid, c] of this.vs) {
+      const { open: _o, no_server: _n, ...rest } = c;
+      out[uuid] = rest;
+    }
+    return out;
+  }
+}
+
+function bump(map: Map<string, TargetCounters>, key: string, bytesIn: number, bytesOut: number): void {
+  let t = map.get(key);
+  if (!t) map.set(key, (t = { requests: 0, bytes_in: 0, bytes_out: 0 }));
+  t.requests++;
+  t.bytes_in += bytesIn;
+  t.bytes_out += bytesOut;
+}
