@@ -1,0 +1,149 @@
+// What the dashboard and the VS page know about a virtual service, gathered from the config API,
+// the runtime / inventory endpoints and the metrics API (the last two may be missing: the console
+// then shows what it has and says what is not available).
+import { apiPath, getOptional, list } from './api.js';
+import { refName, refUuid } from './refs.js';
+
+export const METRICS = {
+  requests: 'l7_client.avg_complete_responses',
+  connections: 'l4_client.avg_complete_conns',
+  bandwidth: 'l4_client.avg_bandwidth',
+  latency: 'l7_client.avg_client_txn_latency',
+  errors4xx: 'l7_client.avg_resp_4xx',
+  errors5xx: 'l7_client.avg_resp_5xx',
+};
+
+// Endpoints from later issues: once one answers 404 we stop asking for it until a reload.
+const missing = new Set();
+async function optional(key, path) {
+  if (missing.has(key)) return null;
+  const r = await getOptional(path);
+  if (r === null) missing.add(key);
+  return r;
+}
+
+/** All results of an optional collection endpoint, or null when it does not exist. */
+async function optionalList(key, path) {
+  const first = await optional(key, path);
+  if (!first) return null;
+  const out = [...(first.results ?? [])];
+  let next = first.next;
+  for (let i = 0; next && i < 20; i++) {
+    const page = await getOptional(apiPath(next));
+    out.push(...(page?.results ?? []));
+    next = page?.next;
+  }
+  return out;
+}
+
+const asArray = (x) => (Array.isArray(x) ? x : x ? [x] : []);
+
+/** Series by metric id from a metrics answer (a single object, or wrapped in `{results}`). */
+export function parseMetrics(resp) {
+  const out = {};
+  if (!resp) return out;
+  const blocks = Array.isArray(resp.results) ? resp.results : [resp];
+  for (const b of blocks) {
+    for (const s of asArray(b.series)) {
+      const id = s.header?.name ?? b.metric_id;
+      if (id) out[id] = (s.data ?? []).map((p) => ({ timestamp: p.timestamp, value: p.is_null ? 0 : Number(p.value) || 0 }));
+    }
+  }
+  return out;
+}
+
+export async function loadMetrics(uuid, ids, { step = 5, limit = 60 } = {}) {
+  const q = new URLSearchParams({ metric_id: ids.join(','), step: String(step), limit: String(limit) });
+  const r = await optional('metrics', `/api/analytics/metrics/virtualservice/${uuid}?${q}`);
+  return r ? parseMetrics(r) : null;
+}
+
+/** SE names from a runtime's vip_summary / se list, whatever shape this controller uses. */
+function seNames(rt) {
+  const names = new Set();
+  for (const v of asArray(rt?.vip_summary)) {
+    for (const se of asArray(v.service_engine)) names.add(refName(se.url ?? se.se_ref ?? se.uuid ?? ''));
+  }
+  for (const se of asArray(rt?.se_list ?? rt?.service_engines ?? rt?.ses)) {
+    names.add(typeof se === 'string' ? refName(se) : se.name ?? refName(se.se_ref ?? se.url ?? se.uuid ?? ''));
+  }
+  names.delete('');
+  return [...names];
+}
+
+/** Pools with their servers' health from a runtime (or inventory) record. */
+export function poolHealth(rt) {
+  const pools = asArray(rt?.pools ?? rt?.pool_runtime ?? rt?.pool_summary).map((p) => {
+    const servers = asArray(p.servers).map((s) => ({
+      ip: s.ip?.addr ?? s.ip ?? s.ip_addr ?? '', port: s.port,
+      state: s.state ?? s.oper_status?.state ?? s.oper_state ?? 'UNKNOWN',
+      reason: s.reason ?? s.oper_status?.reason,
+    }));
+    const total = p.num_servers ?? servers.length;
+    const up = p.num_servers_up ?? servers.filter((s) => /UP$/.test(s.state)).length;
+    return { uuid: p.uuid ?? refUuid(p.pool_ref ?? p.url ?? ''), name: p.name ?? refName(p.pool_ref ?? p.url ?? ''), total, up, servers,
+      state: p.oper_status?.state ?? p.state ?? (total === 0 ? 'UNKNOWN' : up === 0 ? 'OPER_DOWN' : 'OPER_UP') };
+  });
+  const serversTotal = pools.length ? pools.reduce((n, p) => n + p.total, 0) : rt?.num_servers ?? rt?.servers_total;
+  const serversUp = pools.length ? pools.reduce((n, p) => n + p.up, 0) : rt?.num_servers_up ?? rt?.servers_up;
+  return { pools, poolsUp: pools.filter((p) => p.up > 0).length, poolsTotal: pools.length, serversUp, serversTotal };
+}
+
+function healthScore(rec) {
+  const h = rec?.health_score;
+  if (typeof h === 'number') return h;
+  return h?.health_score ?? h?.value ?? null;
+}
+
+/** One row per virtual service: config + VIP + runtime + metrics. */
+export async function loadVsRows() {
+  const [vses, vsvips] = await Promise.all([list('virtualservice'), list('vsvip').catch(() => [])]);
+  const vipsByUuid = new Map(vsvips.map((v) => [v.uuid, v]));
+  const inventory = await optionalList('inventory', '/api/virtualservice-inventory?include_name=true&page_size=200&include=config,runtime,health_score');
+  const invByUuid = new Map((inventory ?? []).map((i) => [i.uuid ?? i.config?.uuid, i]));
+  const runtimes = inventory ? null : await Promise.all(vses.map((vs) => optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
+  const wantMetrics = [METRICS.requests, METRICS.bandwidth, METRICS.connections];
+  const metrics = await Promise.all(vses.map((vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null)));
+  return vses.map((vs, i) => {
+    const inv = invByUuid.get(vs.uuid);
+    const rt = inv?.runtime ?? runtimes?.[i] ?? null;
+    const vsvip = vipsByUuid.get(refUuid(vs.vsvip_ref ?? ''));
+    const parentVip = vs.vh_parent_vs_ref ? refName(vs.vh_parent_vs_ref) : '';
+    const addrs = (vsvip?.vip ?? []).map((v) => v.ip_address?.addr).filter(Boolean);
+    const summaryAddrs = asArray(rt?.vip_summary).map((v) => v.ip_address?.addr ?? v.ip_address).filter((a) => typeof a === 'string');
+    const m = metrics[i];
+    return {
+      vs, vsvip, inv, rt,
+      vips: addrs.length ? addrs : summaryAddrs,
+      parentName: parentVip,
+      state: rt?.oper_status?.state ?? (vs.enabled === false ? 'OPER_DISABLED' : undefined),
+      reason: rt?.oper_status?.reason,
+      health: healthScore(inv) ?? healthScore(rt),
+      ses: seNames(rt),
+      ...poolHealth(inv ?? rt),
+      requests: m ? (m[METRICS.requests]?.length ? m[METRICS.requests] : m[METRICS.connections]) ?? [] : null,
+      bandwidth: m ? m[METRICS.bandwidth] ?? [] : null,
+    };
+  });
+}
+
+export const runtimeAvailable = () => !missing.has('runtime') || !missing.has('inventory');
+export const metricsAvailable = () => !missing.has('metrics');
+
+/** Event and request-log endpoints of the analytics issue, tried in order. */
+export async function loadEvents(uuid) {
+  const candidates = [
+    ['events', `/api/analytics/events?obj_uuid=${uuid}&page_size=20`],
+    ['logs', `/api/analytics/logs?type=2&virtualservice=${uuid}&page_size=20`],
+  ];
+  for (const [key, path] of candidates) {
+    const r = await optional(key, path).catch(() => null);
+    if (r) return asArray(r.results ?? r.events ?? r);
+  }
+  return null;
+}
+
+export async function loadRequestLogs(uuid) {
+  const r = await optional('reqlogs', `/api/analytics/logs?virtualservice=${uuid}&type=1&page_size=20`).catch(() => null);
+  return r ? asArray(r.results ?? r.logs ?? r) : null;
+}
