@@ -1,0 +1,193 @@
+// The operator's only way to the controller: its REST API (avi-api.md §1). Session login with
+// CSRF (as AKO does) or basic auth, X-Avi-Tenant, paged lists that follow `next`, and errors
+// turned into ControllerError with a class that decides the retry.
+import { Agent, request, type Dispatcher } from 'undici';
+import { ControllerError, classify } from './errors.js';
+
+export interface ControllerClientOptions {
+  /** `http(s)://host:port` */
+  url: string;
+  username: string;
+  password: string;
+  tenant?: string;
+  /** `session` (POST /login, cookies + X-CSRFToken; the default) or `basic`. */
+  auth?: 'session' | 'basic';
+  /** PEM CA for https; without it a self-signed controller certificate is accepted only when `insecure`. */
+  ca?: string;
+  insecure?: boolean;
+  /** Concurrent connections to the controller. */
+  connections?: number;
+  timeoutMs?: number;
+  version?: string;
+}
+
+export interface ListResult<T = Record<string, any>> { count: number; results: T[] }
+
+type Json = Record<string, any>;
+
+export class ControllerClient {
+  readonly origin: string;
+  readonly tenant: string;
+  private readonly agent: Dispatcher;
+  private cookies = '';
+  private csrf = '';
+  private loggingIn: Promise<void> | undefined;
+  private readonly basic: string;
+
+  constructor(private readonly opts: ControllerClientOptions) {
+    const u = new URL(opts.url);
+    this.origin = u.origin;
+    this.tenant = opts.tenant ?? 'admin';
+    this.basic = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    this.agent = new Agent({
+      connections: opts.connections ?? 8,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs ?? 30_000,
+      bodyTimeout: opts.timeoutMs ?? 30_000,
+      connect: u.protocol === 'https:' ? { ca: opts.ca, rejectUnauthorized: !opts.insecure } : {},
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private headers(method: string, tenant: string | undefined): Record<string, string> {
+    const h: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-avi-tenant': tenant ?? this.tenant,
+      'x-avi-version': this.opts.version ?? '30.2.1',
+      'x-avi-useragent': 'portico-operator',
+      referer: `${this.origin}/`,
+    };
+    if (this.opts.auth === 'basic') h.authorization = this.basic;
+    else {
+      if (this.cookies) h.cookie = this.cookies;
+      if (this.csrf && method !== 'GET') h['x-csrftoken'] = this.csrf;
+    }
+    return h;
+  }
+
+  /** POST /login: keeps the sessionid and csrftoken cookies. */
+  async login(): Promise<void> {
+    if (this.opts.auth === 'basic') return;
+    if (!this.loggingIn) {
+      this.loggingIn = this.doLogin().finally(() => { this.loggingIn = undefined; });
+    }
+    return this.loggingIn;
+  }
+
+  private async doLogin(): Promise<void> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.origin}/login`, {
+        method: 'POST', dispatcher: this.agent,
+        headers: { 'content-type': 'application/json', referer: `${this.origin}/` },
+        body: JSON.stringify({ username: this.opts.username, password: this.opts.password }),
+      });
+    } catch (err) {
+      throw new ControllerError(0, (err as Error).message, 'POST', '/login', 'network');
+    }
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      const detail = errorText(text, res.statusCode);
+      const cls = res.statusCode === 401 ? 'bad-credentials' : classify(res.statusCode, detail);
+      throw new ControllerError(res.statusCode, detail, 'POST', '/login', cls);
+    }
+    const setCookie = res.headers['set-cookie'];
+    const list = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+    const jar = new Map<string, string>();
+    for (const c of list) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      if (eq > 0) jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+    this.csrf = jar.get('csrftoken') ?? '';
+    this.cookies = [...jar.entries()].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  /** One call; a 401 in a session triggers one new login and one retry. */
+  async call<T = Json>(method: string, path: string, body?: unknown, tenant?: string): Promise<{ status: number; data: T }> {
+    if (this.opts.auth !== 'basic' && !this.cookies) await this.login();
+    let r = await this.once(method, path, body, tenant);
+    if (r.status === 401 && this.opts.auth !== 'basic') {
+      await this.login();
+      r = await this.once(method, path, body, tenant);
+    }
+    if (r.status >= 400) {
+      const detail = errorText(r.text, r.status);
+      throw new ControllerError(r.status, detail, method, path, classify(r.status, detail));
+    }
+    return { status: r.status, data: (r.text ? JSON.parse(r.text) : {}) as T };
+  }
+
+  private async once(method: string, path: string, body: unknown, tenant: string | undefined): Promise<{ status: number; text: string }> {
+    try {
+      const res = await request(this.origin + path, {
+        method: method as Dispatcher.HttpMethod, dispatcher: this.agent, headers: this.headers(method, tenant),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    } catch (err) {
+      throw new ControllerError(0, (err as Error).message, method, path, 'network');
+    }
+  }
+
+  get<T = Json>(path: string, tenant?: string): Promise<T> {
+    return this.call<T>('GET', path, undefined, tenant).then((r) => r.data);
+  }
+
+  /** Every object of a collection query, following `next` (page_size 100, as AKO asks). */
+  async list<T = Json>(type: string, query: Record<string, string> = {}, tenant?: string): Promise<T[]> {
+    const q = new URLSearchParams({ page_size: '100', ...query });
+    let path: string | undefined = `/api/${type}?${q.toString()}`;
+    const out: T[] = [];
+    for (let guard = 0; path && guard < 100_000; guard++) {
+      const page: { count?: number; results?: T[]; next?: string } = await this.get(path, tenant);
+      out.push(...(page.results ?? []));
+      path = page.next ? nextPath(page.next, type) : undefined;
+    }
+    return out;
+  }
+
+  /** The one object of that name, or undefined. */
+  async byName<T = Json>(type: string, name: string, extra: Record<string, string> = {}, tenant?: string): Promise<T | undefined> {
+    const q = new URLSearchParams({ name, include_name: 'true', ...extra });
+    const r: { results?: T[] } = await this.get(`/api/${type}?${q.toString()}`, tenant);
+    return r.results?.[0];
+  }
+
+  async create<T = Json>(type: string, body: unknown, tenant?: string): Promise<T> {
+    return (await this.call<T>('POST', `/api/${type}`, body, tenant)).data;
+  }
+
+  async replace<T = Json>(type: string, uuid: string, body: unknown, tenant?: string): Promise<T> {
+    return (await this.call<T>('PUT', `/api/${type}/${uuid}`, body, tenant)).data;
+  }
+
+  /** DELETE; an object already gone counts as deleted. */
+  async remove(type: string, uuid: string, tenant?: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/api/${type}/${uuid}`, undefined, tenant);
+    } catch (err) {
+      if (err instanceof ControllerError && err.status === 404) return;
+      throw err;
+    }
+  }
+}
+
+/** AKO splits `next` on `/api/<type>` and keeps what follows. */
+function nextPath(next: string, type: string): string {
+  const marker = `/api/${type}`;
+  const i = next.indexOf(marker);
+  return i >= 0 ? next.slice(i) : new URL(next).pathname + new URL(next).search;
+}
+
+function errorText(text: string, status: number): string {
+  try {
+    const j = JSON.parse(text) as { error?: unknown; detail?: unknown };
+    if (typeof j.error === 'string') return j.error;
+    if (typeof j.detail === 'string') return j.detail;
+  } catch { /* not JSON */ }
+  return text.slice(0, 300) || `HTTP ${status}`;
+}

@@ -1,0 +1,300 @@
+// The operator's main loop: start-up checks (retried, never a crash loop), then every snapshot
+// from the provider → translate → sync → status. One worker; changes that arrive during a pass
+// are coalesced into the next one. Retries by error class, a periodic full sync, deleteConfig.
+// `/api/status` (liveness + handled objects) and `/metrics` on `listen`.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import type { ClusterSnapshot, SnapshotProvider, SourceProblem } from './source/types.js';
+import type { ObjectStatus, StatusSink } from './status/types.js';
+import type { OperatorSettings } from './settings/types.js';
+import { ControllerClient } from './controller-client/client.js';
+import { readInfra } from './infra.js';
+import { translate, type Infra, type Translation } from './translate/index.js';
+import { ControllerState } from './sync/state.js';
+import { Syncer, type SyncReport } from './sync/sync.js';
+import { computeStatus, statusItem } from './status/compute.js';
+import { OperatorMetrics } from './metrics.js';
+
+export interface OperatorOptions {
+  controller: string;
+  provider: SnapshotProvider;
+  sink: StatusSink;
+  settings: OperatorSettings;
+  /** `host:port` for /api/status and /metrics (default `127.0.0.1:<apiServerPort>`). */
+  listen?: string;
+  username: string;
+  password: string;
+  /** Controller auth: session login with CSRF (default) or basic. */
+  auth?: 'session' | 'basic';
+  /** Accept a self-signed controller certificate. */
+  insecure?: boolean;
+  logger?: Logger;
+  /** First retry delay for fast-retry errors (doubles up to 10 s; default 500 ms). */
+  fastRetryMs?: number;
+  /** Delay for slow-retry errors (no free IP, missing infrastructure; default 90 s as AKO). */
+  slowRetryMs?: number;
+  /** Delay between start-up check attempts (doubles up to 30 s; default 1 s). */
+  checkRetryMs?: number;
+  /** Concurrent REST calls during a sync pass (default 8). */
+  concurrency?: number;
+  /** Leader election gate: while it says false, nothing is written (the follower only translates). */
+  leader?: { isLeader(): boolean };
+}
+
+export interface RunningOperator {
+  url: string;
+  status(): ObjectStatus[];
+  /** Resolves once no change is pending and no pass is running (tests, bench). */
+  idle(): Promise<void>;
+  /** Last pass's report (tests, bench). */
+  lastReport(): SyncReport | undefined;
+  /** Number of completed passes. */
+  passes(): number;
+  metrics: OperatorMetrics;
+  close(): Promise<void>;
+}
+
+const LOG_LEVEL: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+
+function refKey(r: { kind: string; namespace: string; name: string }): string {
+  return `${r.kind}/${r.namespace}/${r.name}`;
+}
+
+export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
+  const settings = opts.settings;
+  const log = opts.logger ?? pino({ name: 'portico-operator', level: LOG_LEVEL[settings.logLevel] ?? 'warn' }, pino.destination(2));
+  const metrics = new OperatorMetrics();
+  const client = new ControllerClient({
+    url: opts.controller, username: opts.username, password: opts.password, tenant: settings.controller.tenantName,
+    auth: opts.auth ?? 'session', insecure: opts.insecure ?? true, connections: opts.concurrency ?? 8,
+  });
+  const createdBy = `ako-${settings.clusterName}`;
+  const state = new ControllerState(settings.clusterName, settings.controller.cloudName, createdBy);
+  const syncer = new Syncer(client, state, {
+    concurrency: opts.concurrency ?? 8,
+    onError: (f) => {
+      metrics.errors.inc({ class: f.errorClass });
+      log.warn({ object: f.key, class: f.errorClass, retry: f.retry }, `controller refused ${f.key}: ${f.message}`);
+    },
+    onWrite: (op, type, name) => {
+      metrics.writes.inc({ op });
+      log.debug({ op, type, name }, `${op} ${type} ${name}`);
+    },
+  });
+
+  let closed = false;
+  let infra: Infra | undefined;
+  let infraProblem = 'start-up checks not run yet';
+  let snapshot: ClusterSnapshot | undefined;
+  let dirty = false;
+  let running: Promise<void> | undefined;
+  let needRefresh = true;
+  let passCount = 0;
+  let report: SyncReport | undefined;
+  let fastDelay = opts.fastRetryMs ?? 500;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let checkTimer: NodeJS.Timeout | undefined;
+  let fullSyncTimer: NodeJS.Timeout | undefined;
+  let deleteDone = false;
+  const statuses = new Map<string, ObjectStatus>();
+  const extras = new Map<string, { ports?: string[] }>();
+  const idleWaiters: Array<() => void> = [];
+  const isLeader = () => opts.leader?.isLeader() ?? true;
+
+  const updateDepth = () => metrics.queueDepth.set((dirty ? 1 : 0) + (retryTimer ? 1 : 0));
+  const wakeIdle = () => {
+    if (running || dirty) return;
+    for (const w of idleWaiters.splice(0)) w();
+  };
+
+  function kick(): void {
+    dirty = true;
+    updateDepth();
+    if (!running && infra && snapshot && !closed) running = runPass().finally(() => { running = undefined; if (dirty && !closed) kick(); else wakeIdle(); });
+    else wakeIdle();
+  }
+
+  function scheduleRetry(delay: number): void {
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => { retryTimer = undefined; kick(); }, delay);
+    updateDepth();
+  }
+
+  async function runPass(): Promise<void> {
+    dirty = false;
+    updateDepth();
+    const started = performance.now();
+    try {
+      if (!isLeader()) return;
+      if (needRefresh) {
+        await state.refresh(client);
+        needRefresh = false;
+      }
+      let t: Translation;
+      if (settings.deleteConfig) t = { objects: [], outcomes: [] };
+      else {
+        const t0 = performance.now();
+        t = translate(snapshot!, settings, infra!);
+        metrics.translateSeconds.observe((performance.now() - t0) / 1000);
+      }
+      report = await syncer.pass(t.objects);
+      passCount++;
+      metrics.owned.set(state.size);
+      if (settings.deleteConfig && report.failures.length === 0 && !deleteDone) {
+        deleteDone = true;
+        log.warn(`deleteConfig: every controller object owned by ${createdBy} is deleted`);
+      }
+      await publishStatus(t, report);
+      if (report.created + report.updated + report.deleted > 0 || report.failures.length > 0) {
+        log.info({ created: report.created, updated: report.updated, deleted: report.deleted, unchanged: report.unchanged, failed: report.failures.length }, 'sync pass');
+      }
+      const fast = report.failures.some((f) => f.retry === 'fast');
+      const slow = report.failures.some((f) => f.retry === 'slow');
+      if (report.failures.some((f) => f.errorClass === 'not-found' || f.errorClass === 'conflict')) needRefresh = true;
+      if (fast) { scheduleRetry(fastDelay); fastDelay = Math.min(fastDelay * 2, 10_000); } else fastDelay = opts.fastRetryMs ?? 500;
+      if (slow && !fast) scheduleRetry(opts.slowRetryMs ?? 90_000);
+    } catch (err) {
+      // Listing the controller failed (down, network): try again later, the state is re-read.
+      needRefresh = true;
+      log.warn({ err: (err as Error).message }, 'sync pass failed; retrying');
+      scheduleRetry(opts.slowRetryMs !== undefined ? Math.min(opts.slowRetryMs, 5_000) : 5_000);
+    } finally {
+      metrics.syncSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  async function publishStatus(t: Translation, r: SyncReport): Promise<void> {
+    const seen = new Set<string>();
+    const counts: Record<string, number> = {};
+    for (const o of t.outcomes) {
+      const s = computeStatus(o, state, r.failed, settings.controller.tenantName);
+      const k = refKey(s.ref);
+      seen.add(k);
+      counts[s.ref.kind] = (counts[s.ref.kind] ?? 0) + 1;
+      if (o.ports) extras.set(k, { ports: o.ports });
+      const prev = statuses.get(k);
+      statuses.set(k, s);
+      if (prev && JSON.stringify(prev) === JSON.stringify(s)) continue;
+      await callSink(() => opts.sink.set(s));
+      if (settings.enableEvents) {
+        for (const e of s.events) {
+          if (prev?.events.some((x) => x.reason === e.reason && x.message === e.message)) continue;
+          await callSink(() => opts.sink.event(s.ref, e));
+        }
+      }
+    }
+    for (const [k, prev] of statuses) {
+      if (seen.has(k)) continue;
+      statuses.delete(k);
+      extras.delete(k);
+      if (settings.enableEvents && prev.virtualServices.length) {
+        await callSink(() => opts.sink.event(prev.ref, { type: 'Normal', reason: 'Removed', message: `Removed virtualservice ${prev.virtualServices.join(', ')} for ${prev.ref.namespace}/${prev.ref.name}` }));
+      }
+      await callSink(() => opts.sink.clear(prev.ref));
+    }
+    metrics.handled.reset();
+    for (const [kind, n] of Object.entries(counts)) metrics.handled.set({ kind }, n);
+  }
+
+  async function callSink(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'status write failed');
+    }
+  }
+
+  async function checkInfra(delay: number): Promise<void> {
+    if (closed) return;
+    const r = await readInfra(client, settings).catch((err: Error) => ({ ok: false as const, problem: err.message }));
+    if (closed) return;
+    if (r.ok) {
+      infra = r.infra;
+      infraProblem = '';
+      metrics.ready.set(1);
+      log.info({ dnsDomains: infra.dnsDomains, vipNetworks: infra.vipNetworks.map((n) => n.name) }, 'start-up checks passed');
+      if (snapshot) kick();
+      return;
+    }
+    if (r.problem !== infraProblem) log.error(`start-up check failed: ${r.problem} (retrying)`);
+    infraProblem = r.problem;
+    checkTimer = setTimeout(() => void checkInfra(Math.min(delay * 2, 30_000)), delay);
+  }
+
+  // HTTP: liveness, statuses, metrics.
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && (path === '/api/status' || path === '/api/status/')) {
+      const items = [...statuses.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, s]) => {
+        const item = statusItem(s);
+        const ports = extras.get(k)?.ports;
+        if (ports) item.ports = ports;
+        return item;
+      });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({
+        status: 'OK', ready: !!infra, leader: isLeader(), passes: passCount,
+        ...(infraProblem ? { problem: infraProblem } : {}),
+        ...(settings.deleteConfig ? { deleteConfig: deleteDone ? 'done' : 'in progress' } : {}),
+        items,
+      }));
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      }, (err: Error) => { res.writeHead(500); res.end(err.message); });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: `no such path: ${path}` }));
+  });
+  const listen = opts.listen ?? `127.0.0.1:${settings.apiServerPort}`;
+  const colon = listen.lastIndexOf(':');
+  const host = colon > 0 ? listen.slice(0, colon).replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen ${listen}: expected HOST:PORT`);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+
+  await opts.provider.start((snap: ClusterSnapshot, problems: SourceProblem[]) => {
+    for (const p of problems) log.warn({ where: p.where }, `source: ${p.message}`);
+    snapshot = snap;
+    kick();
+  });
+  void checkInfra(opts.checkRetryMs ?? 1000);
+  if (settings.fullSyncFrequency > 0) {
+    fullSyncTimer = setInterval(() => { needRefresh = true; kick(); }, settings.fullSyncFrequency * 1000);
+    fullSyncTimer.unref();
+  }
+
+  return {
+    url,
+    metrics,
+    status: () => [...statuses.values()],
+    lastReport: () => report,
+    passes: () => passCount,
+    idle: () => new Promise<void>((resolve) => {
+      if (!running && !dirty) resolve();
+      else idleWaiters.push(resolve);
+    }),
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(checkTimer);
+      clearInterval(fullSyncTimer);
+      await opts.provider.stop().catch(() => undefined);
+      await running?.catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await client.close();
+      for (const w of idleWaiters.splice(0)) w();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// What the controller holds that this operator owns: every object with `created_by:
+// ako-<cluster>` (VsVips, which have no created_by, by name prefix and the clustername marker),
+// read at start and at each full sync, then kept current from the write responses.
+import type { ControllerClient } from '../controller-client/client.js';
+import { WRITE_ORDER, type OwnedType } from '../translate/types.js';
+
+export interface HeldObject {
+  type: OwnedType;
+  name: string;
+  uuid: string;
+  obj: Record<string, any>;
+}
+
+const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'vsvip']);
+
+export class ControllerState {
+  private readonly held = new Map<string, HeldObject>();
+
+  constructor(readonly cluster: string, readonly cloud: string, readonly createdBy: string) {}
+
+  static key(type: string, name: string): string {
+    return `${type}/${name}`;
+  }
+
+  get(type: string, name: string): HeldObject | undefined {
+    return this.held.get(ControllerState.key(type, name));
+  }
+
+  set(type: OwnedType, obj: Record<string, any>): void {
+    this.held.set(ControllerState.key(type, obj.name), { type, name: obj.name, uuid: obj.uuid, obj });
+  }
+
+  drop(type: string, name: string): void {
+    this.held.delete(ControllerState.key(type, name));
+  }
+
+  all(): IterableIterator<HeldObject> {
+    return this.held.values();
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** Reads every owned object from the controller (paged), replacing what was known. */
+  async refresh(client: ControllerClient): Promise<void> {
+    const lists = await Promise.all(WRITE_ORDER.map(async (type) => {
+      const q: Record<string, string> = { include_name: 'true' };
+      if (WITH_CLOUD.has(type)) q['cloud_ref.name'] = this.cloud;
+      if (type === 'vsvip') q['name.contains'] = `${this.cluster}--`;
+      else q.created_by = this.createdBy;
+      const items = await client.list(type, q);
+      return [type, type === 'vsvip' ? items.filter((v) => this.ownsVsVip(v)) : items] as const;
+    }));
+    this.held.clear();
+    for (const [type, items] of lists) for (const o of items) this.set(type, o);
+  }
+
+  /** VsVips carry no created_by: the name prefix and the clustername marker say they are ours. */
+  private ownsVsVip(v: Record<string, any>): boolean {
+    if (typeof v.name !== 'string' || !v.name.startsWith(`${this.cluster}--`)) return false;
+    const markers: Array<{ key?: string; values?: string[] }> = Array.isArray(v.markers) ? v.markers : [];
+    return markers.some((m) => m.key === 'clustername' && m.values?.includes(this.cluster));
+  }
+
+  /** The first VIP address of a VsVip, once allocated. */
+  vip(name: string): string | undefined {
+    const v = this.get('vsvip', name)?.obj;
+    const vip = Array.isArray(v?.vip) ? v!.vip[0] : undefined;
+    return vip?.ip_address?.addr ?? vip?.ip6_address?.addr;
+  }
+}

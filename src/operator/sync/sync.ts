@@ -1,0 +1,179 @@
+// One sync pass: the desired objects against what the controller holds (ControllerState), as
+// ordered REST calls: creates and updates with children before parents (level by level, a few
+// at a time), then deletes with parents before children. An object whose dependency failed is
+// not attempted. Errors are collected by class; the caller schedules the retry.
+import type { ControllerClient } from '../controller-client/client.js';
+import { ControllerError, type ErrorClass, type RetryKind } from '../controller-client/errors.js';
+import type { DesiredObject, OwnedType } from '../translate/types.js';
+import { ControllerState } from './state.js';
+import { upToDate } from './compare.js';
+
+export interface SyncFailure {
+  key: string;
+  type: OwnedType;
+  name: string;
+  errorClass: ErrorClass;
+  retry: RetryKind;
+  message: string;
+}
+
+export interface SyncReport {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Not attempted: a dependency failed or is missing. */
+  blocked: string[];
+  failures: SyncFailure[];
+  /** Failures by key (also of objects blocked behind them, for status). */
+  failed: Map<string, SyncFailure>;
+}
+
+export interface SyncOptions {
+  concurrency?: number;
+  /** Called on each controller error (metrics). */
+  onError?: (f: SyncFailure) => void;
+  /** Called on each write (metrics, logs). */
+  onWrite?: (op: 'create' | 'update' | 'delete', type: OwnedType, name: string) => void;
+}
+
+/** Create levels: owned children first; an SNI child VS after its parent VS. */
+const LEVEL: Record<OwnedType, number> = {
+  vsvip: 0, sslkeyandcertificate: 0, pool: 0, poolgroup: 1, httppolicyset: 2, vsdatascriptset: 2, l4policyset: 2, virtualservice: 3,
+};
+function levelOf(type: OwnedType, body: Record<string, any>): number {
+  return type === 'virtualservice' && body.type === 'VS_TYPE_VH_CHILD' ? 4 : LEVEL[type];
+}
+
+/** Runs `fn` over items with at most `n` in flight. */
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  });
+  await Promise.all(workers);
+}
+
+export class Syncer {
+  /** Objects that failed with a non-retryable error, by key → checksum: not tried again until they change. */
+  private readonly hopeless = new Map<string, SyncFailure & { cksum: string }>();
+
+  constructor(private readonly client: ControllerClient, readonly state: ControllerState, private readonly opts: SyncOptions = {}) {}
+
+  async pass(desired: DesiredObject[]): Promise<SyncReport> {
+    const report: SyncReport = { created: 0, updated: 0, deleted: 0, unchanged: 0, blocked: [], failures: [], failed: new Map() };
+    const wanted = new Map<string, DesiredObject>();
+    for (const d of desired) wanted.set(ControllerState.key(d.type, d.name), d);
+    const fail = (key: string, type: OwnedType, name: string, err: unknown): SyncFailure => {
+      const e = err instanceof ControllerError ? err : new ControllerError(0, (err as Error).message, 'SYNC', key, 'network');
+      const f: SyncFailure = { key, type, name, errorClass: e.errorClass, retry: e.retry, message: e.detail };
+      report.failures.push(f);
+      report.failed.set(key, f);
+      this.opts.onError?.(f);
+      return f;
+    };
+
+    // Creates and updates, level by level.
+    const levels: DesiredObject[][] = [[], [], [], [], []];
+    for (const d of desired) levels[levelOf(d.type, d.body)]!.push(d);
+    for (const level of levels) {
+      await pool(level, this.opts.concurrency ?? 8, async (d) => {
+        const key = ControllerState.key(d.type, d.name);
+        const blocker = d.deps.find((k) => report.failed.has(k) || (!wanted.has(k) && !this.state.get(...splitKey(k))));
+        if (blocker) {
+          report.blocked.push(key);
+          const cause = report.failed.get(blocker);
+          report.failed.set(key, cause ?? { key, type: d.type, name: d.name, errorClass: 'invalid', retry: 'none', message: `${blocker} is missing` });
+          return;
+        }
+        const held = this.state.get(d.type, d.name);
+        if (held && upToDate(d, held.obj)) { report.unchanged++; this.hopeless.delete(key); return; }
+        const stuck = this.hopeless.get(key);
+        if (stuck && stuck.cksum === d.cksum) { report.failed.set(key, stuck); return; }
+        try {
+          await this.write(d, held, report);
+          this.hopeless.delete(key);
+        } catch (err) {
+          const f = fail(key, d.type, d.name, err);
+          if (f.retry === 'none') this.hopeless.set(key, { ...f, cksum: d.cksum });
+        }
+      });
+    }
+
+    // Deletes: owned objects no longer wanted, parents first.
+    const stale: Array<{ type: OwnedType; name: string; uuid: string; level: number }> = [];
+    for (const h of this.state.all()) {
+      if (!wanted.has(ControllerState.key(h.type, h.name))) stale.push({ type: h.type, name: h.name, uuid: h.uuid, level: levelOf(h.type, h.obj) });
+    }
+    for (let level = 4; level >= 0; level--) {
+      const batch = stale.filter((s) => s.level === level);
+      await pool(batch, this.opts.concurrency ?? 8, async (s) => {
+        try {
+          await this.client.remove(s.type, s.uuid);
+          this.state.drop(s.type, s.name);
+          report.deleted++;
+          this.opts.onWrite?.('delete', s.type, s.name);
+        } catch (err) {
+          fail(ControllerState.key(s.type, s.name), s.type, s.name, err);
+        }
+      });
+    }
+    return report;
+  }
+
+  private async write(d: DesiredObject, held: { uuid: string; obj: Record<string, any> } | undefined, report: SyncReport): Promise<void> {
+    if (held) {
+      try {
+        const stored = await this.client.replace(d.type, held.uuid, this.bodyForUpdate(d, held.obj));
+        this.state.set(d.type, stored);
+        report.updated++;
+        this.opts.onWrite?.('update', d.type, d.name);
+        return;
+      } catch (err) {
+        // Gone behind our back: create it again.
+        if (!(err instanceof ControllerError) || err.status !== 404) throw err;
+        this.state.drop(d.type, d.name);
+      }
+    }
+    try {
+      const stored = await this.client.create(d.type, d.body);
+      this.state.set(d.type, stored);
+      report.created++;
+      this.opts.onWrite?.('create', d.type, d.name);
+    } catch (err) {
+      // 409: it exists after all (a lost response, another replica): adopt it if it is ours, then update.
+      if (!(err instanceof ControllerError) || err.status !== 409 || !/already exist/i.test(err.detail)) throw err;
+      const found = await this.client.byName(d.type, d.name);
+      if (!found || !this.owns(d.type, found)) {
+        throw new ControllerError(409, `${d.type} ${d.name} exists and is not owned by ${this.state.createdBy}: rename or delete it`, 'POST', `/api/${d.type}`, 'invalid');
+      }
+      this.state.set(d.type, found);
+      if (!upToDate(d, found)) {
+        const stored = await this.client.replace(d.type, found.uuid, this.bodyForUpdate(d, found));
+        this.state.set(d.type, stored);
+        report.updated++;
+        this.opts.onWrite?.('update', d.type, d.name);
+      } else report.unchanged++;
+    }
+  }
+
+  private owns(type: OwnedType, o: Record<string, any>): boolean {
+    if (type !== 'vsvip') return o.created_by === this.state.createdBy;
+    const markers: Array<{ key?: string; values?: string[] }> = Array.isArray(o.markers) ? o.markers : [];
+    return markers.some((m) => m.key === 'clustername' && m.values?.includes(this.state.cluster));
+  }
+
+  /** A VsVip keeps its allocated address across updates (AKO's GET → modify → PUT). */
+  private bodyForUpdate(d: DesiredObject, held: Record<string, any>): Record<string, unknown> {
+    if (d.type !== 'vsvip') return d.body;
+    const vips = d.body.vip as Array<Record<string, unknown>>;
+    const heldVip = Array.isArray(held.vip) ? held.vip[0] : undefined;
+    if (!vips?.[0] || vips[0].ip_address || !heldVip?.ip_address) return d.body;
+    return { ...d.body, vip: [{ ...vips[0], ip_address: heldVip.ip_address }, ...vips.slice(1)] };
+  }
+}
+
+function splitKey(k: string): [string, string] {
+  const i = k.indexOf('/');
+  return [k.slice(0, i), k.slice(i + 1)];
+}

@@ -1,0 +1,56 @@
+// Object names, exactly AKO's formulas (ako-behaviour.md §2, SNI mode: no encoding).
+import type { ShardSize } from '../settings/types.js';
+
+/** The longest name the controller accepts; longer → the object is skipped, never truncated. */
+export const MAX_NAME_LENGTH = 255;
+
+/** FNV-1a 32-bit over the UTF-8 bytes of s. */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  const bytes = Buffer.from(s, 'utf8');
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** LARGE 8, MEDIUM 4, SMALL 1, DEDICATED 0 (one VS per host). */
+export function shardCount(size: ShardSize): number {
+  return size === 'LARGE' ? 8 : size === 'MEDIUM' ? 4 : size === 'SMALL' ? 1 : 0;
+}
+
+/** `Bkt(key, n) = FNV-1a-32(key) & (n-1)`. */
+export function shardOf(key: string, count: number): number {
+  return count <= 1 ? 0 : fnv1a32(key) & (count - 1);
+}
+
+/** `/foo/bar` → `_foo_bar` (every "/" of a path in a name). */
+const SLASHES = /\//g;
+export function pathPart(path: string): string {
+  return path.replace(SLASHES, '_');
+}
+
+export class Names {
+  readonly prefix: string;
+  constructor(readonly cluster: string) {
+    this.prefix = `${cluster}--`;
+  }
+  l4Vs(ns: string, svc: string): string { return `${this.prefix}${ns}-${svc}`; }
+  l4Pool(ns: string, svc: string, protocol: string, port: number): string { return `${this.prefix}${ns}-${svc}-${protocol}-${port}`; }
+  sharedVipVs(ns: string, key: string): string { return `${this.prefix}${ns}-${key}`; }
+  sharedVipPool(ns: string, svc: string, key: string, protocol: string, port: number): string {
+    return `${this.prefix}${ns}-${svc}-${key}-${protocol}-${port}`;
+  }
+  sharedL7(n: number): string { return `${this.prefix}Shared-L7-${n}`; }
+  insecurePool(host: string, path: string, ns: string, ing: string): string { return `${this.prefix}${host}${pathPart(path)}-${ns}-${ing}`; }
+  sniChild(host: string): string { return `${this.prefix}${host}`; }
+  sniPool(ns: string, host: string, path: string, ing: string): string { return `${this.prefix}${ns}-${host}${pathPart(path)}-${ing}`; }
+  sniPolicy(ns: string, host: string): string { return `${this.prefix}${ns}-${host}`; }
+  tlsCert(host: string): string { return `${this.prefix}${host}`; }
+  defaultCert(): string { return `${this.prefix}router-certs-default`; }
+  dedicatedVs(host: string): string { return `${this.prefix}${host}-L7-dedicated`; }
+  /** The pool of an Ingress `spec.defaultBackend` (Portico: AKO does not serve it). */
+  defaultBackendPool(ns: string, ing: string): string { return `${this.prefix}${ns}-${ing}-default-backend`; }
+  createdBy(): string { return `ako-${this.cluster}`; }
+}

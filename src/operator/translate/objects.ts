@@ -1,0 +1,69 @@
+// The set of desired controller objects one translation builds: common fields (tenant, cloud,
+// created_by, markers), the checksum, the 255-character name limit, and dependency tracking.
+import { fnv1a32, MAX_NAME_LENGTH } from './names.js';
+import type { DesiredObject, Infra, OwnedType } from './types.js';
+
+const HAS_CKSUM = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset']);
+const HAS_CREATED_BY = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'l4policyset', 'vsdatascriptset', 'sslkeyandcertificate']);
+const HAS_CLOUD = new Set<OwnedType>(['virtualservice', 'vsvip', 'pool', 'poolgroup']);
+
+export interface Marker { key: string; values: string[] }
+
+/** `/api/<type>?name=<name>`: how AKO writes refs (resolved by the controller within the tenant). */
+export function ref(type: string, name: string): string {
+  return `/api/${type}?name=${encodeURIComponent(name)}`;
+}
+
+export class ObjectSet {
+  private readonly byKey = new Map<string, DesiredObject>();
+  readonly tenantRef: string;
+  readonly cloudRef: string;
+  readonly vrfRef: string;
+
+  constructor(readonly infra: Infra, readonly cluster: string, readonly createdBy: string) {
+    this.tenantRef = ref('tenant', infra.tenant);
+    this.cloudRef = ref('cloud', infra.cloud);
+    this.vrfRef = ref('vrfcontext', infra.vrf);
+  }
+
+  static tooLong(name: string): boolean {
+    return name.length > MAX_NAME_LENGTH;
+  }
+
+  has(type: OwnedType, name: string): boolean {
+    return this.byKey.has(`${type}/${name}`);
+  }
+
+  get(type: OwnedType, name: string): DesiredObject | undefined {
+    return this.byKey.get(`${type}/${name}`);
+  }
+
+  /**
+   * Adds an object (fields in the order AKO writes them: name, tenant, cloud, created_by, then
+   * the body, markers last). `deps` are owned objects it refers to, as [type, name].
+   */
+  add(type: OwnedType, name: string, fields: Record<string, unknown>, markers: Marker[], deps: Array<[OwnedType, string]>): DesiredObject {
+    const body: Record<string, unknown> = { name, tenant_ref: this.tenantRef };
+    if (HAS_CLOUD.has(type)) body.cloud_ref = this.cloudRef;
+    if (HAS_CREATED_BY.has(type)) body.created_by = this.createdBy;
+    Object.assign(body, fields);
+    body.markers = [{ key: 'clustername', values: [this.cluster] }, ...markers];
+    const obj: DesiredObject = { type, name, body, cksum: '', deps: deps.map(([t, n]) => `${t}/${n}`) };
+    this.byKey.set(`${type}/${name}`, obj);
+    return obj;
+  }
+
+  /** Checksums and the final list, in a stable order (type in write order, then name). */
+  finish(order: readonly OwnedType[]): DesiredObject[] {
+    const rank = new Map(order.map((t, i) => [t, i]));
+    const list = [...this.byKey.values()];
+    for (const o of list) {
+      // Deps that were never built (skipped: name too long, bad input) stay listed so sync skips the parent too.
+      const sum = String(fnv1a32(JSON.stringify(o.body)));
+      o.cksum = sum;
+      if (HAS_CKSUM.has(o.type)) o.body.cloud_config_cksum = sum;
+      else if (o.type === 'vsvip') o.body.vsvip_cloud_config_cksum = sum;
+    }
+    return list.sort((a, b) => rank.get(a.type)! - rank.get(b.type)! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+}
