@@ -134,7 +134,6 @@ export class EngineRuntime {
     // 3. New listeners bind (in parallel); a bind failure marks only its VS down.
     const fresh = [...desired.values()].filter((p) => !this.listeners.has(p.key));
     const bindErrors = new Map<string, string>();
-    for (const [vs, msg] of this.bindErrors) if (!changedVs.has(vs) && nextPlans.has(vs)) bindErrors.set(vs, msg);
     await Promise.all(
       fresh.map(async (plan) => {
         try {
@@ -155,6 +154,8 @@ export class EngineRuntime {
     );
     for (const [vs, msg] of conflicts) bindErrors.set(vs, msg);
     for (const [vs, msg] of errors) bindErrors.set(vs, msg);
+    // Unbound listeners are retried at every apply; the error stays until one succeeds.
+    for (const [key, plan] of desired) if (!this.listeners.has(key) && !bindErrors.has(plan.vsUuid)) bindErrors.set(plan.vsUuid, this.bindErrors.get(plan.vsUuid) ?? `not listening on ${plan.address}:${plan.port}`);
     this.bindErrors = bindErrors;
     this.planErrors = errors;
     this.plans = nextPlans;
