@@ -1,6 +1,7 @@
 // Test support for the L7 proxy: real backend servers, a small real PoolRegistry (round robin
 // over a snapshot's pools) and VsMetrics, certificates made with openssl, snapshot builders.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -389,4 +390,40 @@ export async function startProxy(objects: Obj[], vsUuid: string, opts: { tls?: b
     },
     close: () => listener.close(),
   };
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  json(): any;
+}
+
+/** One request with node's http/https client; `body` may be a Buffer or an async iterable (streamed chunked). */
+export function request(
+  url: string,
+  opts: RequestOptions & { body?: Buffer | string | AsyncIterable<Buffer>; agent?: HttpAgent | false } = {},
+): Promise<Reply> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = mod(u, { rejectUnauthorized: false, ...opts } as RequestOptions, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString()) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    const b = opts.body;
+    if (b === undefined) req.end();
+    else if (typeof b === 'string' || Buffer.isBuffer(b)) req.end(b);
+    else
+      (async () => {
+        for await (const c of b) req.write(c);
+        req.end();
+      })().catch(reject);
+  });
 }

@@ -1,0 +1,190 @@
+// One request → what to do with it: the VS (child by SNI or Host), its policies in order, then
+// its default pool or pool group, else 404; for a pool, the server. Shared by HTTP/1.1 and
+// HTTP/2. `Decision` objects are reused per connection/session to avoid churn.
+import { performance } from 'node:perf_hooks';
+import type { PickContext, PoolRegistry, PoolRuntime, Upstream, VsMetrics } from '../contracts.js';
+import type { UpstreamConn, UpstreamPool } from './upstream-pool.js';
+import { redirectLocation, type HeaderAction, type MatchInput, type Terminal } from './policy.js';
+import { childFor, type ListenerRoutes, type VsRoute } from './routing.js';
+import { textResponse, type LocalResponse } from './responses.js';
+
+export const enum DecisionKind {
+  Proxy,
+  Local,
+  Close,
+}
+
+export class Decision {
+  kind = DecisionKind.Local;
+  vs!: VsRoute;
+  pool: PoolRuntime | undefined;
+  upstream: Upstream | undefined;
+  headers: HeaderAction[] | undefined;
+  response: LocalResponse | undefined;
+  /** Set-Cookie line for cookie persistence, when the client has no (valid) cookie yet. */
+  setCookie: string | undefined;
+
+  /** Ends the use of `up`: back to the pool when reusable, else closed; the pick is done. */
+  releaseUpstream(up: UpstreamConn, upstreams: UpstreamPool, reuse: boolean): void {
+    if (reuse) upstreams.release(up);
+    else up.destroy();
+    this.pool?.done(up.upstream);
+  }
+
+  /** One finished response, counted on the VS that served it. */
+  record(metrics: VsMetrics, listenerVs: string, status: number, startedAt: number, bytesIn: number, bytesOut: number): void {
+    metrics.request(this.vs?.uuid ?? listenerVs, status, performance.now() - startedAt, bytesIn, bytesOut, this.pool?.uuid, this.upstream?.key);
+  }
+}
+
+/** Per-request facts; `header` reads the current request. */
+export interface RequestFacts extends MatchInput {
+  /** SNI name of the TLS connection (lower case), '' when none. */
+  sni: string;
+  target: string;
+}
+
+const NOT_FOUND = textResponse(404, 'no route for this request');
+
+/** Splits an origin-form or absolute-form target into path and query; for absolute-form also returns the authority. */
+export function splitTarget(target: string, facts: { path: string; query: string }): string | undefined {
+  let authority: string | undefined;
+  let t = target;
+  if (t.charCodeAt(0) !== 47 /* '/' */) {
+    if (t === '*') {
+      facts.path = '*';
+      facts.query = '';
+      return undefined;
+    }
+    const scheme = t.indexOf('://');
+    if (scheme > 0) {
+      const slash = t.indexOf('/', scheme + 3);
+      authority = t.slice(scheme + 3, slash < 0 ? t.length : slash);
+      t = slash < 0 ? '/' : t.slice(slash);
+    }
+  }
+  const q = t.indexOf('?');
+  if (q < 0) {
+    facts.path = t;
+    facts.query = '';
+  } else {
+    facts.path = t.slice(0, q);
+    facts.query = t.slice(q + 1);
+  }
+  return authority;
+}
+
+/** `Host` value → host name without port, lower case. */
+export function hostName(host: string | undefined): string {
+  if (!host) return '';
+  let end = host.length;
+  if (host.charCodeAt(0) === 91 /* '[' */) {
+    const close = host.indexOf(']');
+    return (close > 0 ? host.slice(0, close + 1) : host).toLowerCase();
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon >= 0) end = colon;
+  return host.slice(0, end).toLowerCase();
+}
+
+export function decide(routes: ListenerRoutes, facts: RequestFacts, pools: PoolRegistry, pick: PickContext, out: Decision): Decision {
+  out.kind = DecisionKind.Local;
+  out.pool = undefined;
+  out.upstream = undefined;
+  out.headers = undefined;
+  out.response = undefined;
+  out.setCookie = undefined;
+  const parent = routes.vs;
+  let child: VsRoute | undefined;
+  let terminal: Terminal | undefined;
+  if (facts.secure) {
+    // TLS: the SNI name picks the child; the parent's policies do not apply to it.
+    child = childFor(routes, facts.sni !== '' ? facts.sni : facts.host);
+  } else {
+    if (routes.limits.httpToHttps) {
+      out.vs = parent;
+      out.response = redirect(302, `https://${facts.host}${facts.path}${facts.query === '' ? '' : '?' + facts.query}`);
+      return out;
+    }
+    // Plain HTTP: the parent's policies first (AKO's HTTP→HTTPS redirects live there), then the Host's child.
+    child = childFor(routes, facts.host);
+    terminal = runRules(parent, facts, out);
+  }
+  const vs = child ?? parent;
+  out.vs = vs;
+  if (!terminal && child) terminal = runRules(child, facts, out);
+  if (!terminal) {
+    const poolUuid = vs.defaultPool ?? (vs.defaultPoolGroup ? undefined : parent.defaultPool);
+    const groupUuid = vs.defaultPoolGroup ?? (vs.defaultPool ? undefined : parent.defaultPoolGroup);
+    if (poolUuid) terminal = { kind: 'pool', pool: poolUuid };
+    else if (groupUuid) terminal = { kind: 'poolgroup', poolGroup: groupUuid };
+    else {
+      out.response = NOT_FOUND;
+      return out;
+    }
+  }
+  switch (terminal.kind) {
+    case 'local':
+      out.response = { status: terminal.status, contentType: terminal.contentType, body: terminal.body };
+      return out;
+    case 'redirect': {
+      const r = terminal.redirect;
+      out.response = redirect(r.status, redirectLocation(r, facts, facts.port));
+      return out;
+    }
+    case 'close':
+      out.kind = DecisionKind.Close;
+      return out;
+    case 'pool':
+      out.pool = pools.pool(terminal.pool);
+      break;
+    case 'poolgroup':
+      pick.persistenceCookie = undefined;
+      out.pool = pools.poolGroup(terminal.poolGroup)?.pickPool(pick);
+      break;
+  }
+  const pool = out.pool;
+  if (!pool) {
+    out.response = textResponse(503, 'no pool available');
+    return out;
+  }
+  const cookieName = pool.persistenceCookieName;
+  pick.persistenceCookie = cookieName ? cookieValue(facts.header('cookie'), cookieName) : undefined;
+  const u = pool.pick(pick);
+  if (!u) {
+    out.response = textResponse(503, 'no server available');
+    out.pool = undefined;
+    return out;
+  }
+  if (cookieName && pool.persistenceCookieValue) {
+    const value = pool.persistenceCookieValue(u);
+    if (value !== pick.persistenceCookie) out.setCookie = `Set-Cookie: ${cookieName}=${value}; Path=/; HttpOnly`;
+  }
+  out.kind = DecisionKind.Proxy;
+  out.upstream = u;
+  return out;
+}
+
+function runRules(vs: VsRoute, facts: RequestFacts, out: Decision): Terminal | undefined {
+  const rules = vs.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (!r.matches(facts)) continue;
+    if (r.headers.length > 0) out.headers = out.headers ? out.headers.concat(r.headers) : r.headers;
+    if (r.terminal) return r.terminal;
+  }
+  return undefined;
+}
+
+function redirect(status: number, location: string): LocalResponse {
+  return { status, contentType: 'text/plain; charset=utf-8', body: Buffer.alloc(0), headers: [`Location: ${location}`] };
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

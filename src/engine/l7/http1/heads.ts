@@ -1,0 +1,107 @@
+// The heads the proxy writes: the request to the server (hop-by-hop headers dropped, policy
+// header actions applied, X-Forwarded-*) and the response to the client. Built as one latin1
+// string so each goes out in a single write.
+import type { HeaderAction } from '../policy.js';
+import type { RequestFacts } from '../dispatch.js';
+import type { HttpLimits } from '../routing.js';
+import type { RequestHead, ResponseHead } from './parse.js';
+
+const enum H {
+  Keep = 0,
+  /** Hop-by-hop (RFC 9110 §7.6.1): never forwarded. */
+  Drop = 1,
+  Xff = 2,
+  Xfp = 3,
+  TransferEncoding = 4,
+}
+
+const SPECIAL = new Map<string, H>([
+  ['connection', H.Drop],
+  ['keep-alive', H.Drop],
+  ['proxy-connection', H.Drop],
+  ['te', H.Drop],
+  ['upgrade', H.Drop],
+  ['x-forwarded-for', H.Xff],
+  ['x-forwarded-proto', H.Xfp],
+  ['x-forwarded-port', H.Xfp],
+  ['transfer-encoding', H.TransferEncoding],
+]);
+
+export function buildUpstreamHead(
+  req: RequestHead,
+  facts: RequestFacts,
+  actions: HeaderAction[] | undefined,
+  limits: HttpLimits,
+  upgrade: boolean,
+): string {
+  let h = `${req.method} ${req.target} HTTP/1.1\r\n`;
+  const { raw, lower, connectionTokens } = req;
+  let xff: string | undefined;
+  for (let i = 0; i < lower.length; i++) {
+    const ln = lower[i];
+    const kind = SPECIAL.get(ln) ?? H.Keep;
+    if (kind === H.Drop) continue;
+    if (kind === H.Xff && limits.xff) {
+      xff = xff === undefined ? raw[2 * i + 1] : `${xff}, ${raw[2 * i + 1]}`;
+      continue;
+    }
+    if (kind === H.Xfp && limits.xfp) continue;
+    if (connectionTokens !== undefined && kind !== H.TransferEncoding && connectionTokens.includes(ln)) continue;
+    if (actions !== undefined && touched(actions, ln)) continue;
+    h += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
+  }
+  if (actions !== undefined) h += applyActions(actions);
+  if (req.host === undefined && facts.host !== '') h += `Host: ${facts.host}\r\n`;
+  if (limits.xff) h += `X-Forwarded-For: ${xff === undefined ? facts.clientIp : `${xff}, ${facts.clientIp}`}\r\n`;
+  if (limits.xfp) h += `X-Forwarded-Proto: ${facts.secure ? 'https' : 'http'}\r\nX-Forwarded-Port: ${facts.port}\r\n`;
+  if (upgrade) h += `Connection: Upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
+  return h + '\r\n';
+}
+
+/** A replace or remove action on this header means the original is not copied. */
+function touched(actions: HeaderAction[], ln: string): boolean {
+  for (let i = 0; i < actions.length; i++) if (actions[i].lname === ln && actions[i].op !== 'add') return true;
+  return false;
+}
+
+function applyActions(actions: HeaderAction[]): string {
+  let out = '';
+  const replaced = new Set<string>();
+  for (const a of actions) {
+    if (a.op === 'add') out += `${a.name}: ${a.value}\r\n`;
+    else if (a.op === 'replace' && !replaced.has(a.lname)) {
+      // Replace sets the header whether or not the request had it (AKO rewrites Host this way).
+      replaced.add(a.lname);
+      out += `${a.name}: ${a.value}\r\n`;
+    }
+  }
+  return out;
+}
+
+export function buildClientHead(
+  head: ResponseHead,
+  setCookie: string | undefined,
+  switching: boolean,
+  close: boolean,
+  keepAlive10 = false,
+  dechunked = false,
+): string {
+  let h = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+  const { raw, lower, connectionTokens } = head;
+  for (let i = 0; i < lower.length; i++) {
+    const ln = lower[i];
+    const kind = SPECIAL.get(ln) ?? H.Keep;
+    if (kind === H.Drop) {
+      if (switching && ln === 'upgrade') h += `Upgrade: ${raw[2 * i + 1]}\r\n`;
+      continue;
+    }
+    if (kind === H.TransferEncoding && dechunked) continue;
+    if (connectionTokens !== undefined && kind !== H.TransferEncoding && connectionTokens.includes(ln)) continue;
+    h += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
+  }
+  if (setCookie !== undefined) h += setCookie + '\r\n';
+  if (switching) h += 'Connection: Upgrade\r\n';
+  else if (close) h += 'Connection: close\r\n';
+  else if (keepAlive10) h += 'Connection: keep-alive\r\n';
+  return h + '\r\n';
+}

@@ -1,0 +1,202 @@
+// An L7 listener: one VIP:port of a normal or VH-parent VS, plain or TLS. It owns the server
+// socket, the routing table (swapped whole on update()), per-VS connection limits and the
+// drain on close().
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { createServer as createH2Server, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import type { L7Context, L7Listener, L7ListenerSpec, SnapshotIndex } from '../contracts.js';
+import { buildRoutes, childFor, type ListenerRoutes } from './routing.js';
+import { CertContexts } from './certificates.js';
+import { sharedUpstreamPool, type UpstreamPool } from './upstream-pool.js';
+import { Http1Connection } from './http1/connection.js';
+import { H2Exchange } from './h2/stream.js';
+import type { ListenerState, SlowHead } from './listener-state.js';
+
+/** Open connections per VS across all its listeners (max_concurrent_connections is per VS). */
+const connectionsPerVs = new Map<string, number>();
+
+export class L7ListenerImpl implements L7Listener, ListenerState {
+  routes: ListenerRoutes;
+  readonly upstreams: UpstreamPool = sharedUpstreamPool();
+  draining = false;
+  readonly slowHeads = new Set<SlowHead>();
+  private readonly certs = new CertContexts();
+  private readonly connections = new Set<Http1Connection>();
+  private readonly sessions = new Set<Http2Session>();
+  private readonly sockets = new Set<Socket>();
+  private server: Server | TlsServer | undefined;
+  private h2: Http2Server | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private defaultCertId: string | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    readonly spec: L7ListenerSpec,
+    index: SnapshotIndex,
+    readonly ctx: L7Context,
+  ) {
+    this.routes = this.build(index);
+  }
+
+  private build(index: SnapshotIndex): ListenerRoutes {
+    this.certs.beginUpdate();
+    const routes = buildRoutes(this.spec, index, this.certs, (msg, where) => this.ctx.log.warn({ vs: this.spec.vsUuid, where }, msg));
+    this.certs.endUpdate();
+    return routes;
+  }
+
+  listen(): Promise<void> {
+    const server = this.spec.tls ? this.createTls() : createNetServer({ noDelay: true });
+    // Admission first: a refused socket is destroyed before any handler sees it.
+    server.prependListener('connection', this.admit);
+    if (!this.spec.tls) server.on('connection', (s: Socket) => this.startConnection(s, undefined));
+    this.server = server;
+    this.sweeper = setInterval(this.sweepSlowHeads, Math.max(50, Math.min(1000, this.routes.limits.headerTimeoutMs / 4)));
+    this.sweeper.unref();
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        clearInterval(this.sweeper);
+        reject(err);
+      };
+      server.once('error', onError);
+      server.listen({ host: this.spec.address, port: this.spec.port, backlog: 1024 }, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.ctx.log.error({ vs: this.spec.vsUuid, err: err.message }, 'l7 listener error'));
+        resolve();
+      });
+    });
+  }
+
+  private createTls(): TlsServer {
+    const server = createTlsServer({
+      minVersion: 'TLSv1.2',
+      ALPNProtocols: ['h2', 'http/1.1'],
+      SNICallback: (servername, cb) => {
+        const child = childFor(this.routes, servername.toLowerCase());
+        const cert = child?.certificate ?? this.routes.fallback;
+        if (cert) cb(null, cert.context);
+        else cb(new Error(`no certificate for ${servername}`));
+      },
+    });
+    this.applyDefaultCert(server);
+    server.on('secureConnection', (s: TLSSocket) => this.startConnection(s, s));
+    // Failed handshakes (scanners, wrong versions) are routine; they never reach the VS.
+    server.on('tlsClientError', () => undefined);
+    const h2 = createH2Server({ maxSessionMemory: 64 });
+    h2.on('session', (session: Http2Session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', () => undefined);
+      if (this.draining) session.close();
+    });
+    h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      const sock = stream.session?.socket as TLSSocket | undefined;
+      try {
+        new H2Exchange(stream, headers, this, typeof sock?.servername === 'string' ? sock.servername : '', sock?.remoteAddress ?? '', sock?.remotePort ?? 0).start();
+      } catch (e) {
+        this.ctx.log.error({ vs: this.spec.vsUuid, err: (e as Error).stack }, 'h2 stream error');
+        if (!stream.destroyed) stream.close(2);
+      }
+    });
+    this.h2 = h2;
+    return server;
+  }
+
+  /** The certificate for clients that send no SNI: the parent's, else System-Default-Cert. */
+  private applyDefaultCert(server: TlsServer): void {
+    const fb = this.routes.fallback;
+    if (!fb || fb.id === this.defaultCertId) return;
+    this.defaultCertId = fb.id;
+    server.setSecureContext({ ...fb.options, minVersion: 'TLSv1.2' });
+  }
+
+  /** Counts the connection against the VS's limit; refuses it at the limit. */
+  private admit = (socket: Socket): void => {
+    const vs = this.spec.vsUuid;
+    const max = this.routes.limits.maxConnections;
+    const open = connectionsPerVs.get(vs) ?? 0;
+    socket.on('error', () => undefined);
+    if (this.draining || (max > 0 && open >= max)) {
+      socket.destroy();
+      return;
+    }
+    connectionsPerVs.set(vs, open + 1);
+    this.sockets.add(socket);
+    this.ctx.metrics.connectionOpened(vs);
+    socket.once('close', () => {
+      const n = (connectionsPerVs.get(vs) ?? 1) - 1;
+      if (n <= 0) connectionsPerVs.delete(vs);
+      else connectionsPerVs.set(vs, n);
+      this.sockets.delete(socket);
+      this.ctx.metrics.connectionClosed(vs);
+      if (this.drained && this.sockets.size === 0) this.drained();
+    });
+  };
+
+  private startConnection(socket: Socket, tls: TLSSocket | undefined): void {
+    if (socket.destroyed) return;
+    try {
+      if (tls && tls.alpnProtocol === 'h2') {
+        this.h2!.emit('connection', tls);
+        return;
+      }
+      const sni = tls && typeof tls.servername === 'string' ? tls.servername : '';
+      const conn = new Http1Connection(socket, this, tls !== undefined, sni);
+      this.connections.add(conn);
+      if (this.draining) conn.drain();
+    } catch (e) {
+      this.ctx.log.error({ vs: this.spec.vsUuid, err: (e as Error).stack }, 'l7 connection setup failed');
+      socket.destroy();
+    }
+  }
+
+  connectionClosed(conn: object): void {
+    this.connections.delete(conn as Http1Connection);
+  }
+
+  private sweepSlowHeads = (): void => {
+    if (this.slowHeads.size === 0) return;
+    const limit = performance.now() - this.routes.limits.headerTimeoutMs;
+    for (const c of [...this.slowHeads]) {
+      if (c.headStartedAt !== 0 && c.headStartedAt < limit) {
+        this.slowHeads.delete(c);
+        try {
+          c.headTimedOut();
+        } catch {
+          (c as unknown as Http1Connection).socket.destroy();
+        }
+      }
+    }
+  };
+
+  update(index: SnapshotIndex): void {
+    try {
+      this.routes = this.build(index);
+    } catch (e) {
+      this.ctx.log.error({ vs: this.spec.vsUuid, err: (e as Error).message }, 'l7 update rejected; the previous configuration stays');
+      return;
+    }
+    if (this.spec.tls && this.server) this.applyDefaultCert(this.server as TlsServer);
+  }
+
+  close(): Promise<void> {
+    if (this.draining) return Promise.resolve();
+    this.draining = true;
+    clearInterval(this.sweeper);
+    const server = this.server;
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const c of [...this.connections]) c.drain();
+    for (const s of [...this.sessions]) s.close();
+    const drained = new Promise<void>((resolve) => {
+      if (this.sockets.size === 0) resolve();
+      else this.drained = resolve;
+    });
+    // In-flight requests get the keep-alive timeout to finish; then what is left is cut.
+    const deadline = setTimeout(() => {
+      for (const s of [...this.sockets]) s.destroy();
+    }, this.routes.limits.keepaliveTimeoutMs);
+    deadline.unref();
+    return Promise.all([closed, drained]).then(() => clearTimeout(deadline));
+  }
+}

@@ -1,0 +1,126 @@
+// Snapshot → the routing table of one L7 listener: the owning VS, its SNI children by domain
+// (exact, then one-label wildcard), each VS's compiled policies, default pool, limits and TLS
+// context. Built once per update(); requests only read it.
+import type { SnapshotIndex, L7ListenerSpec } from '../contracts.js';
+import { compilePolicies, type CompiledRule, type CompileWarning } from './policy.js';
+import { type CertContexts, type CertEntry, contextForVs } from './certificates.js';
+
+type Obj = Record<string, any>;
+
+export interface HttpLimits {
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+  /** Whole request head must arrive within this (slowloris). */
+  headerTimeoutMs: number;
+  /** A keep-alive connection with no request in flight is closed after this. */
+  keepaliveTimeoutMs: number;
+  /** No body bytes for this long while a request body is expected → close. */
+  bodyTimeoutMs: number;
+  /** 0 = unlimited. */
+  maxConnections: number;
+  websockets: boolean;
+  xff: boolean;
+  xfp: boolean;
+  httpToHttps: boolean;
+}
+
+export interface VsRoute {
+  uuid: string;
+  name: string;
+  rules: CompiledRule[];
+  defaultPool: string | undefined;
+  defaultPoolGroup: string | undefined;
+  /** Certificates of this VS (TLS listeners), undefined when it has none. */
+  certificate: CertEntry | undefined;
+}
+
+export interface ListenerRoutes {
+  vs: VsRoute;
+  limits: HttpLimits;
+  exact: Map<string, VsRoute>;
+  /** Key: the domain without its first label (`*.example.com` → `example.com`). */
+  wildcard: Map<string, VsRoute>;
+  /** Parent's certificate, else System-Default-Cert. */
+  fallback: CertEntry | undefined;
+}
+
+const DEFAULT_LIMITS: HttpLimits = {
+  maxHeaderBytes: 12 * 1024,
+  maxHeaderCount: 256,
+  headerTimeoutMs: 10_000,
+  keepaliveTimeoutMs: 30_000,
+  bodyTimeoutMs: 30_000,
+  maxConnections: 0,
+  websockets: true,
+  xff: true,
+  xfp: true,
+  httpToHttps: false,
+};
+
+export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: CertContexts, warn: CompileWarning): ListenerRoutes {
+  const vss = index.get('virtualservice');
+  const vsObj = vss?.get(spec.vsUuid);
+  if (!vsObj) throw new Error(`virtualservice ${spec.vsUuid} is not in the snapshot`);
+  const vs = compileVs(vsObj, index, spec.tls, certs, warn);
+  const exact = new Map<string, VsRoute>();
+  const wildcard = new Map<string, VsRoute>();
+  for (const child of vss!.values()) {
+    if (child.type !== 'VS_TYPE_VH_CHILD' || child.vh_parent_vs_ref !== spec.vsUuid || child.enabled === false) continue;
+    const route = compileVs(child, index, spec.tls, certs, warn);
+    const names: string[] = [...(child.vh_domain_name ?? []), ...(child.vh_matches ?? []).map((m: Obj) => m?.host)];
+    for (const raw of names) {
+      if (typeof raw !== 'string' || raw === '') continue;
+      const name = raw.toLowerCase();
+      if (name.startsWith('*.')) wildcard.set(name.slice(2), route);
+      else exact.set(name, route);
+    }
+  }
+  return {
+    vs,
+    limits: limitsFor(vsObj, index),
+    exact,
+    wildcard,
+    fallback: spec.tls ? (vs.certificate ?? certs.systemDefault(index)) : undefined,
+  };
+}
+
+function compileVs(vs: Obj, index: SnapshotIndex, tls: boolean, certs: CertContexts, warn: CompileWarning): VsRoute {
+  return {
+    uuid: String(vs.uuid),
+    name: String(vs.name ?? vs.uuid),
+    rules: compilePolicies(vs, index, warn),
+    defaultPool: vs.pool_ref ? String(vs.pool_ref) : undefined,
+    defaultPoolGroup: vs.pool_group_ref ? String(vs.pool_group_ref) : undefined,
+    certificate: tls ? contextForVs(vs, index, certs, warn) : undefined,
+  };
+}
+
+/** The child VS for a host name (SNI or Host without port, lower case), or undefined. */
+export function childFor(routes: ListenerRoutes, host: string): VsRoute | undefined {
+  if (host === '') return undefined;
+  const exact = routes.exact.get(host);
+  if (exact) return exact;
+  if (routes.wildcard.size === 0) return undefined;
+  const dot = host.indexOf('.');
+  // One label only: `a.example.com` matches `*.example.com`, `a.b.example.com` does not.
+  return dot > 0 ? routes.wildcard.get(host.slice(dot + 1)) : undefined;
+}
+
+function limitsFor(vs: Obj, index: SnapshotIndex): HttpLimits {
+  const profile = vs.application_profile_ref ? index.get('applicationprofile')?.get(String(vs.application_profile_ref)) : undefined;
+  const hp: Obj = profile?.http_profile ?? {};
+  const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
+  const perf: Obj = vs.performance_limits ?? profile?.performance_limits ?? {};
+  return {
+    maxHeaderBytes: hp.client_max_header_size ? num(hp.client_max_header_size, 12) * 1024 : DEFAULT_LIMITS.maxHeaderBytes,
+    maxHeaderCount: num(hp.max_header_count, DEFAULT_LIMITS.maxHeaderCount),
+    headerTimeoutMs: num(hp.client_header_timeout, DEFAULT_LIMITS.headerTimeoutMs),
+    keepaliveTimeoutMs: num(hp.keepalive_timeout, DEFAULT_LIMITS.keepaliveTimeoutMs),
+    bodyTimeoutMs: num(hp.client_body_timeout, DEFAULT_LIMITS.bodyTimeoutMs),
+    maxConnections: typeof perf.max_concurrent_connections === 'number' ? perf.max_concurrent_connections : 0,
+    websockets: hp.websockets_enabled !== false,
+    xff: hp.xff_enabled !== false,
+    xfp: hp.x_forwarded_proto_enabled !== false,
+    httpToHttps: hp.http_to_https === true,
+  };
+}
