@@ -16,7 +16,7 @@ const refs = (key, label, refType, extra = {}) => ({ key, label, type: 'refs', r
 const codec = (key, label, c, extra = {}) => ({ key, label, type: 'codec', codec: c, ...extra });
 const rows = (key, label, itemLabel, fields, extra = {}) => ({ key, label, type: 'rows', itemLabel, fields, wide: true, ...extra });
 
-const name = text('name', 'Name', { required: true });
+const name = text('name', 'Name', { required: true, aliases: ['already exists', 'Name'] });
 const cloud = ref('cloud_ref', 'Cloud', 'cloud');
 const markers = codec('markers', 'Markers', markersCodec, { multiline: true, rows: 2, placeholder: 'clustername=my-cluster', help: 'One key=value1,value2 per line.', wide: true });
 

@@ -70,7 +70,7 @@ export function DashboardPage() {
     && (!f.status || (r.state ?? 'OPER_UNKNOWN') === f.status)
     && (!f.creator || (f.creator === '-' ? !creatorOf(r.vs) : creatorOf(r.vs) === f.creator)));
   return html`<div>
-    <${PageHead} title="Applications"><a class="button primary" href="#/wizard">Create virtual service</a></${PageHead}>
+    <${PageHead} title="Applications dashboard"><a class="button primary" href="#/wizard">Create virtual service</a></${PageHead}>
     <${ErrorBox} error=${error} prefix="Refresh failed"/>
     ${loading && !data ? html`<${Loading} what="Loading virtual services"/>` : html`
       <${Summary} rows=${rows}/>

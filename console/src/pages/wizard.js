@@ -21,7 +21,7 @@ const APP_TYPES = {
 };
 
 const F = {
-  name: { key: 'name', label: 'Name', required: true },
+  name: { key: 'name', label: 'Name', required: true, aliases: ['already exists'] },
   appType: { key: 'app_type', label: 'Application type', type: 'select', required: true, options: Object.keys(APP_TYPES), optionLabel: (k) => APP_TYPES[k].label },
   vipMode: { key: 'vip_mode', label: 'VIP address', type: 'select', required: true, options: ['auto', 'static'], optionLabel: (k) => (k === 'auto' ? 'Auto-allocate from a network' : 'Static address') },
   network: { key: 'network_ref', label: 'VIP network', type: 'ref', refType: 'network', help: "Leave empty to use the first usable network of the cloud's IPAM profile.",
