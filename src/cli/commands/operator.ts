@@ -1,9 +1,95 @@
+// `portico operator --controller URL (--kubeconfig FILE | --in-cluster | --manifests DIR) [--values FILE] [--listen HOST:PORT]`
 import type { Command } from 'commander';
+import pino from 'pino';
+import { loadSettings } from '../../operator/settings/values.js';
+import { startOperator } from '../../operator/operator.js';
+import type { SnapshotProvider } from '../../operator/source/types.js';
+import type { StatusSink } from '../../operator/status/types.js';
 
-// Placeholder until the owning work lands; replaced by the real command.
+interface OperatorCliOptions {
+  controller: string;
+  kubeconfig?: string;
+  inCluster?: boolean;
+  manifests?: string;
+  values?: string;
+  listen?: string;
+}
+
+const LEVEL: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+
+/** Manifest mode: statuses live in the operator (`/api/status`, `portico status`); nothing to write back. */
+const viewOnlySink: StatusSink = { set: async () => undefined, clear: async () => undefined, event: async () => undefined };
+
+/** The Kubernetes status writer (status subresource + Events), from src/operator/status/kubernetes.ts. */
+async function kubernetesSink(kubeconfig: string | undefined, inCluster: boolean | undefined, log: pino.Logger): Promise<StatusSink> {
+  try {
+    const mod = (await import('../../operator/status/kubernetes.js' as string)) as Record<string, unknown>;
+    const factory = Object.entries(mod).find(([name, v]) => typeof v === 'function' && /^create.*Sink$/i.test(name))?.[1] as
+      ((o: { kubeconfig?: string; inCluster?: boolean }) => StatusSink | Promise<StatusSink>) | undefined;
+    if (factory) return await factory({ kubeconfig, inCluster });
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'the Kubernetes status writer is not available');
+  }
+  log.error('statuses and Events are not written to Kubernetes (no status writer); see /api/status');
+  return viewOnlySink;
+}
+
 export function registerOperator(program: Command): void {
-  program.command('operator').description('(operator: not built yet)').action(() => {
-    console.error('portico operator: not built yet');
-    process.exitCode = 2;
-  });
+  program.command('operator')
+    .description('the operator alone (the AKO role): Kubernetes objects or a manifest folder → controller objects, status back')
+    .requiredOption('--controller <url>', 'controller URL, e.g. http://127.0.0.1:9080')
+    .option('--kubeconfig <file>', 'watch the cluster of this kubeconfig')
+    .option('--in-cluster', 'watch the cluster this pod runs in')
+    .option('--manifests <dir>', 'watch a folder of YAML manifests instead of a cluster')
+    .option('--values <file>', 'AKO Helm values file (AKOSettings, NetworkSettings, L7Settings, L4Settings, ControllerSettings, …)')
+    .option('--listen <host:port>', '/api/status and /metrics address (default 127.0.0.1:<AKOSettings.apiServerPort>)')
+    .action(async (o: OperatorCliOptions) => {
+      const sources = [o.kubeconfig, o.inCluster, o.manifests].filter(Boolean).length;
+      if (sources !== 1) {
+        console.error('portico operator: give exactly one of --kubeconfig FILE, --in-cluster, --manifests DIR');
+        process.exitCode = 2;
+        return;
+      }
+      const { settings, problems } = loadSettings(o.values);
+      const log = pino({ name: 'portico-operator', level: LEVEL[settings.logLevel] ?? 'warn' }, pino.destination(2));
+      for (const p of problems) log.warn({ key: p.key }, `values: ${p.key}: ${p.message}`);
+      const { username, password } = settings.credentials;
+      if (!username || !password) {
+        console.error('portico operator: controller credentials missing: set avicredentials.username/password in --values, or PORTICO_USERNAME / PORTICO_PASSWORD');
+        process.exitCode = 2;
+        return;
+      }
+      let provider: SnapshotProvider;
+      let sink: StatusSink;
+      const sourceLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) };
+      if (o.manifests) {
+        const { createManifestProvider } = await import('../../operator/source/manifests.js');
+        provider = createManifestProvider(o.manifests, { defaultIngController: settings.l7.defaultIngController, logger: sourceLog });
+        sink = viewOnlySink;
+      } else {
+        const { createKubernetesProvider } = await import('../../operator/source/kubernetes.js');
+        try {
+          provider = createKubernetesProvider({ kubeconfig: o.kubeconfig, inCluster: o.inCluster, logger: sourceLog });
+        } catch (err) {
+          console.error(`portico operator: ${(err as Error).message}`);
+          process.exitCode = 2;
+          return;
+        }
+        sink = await kubernetesSink(o.kubeconfig, o.inCluster, log);
+      }
+      let op;
+      try {
+        op = await startOperator({ controller: o.controller, provider, sink, settings, listen: o.listen, username, password, logger: log });
+      } catch (err) {
+        console.error(`portico operator: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`portico operator listening on ${op.url} (cluster ${settings.clusterName}, controller ${o.controller})`);
+      const stop = () => {
+        void op.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
 }

@@ -196,7 +196,9 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
     if (secure.length) rules.push(redirectRule(parent, 0, secure));
     for (const h of hosts.filter((x) => !x.child)) {
       routeRules(ctx, parent, h.routes, rules, true, (r) => {
-        const name = names.insecurePool(r.host, r.path, r.ns, r.ing);
+        let name = names.insecurePool(r.host, r.path, r.ns, r.ing);
+        // `/a` Exact and `/a` Prefix in one Ingress would share a name: the later one says which it is.
+        if (set.has('pool', name)) name += `-${r.pathType.toLowerCase()}`;
         if (ObjectSet.tooLong(name)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', name)); return undefined; }
         pool(ctx, name, r.backend, r);
         return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', name) }, deps: [['pool', name]] };
@@ -266,7 +268,9 @@ function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
     // Plain HTTP reaching the child by Host header is redirected too (the parent rule covers exact hosts).
     if (h.cert) rules.push(redirectRule(policy, 0));
     routeRules(ctx, policy, routes, rules, false, (r) => {
-      const poolName = names.sniPool(r.ns, r.host, r.path, r.ing) + (settings.l7.noPGForSNI ? '--policy-to-pool' : '');
+      let poolName = names.sniPool(r.ns, r.host, r.path, r.ing);
+      if (set.has('pool', poolName) || set.has('pool', `${poolName}--policy-to-pool`)) poolName += `-${r.pathType.toLowerCase()}`;
+      if (settings.l7.noPGForSNI) poolName += '--policy-to-pool';
       if (ObjectSet.tooLong(poolName)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', poolName)); return undefined; }
       pool(ctx, poolName, r.backend, r);
       if (settings.l7.noPGForSNI) return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', poolName) }, deps: [['pool', poolName]] };
@@ -308,7 +312,8 @@ function buildDedicated(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<stri
     const deps: Array<[OwnedType, string]> = [];
     if (h.cert) rules.push(redirectRule(vsName, 0));
     routeRules(ctx, vsName, h.routes, rules, false, (r) => {
-      const poolName = `${names.sniPool(r.ns, r.host, r.path, r.ing)}-L7-dedicated`;
+      let poolName = `${names.sniPool(r.ns, r.host, r.path, r.ing)}-L7-dedicated`;
+      if (set.has('pool', poolName)) poolName += `-${r.pathType.toLowerCase()}`;
       if (ObjectSet.tooLong(poolName)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', poolName)); return undefined; }
       pool(ctx, poolName, r.backend, r);
       return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', poolName) }, deps: [['pool', poolName]] };
