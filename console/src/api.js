@@ -9,9 +9,12 @@ export class ApiError extends Error {
   }
 }
 
-const state = { tenant: localStorage.getItem('portico.tenant') || 'admin', onUnauthorized: () => {} };
+const state = { tenant: '', onUnauthorized: () => {} };
 
-export function currentTenant() { return state.tenant; }
+export function currentTenant() {
+  if (!state.tenant) state.tenant = localStorage.getItem('portico.tenant') || 'admin';
+  return state.tenant;
+}
 export function setTenant(name) {
   state.tenant = name;
   localStorage.setItem('portico.tenant', name);
@@ -38,7 +41,7 @@ async function errorMessage(res) {
 }
 
 export async function request(method, path, body, { quiet401 = false } = {}) {
-  const headers = { Accept: 'application/json', 'X-Avi-Tenant': state.tenant };
+  const headers = { Accept: 'application/json', 'X-Avi-Tenant': currentTenant() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') headers['X-CSRFToken'] = cookie('csrftoken');
   const res = await fetch(path, {

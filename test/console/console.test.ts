@@ -154,14 +154,14 @@ describe('web console', { timeout: 240_000 }, () => {
 
   it('shows the server\'s validation message next to the field', async () => {
     // The same bad body through the API gives the message the console must show.
-    const bad = { name: 'bad-net', cloud_ref: '/api/cloud?name=Default-Cloud', configured_subnets: [{ prefix: { ip_addr: { addr: '127.50.14.0', type: 'V4' }, mask: 99 } }] };
+    const bad = { name: 'bad-net', cloud_ref: '/api/cloud?name=Default-Cloud', configured_subnets: [{ prefix: { ip_addr: { addr: '127.50.14.0', type: 'V4' }, mask: 200 } }] };
     const api = await ctl.api('POST', '/api/network', bad);
     assert.equal(api.status, 400);
     await page.goto(`${ctl.origin}/#/new/network`);
     await page.getByLabel('Name *').fill('bad-net');
     await page.getByLabel('Cloud').selectOption({ label: 'Default-Cloud' });
     await page.getByRole('button', { name: 'Add subnet' }).click();
-    await page.getByLabel('Prefix (CIDR) *').fill('127.50.14.0/99');
+    await page.getByLabel('Prefix (CIDR) *').fill('127.50.14.0/200');
     await page.getByRole('button', { name: 'Create' }).click();
     const err = page.locator('[data-field="configured_subnets"] .field-error');
     await err.waitFor();

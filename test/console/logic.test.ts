@@ -1,0 +1,85 @@
+// The console's pure logic, loaded from console/src as the browser loads it: which field a server
+// message is about, text ⇄ API value codecs, path updates, network usage, refs rewritten for writes.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+const src = (file: string) => import(new URL(`../../../console/src/${file}`, import.meta.url).href);
+
+describe('console logic', () => {
+  it('puts a server message on the field it names (longest key wins)', async () => {
+    const { fieldForMessage } = await src('errors.js');
+    const specs = [
+      { key: 'name', aliases: ['already exists'] },
+      { key: 'configured_subnets', aliases: ['static_ip_ranges'] },
+      { key: 'internal_profile.usable_networks' },
+      { key: 'vrf_context_ref' },
+    ];
+    const on = (m: string) => fieldForMessage(m, specs)?.key ?? null;
+    assert.equal(on('configured_subnets[0].prefix.mask: 200 is out of range 0–128'), 'configured_subnets');
+    assert.equal(on('configured_subnets[0].static_ip_ranges[0].range.begin: not in the subnet'), 'configured_subnets');
+    assert.equal(on("network 'x' already exists"), 'name');
+    assert.equal(on('name: required field is missing'), 'name');
+    assert.equal(on('internal_profile.usable_networks[0].nw_ref: Network object not found!'), 'internal_profile.usable_networks');
+    assert.equal(on('No available free IPs in network local-vip'), null);
+    // A key inside a longer word is not a mention.
+    assert.equal(on('hostname: bad'), null);
+  });
+
+  it('turns typed text into API values and back', async () => {
+    const { ipCodec, prefixCodec, labelsCodec, markersCodec, linesCodec, jsonCodec } = await src('codecs.js');
+    assert.deepEqual(prefixCodec.fromText('10.22.13.0/24'), { ip_addr: { addr: '10.22.13.0', type: 'V4' }, mask: 24 });
+    assert.equal(prefixCodec.toText({ ip_addr: { addr: '10.22.13.0', type: 'V4' }, mask: 24 }), '10.22.13.0/24');
+    assert.deepEqual(ipCodec.fromText(' fd00::1 '), { addr: 'fd00::1', type: 'V6' });
+    assert.equal(ipCodec.fromText('  '), undefined);
+    assert.deepEqual(labelsCodec.fromText('clustername=c1\n\nenv'), [{ key: 'clustername', value: 'c1' }, { key: 'env' }]);
+    assert.deepEqual(markersCodec.fromText('Namespace=default, prod'), [{ key: 'Namespace', values: ['default', 'prod'] }]);
+    assert.equal(markersCodec.toText([{ key: 'clustername', values: ['c1'] }]), 'clustername=c1');
+    assert.deepEqual(linesCodec.fromText('a\n b \n'), ['a', 'b']);
+    assert.deepEqual(jsonCodec.fromText('{"rules": []}'), { rules: [] });
+    assert.equal(jsonCodec.fromText('{oops'), '{oops', 'bad JSON goes to the server as typed, which names the field');
+  });
+
+  it('updates nested paths without touching the original and prunes blanks', async () => {
+    const { getPath, setPath, prune } = await src('paths.js');
+    const a = { name: 'x', internal_profile: { ttl: 30 } };
+    const b = setPath(a, 'internal_profile.usable_networks', [{ nw_ref: '/api/network/n1' }]);
+    assert.deepEqual(a, { name: 'x', internal_profile: { ttl: 30 } });
+    assert.deepEqual(getPath(b, 'internal_profile.usable_networks'), [{ nw_ref: '/api/network/n1' }]);
+    assert.deepEqual(prune({ name: 'x', description: '', mtu: Number.NaN, http_profile: { x: undefined }, ok: false, n: 0 }), { name: 'x', ok: false, n: 0 });
+  });
+
+  it('counts used and free VIP addresses of a network', async () => {
+    const { networkUsage } = await src('netusage.js');
+    const v4 = (addr: string) => ({ addr, type: 'V4' });
+    const net = { uuid: 'network-1', configured_subnets: [{ prefix: { ip_addr: v4('10.0.0.0'), mask: 24 },
+      static_ip_ranges: [{ range: { begin: v4('10.0.0.61'), end: v4('10.0.0.70') } }] }] };
+    const vsvips = [
+      { vip: [{ ip_address: v4('10.0.0.61'), ipam_network_subnet: { network_ref: 'https://c/api/network/network-1#n' } }] },
+      { vip: [{ ip_address: v4('10.0.0.62') }] },
+      { vip: [{ ip_address: v4('10.0.0.62') }] }, // a shared VIP counts once
+      { vip: [{ ip_address: v4('10.0.0.99') }] }, // outside the ranges
+      { vip: [{ ip_address: v4('10.0.0.63'), ipam_network_subnet: { network_ref: 'https://c/api/network/network-2#other' } }] },
+    ];
+    assert.deepEqual(networkUsage(net, vsvips), { used: 2, total: 10 });
+  });
+
+  it('writes refs back as relative UUID refs, without the #name', async () => {
+    const { writeRefs, apiPath } = await src('api.js');
+    const obj = { name: 'vs', pool_ref: 'https://127.0.0.1:9080/api/pool/pool-1#web', members: [{ pool_ref: 'http://h/api/pool/pool-2#a' }],
+      vsvip_ref: '/api/vsvip?name=v', note: 'see https://example.com/docs' };
+    assert.deepEqual(writeRefs(obj), { name: 'vs', pool_ref: '/api/pool/pool-1', members: [{ pool_ref: '/api/pool/pool-2' }],
+      vsvip_ref: '/api/vsvip?name=v', note: 'see https://example.com/docs' });
+    assert.equal(apiPath('https://c:1/api/pool?page=2&page_size=1'), '/api/pool?page=2&page_size=1');
+  });
+
+  it('reads refs, formats rates and ports', async () => {
+    const { refName, refUuid, refType } = await src('refs.js');
+    const { fmtBits, fmtRate, portsText } = await src('format.js');
+    assert.equal(refName('https://c/api/pool/pool-1#web%20a'), 'web a');
+    assert.equal(refUuid('https://c/api/pool/pool-1/#web'), 'pool-1');
+    assert.equal(refType('https://c/api/serviceenginegroup/serviceenginegroup-1'), 'serviceenginegroup');
+    assert.equal(fmtBits(1_900_000), '1.9 Mbps');
+    assert.equal(fmtRate(117.4), '117/s');
+    assert.equal(portsText([{ port: 80 }, { port: 443, enable_ssl: true }, { port: 8000, port_range_end: 8010 }]), '80, 443 (TLS), 8000-8010');
+  });
+});
