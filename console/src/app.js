@@ -1,6 +1,6 @@
 // The console shell: login gate, navigation, tenant switcher and the hash router.
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { currentTenant, list, setTenant } from './api.js';
 import { useRoute } from './hooks.js';
 import { KINDS, SECTIONS } from './kinds.js';
@@ -61,7 +61,19 @@ export function App() {
   const route = useRoute();
   const [tenant, setTenantState] = useState(currentTenant());
   const [menuOpen, setMenuOpen] = useState(false);
-  useEffect(() => { document.title = 'Portico'; }, []);
+  useEffect(() => {
+    if (!menuOpen) return undefined;
+    const onKey = (e) => { if (e.key === 'Escape') { setMenuOpen(false); document.querySelector('.menu-toggle')?.focus(); } };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [menuOpen]);
+  // After a navigation, move focus to the page so keyboard and screen-reader users start there.
+  const first = useRef(true);
+  useEffect(() => {
+    document.title = `Portico · ${route === '/' ? 'Dashboard' : route.split('/')[1] ?? ''}`;
+    if (first.current) { first.current = false; return; }
+    document.getElementById('main')?.focus();
+  }, [route]);
   if (session.state === 'checking') return html`<p class="boot" role="status">Loading Portico…</p>`;
   if (session.state === 'out') return html`<${LoginPage} session=${session}/>`;
   return html`<div class=${`shell${menuOpen ? ' menu-open' : ''}`}>

@@ -26,6 +26,28 @@ const markersCol = { label: 'Markers', render: (o) => html`<${Markers} markers=$
 
 const ipRange = (r) => `${r.range?.begin?.addr ?? '?'}–${r.range?.end?.addr ?? '?'}`;
 
+/** A cloud's own state when the controller reports one; otherwise whether VIPs can be allocated. */
+function cloudStatus(o) {
+  const state = o.oper_status?.state ?? o.state;
+  if (state) return html`<${StatusBadge} state=${state} reason=${o.oper_status?.reason}/>`;
+  return o.ipam_provider_ref
+    ? html`<span class="badge tone-good"><span class="dot" aria-hidden="true"></span>IPAM ready${o.dns_provider_ref ? ', DNS ready' : ''}</span>`
+    : html`<span class="badge tone-warn" title="Virtual services need an explicit VIP network"><span class="dot" aria-hidden="true"></span>No IPAM profile</span>`;
+}
+
+/** What the controller parsed from a certificate, shown above its form. */
+function certSummary(o) {
+  const c = o.certificate ?? {};
+  if (!c.subject && !c.not_after) return null;
+  return html`<dl class="facts">
+    <div><dt>Subject</dt><dd>${c.subject?.common_name ?? c.subject?.distinguished_name ?? '–'}</dd></div>
+    <div><dt>Issuer</dt><dd>${c.issuer?.common_name ?? '–'}${c.self_signed ? ' (self-signed)' : ''}</dd></div>
+    <div><dt>SANs</dt><dd>${(c.subject_alt_names ?? []).join(', ') || '–'}</dd></div>
+    <div><dt>Valid</dt><dd>${fmtDate(c.not_before)} → ${fmtDate(c.not_after)} <${ExpiryBadge} cert=${o}/></dd></div>
+    <div><dt>Fingerprint</dt><dd class="small">${c.fingerprint ?? '–'}</dd></div>
+  </dl>`;
+}
+
 export const KINDS = {
   cloud: {
     title: 'Clouds', one: 'Cloud', section: 'infrastructure',
@@ -39,7 +61,7 @@ export const KINDS = {
     ],
     columns: [nameCol, { label: 'Type', render: (o) => o.vtype ?? '–' },
       refCol('IPAM profile', 'ipam_provider_ref'), refCol('DNS profile', 'dns_provider_ref'),
-      { label: 'Status', render: (o) => html`<${StatusBadge} state=${o.oper_status?.state ?? o.state ?? (o.uuid ? 'OPER_UP' : undefined)} reason=${o.oper_status?.reason}/>` }],
+      { label: 'Status', render: cloudStatus }],
   },
   network: {
     title: 'Networks', one: 'Network', section: 'infrastructure',
@@ -184,6 +206,7 @@ export const KINDS = {
       markers,
     ],
     defaults: () => ({ type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE' }),
+    summary: certSummary,
     columns: [nameCol,
       { label: 'Subject', render: (o) => o.certificate?.subject?.common_name ?? '–' },
       { label: 'SANs', render: (o) => (o.certificate?.subject_alt_names ?? []).join(', ') || '–' },

@@ -73,6 +73,7 @@ export function FormPage({ kind, uuid }) {
   const formError = submit.error && !submit.error.key ? submit.error : null;
   return html`<div>
     <${PageHead} title=${title}>${draft.markers || draft.created_by ? html`<${Markers} markers=${draft.markers} createdBy=${draft.created_by}/>` : null}</${PageHead}>
+    ${uuid && spec.summary ? html`<div class="card">${spec.summary(draft)}</div>` : null}
     <form class="card object-form" onSubmit=${onSubmit} noValidate aria-label=${title}>
       ${formError ? html`<p class="field-error form-error" role="alert">${formError.message}</p>` : null}
       ${submit.error?.key ? html`<p class="sr-only" role="status">The controller refused the change: ${submit.error.message}</p>` : null}
