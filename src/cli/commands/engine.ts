@@ -44,31 +44,30 @@ export function registerEngine(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      let engine;
-      try {
-        engine = await startEngine({
-          controller: o.controller,
-          joinToken: o.joinToken ?? process.env.PORTICO_JOIN_TOKEN,
-          name: o.name,
-          dataDir: resolve(o.data),
-          vipMode: o.vipMode,
-          interface: o.interface,
-          metricsListen: o.metricsListen,
-          log,
-        });
-      } catch (err) {
-        console.error(`portico engine: ${(err as Error).message}`);
-        process.exitCode = 1;
-        return;
-      }
+      // Signals are handled from the start, so a stop during startup is clean too.
       let stopping = false;
+      let starting: Promise<{ stop(): Promise<void> } | undefined> = Promise.resolve(undefined);
       const stop = () => {
         if (stopping) return;
         stopping = true;
         log.info({}, 'stopping');
-        engine.stop().then(() => process.exit(0), () => process.exit(1));
+        starting.then((e) => e?.stop()).then(() => process.exit(0), () => process.exit(1));
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      starting = startEngine({
+        controller: o.controller,
+        joinToken: o.joinToken ?? process.env.PORTICO_JOIN_TOKEN,
+        name: o.name,
+        dataDir: resolve(o.data),
+        vipMode: o.vipMode as 'loopback' | 'l2',
+        interface: o.interface,
+        metricsListen: o.metricsListen,
+        log,
+      }).catch((err: Error) => {
+        console.error(`portico engine: ${err.message}`);
+        process.exit(1);
+      });
+      await starting;
     });
 }

@@ -1,0 +1,113 @@
+// What the controller knows about its service engines at run time: the last heartbeat of each,
+// and from it the state of every virtual service (for /api/virtualservice/<uuid>/runtime) and
+// of every pool server. In memory; the SE's record keeps the durable part.
+
+export interface VsReport { uuid: string; oper_state: 'OPER_UP' | 'OPER_DOWN'; reason?: string }
+export interface ServerReport { pool_uuid: string; ip: string; port: number; state: 'UP' | 'DOWN'; reason?: string }
+export interface HeartbeatReport {
+  applied_version: number;
+  started_at?: string;
+  cpu_percent?: number;
+  rss_bytes?: number;
+  virtualservices: VsReport[];
+  servers: ServerReport[];
+  metrics?: { virtualservice?: Record<string, Record<string, number>> };
+}
+
+export interface SeState {
+  uuid: string;
+  name: string;
+  groupUuid: string;
+  lastHeartbeat: number;
+  intervalMs: number;
+  report?: HeartbeatReport;
+}
+
+export interface VsRuntime {
+  oper_status: { state: string; reason: string[]; last_changed_time: { secs: number; usecs: number } };
+  percent_ses_up: number;
+  num_se_assigned: number;
+  se_list: { se_uuid: string; se_name: string; connected: boolean; oper_state?: string; reason?: string }[];
+  /** Servers of the pools this VS uses, as reported by its SEs. */
+  servers: { pool_uuid: string; ip: string; port: number; state: string; reason?: string }[];
+  metrics?: Record<string, number>;
+}
+
+/** A missed heartbeat window this many times the interval: the SE counts as disconnected. */
+const MISSED = 3;
+
+export class EngineRegistry {
+  readonly engines = new Map<string, SeState>();
+  /** VS UUIDs of each group's current snapshot (kept by the snapshot service). */
+  readonly groupVses = new Map<string, Set<string>>();
+  private readonly changedAt = new Map<string, { state: string; at: number }>();
+
+  connected(se: SeState, now = Date.now()): boolean {
+    return now - se.lastHeartbeat <= se.intervalMs * MISSED;
+  }
+
+  /** The runtime view of a VS across the SEs of its group. `groupUuid` is where it is placed. */
+  virtualServiceRuntime(vsUuid: string, groupUuid?: string, enabled = true): VsRuntime {
+    const now = Date.now();
+    const ses = [...this.engines.values()].filter((se) => (groupUuid ? se.groupUuid === groupUuid : this.groupVses.get(se.groupUuid)?.has(vsUuid)));
+    const seList: VsRuntime['se_list'] = [];
+    const reasons: string[] = [];
+    let up = 0;
+    const servers = new Map<string, VsRuntime['servers'][number]>();
+    const metrics: Record<string, number> = {};
+    for (const se of ses) {
+      const connected = this.connected(se, now);
+      const r = se.report?.virtualservices.find((v) => v.uuid === vsUuid);
+      seList.push({ se_uuid: se.uuid, se_name: se.name, connected, oper_state: r?.oper_state, reason: r?.reason });
+      if (!connected) {
+        reasons.push(`service engine ${se.name} is not connected`);
+        continue;
+      }
+      if (r?.oper_state === 'OPER_UP') up++;
+      else if (r?.reason) reasons.push(`${se.name}: ${r.reason}`);
+      else if (!r) reasons.push(`${se.name}: not applied yet`);
+      for (const s of se.report?.servers ?? []) {
+        const key = `${s.pool_uuid}|${s.ip}|${s.port}`;
+        const prev = servers.get(key);
+        // Up on any SE is up; otherwise keep the reason.
+        if (!prev || (prev.state !== 'UP' && s.state === 'UP')) servers.set(key, { ...s });
+      }
+      for (const [k, v] of Object.entries(se.report?.metrics?.virtualservice?.[vsUuid] ?? {})) if (typeof v === 'number') metrics[k] = (metrics[k] ?? 0) + v;
+    }
+    let state: string;
+    if (!enabled) state = 'OPER_DISABLED';
+    else if (up > 0) state = 'OPER_UP';
+    else if (ses.length === 0) {
+      state = 'OPER_DOWN';
+      reasons.push('no service engine in the SE group');
+    } else state = seList.some((s) => s.connected) && seList.every((s) => !s.connected || s.oper_state === undefined) ? 'OPER_PROCESSING' : 'OPER_DOWN';
+    const prev = this.changedAt.get(vsUuid);
+    if (!prev || prev.state !== state) this.changedAt.set(vsUuid, { state, at: now });
+    const at = this.changedAt.get(vsUuid)!.at;
+    return {
+      oper_status: { state, reason: state === 'OPER_UP' ? [] : reasons, last_changed_time: { secs: Math.floor(at / 1000), usecs: (at % 1000) * 1000 } },
+      percent_ses_up: ses.length ? Math.round((up / ses.length) * 100) : 0,
+      num_se_assigned: ses.length,
+      se_list: seList,
+      servers: [...servers.values()],
+      metrics,
+    };
+  }
+
+  /** Pool server states as the SEs report them (up on any connected SE counts as up). */
+  poolServers(poolUuid: string): { up: number; total: number; servers: ServerReport[] } {
+    const now = Date.now();
+    const byKey = new Map<string, ServerReport>();
+    for (const se of this.engines.values()) {
+      if (!this.connected(se, now)) continue;
+      for (const s of se.report?.servers ?? []) {
+        if (s.pool_uuid !== poolUuid) continue;
+        const key = `${s.ip}|${s.port}`;
+        const prev = byKey.get(key);
+        if (!prev || (prev.state !== 'UP' && s.state === 'UP')) byKey.set(key, s);
+      }
+    }
+    const servers = [...byKey.values()];
+    return { up: servers.filter((s) => s.state === 'UP').length, total: servers.length, servers };
+  }
+}

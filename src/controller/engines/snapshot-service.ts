@@ -1,0 +1,101 @@
+// Keeps each SE group's current snapshot and the SEs long-polling for it. Store changes mark
+// the snapshots stale; a debounced rebuild gives a group a new version only when its content
+// changed, and only then are that group's waiting SEs answered.
+import type { IncomingMessage } from 'node:http';
+import type { EngineHost } from './host.js';
+import type { EngineRegistry } from './registry.js';
+import { buildGroupContent, WATCHED_TYPES, type GroupSnapshot } from './snapshots.js';
+
+interface Waiter { have: number; resolve: (s: GroupSnapshot | undefined) => void }
+interface Group { snap?: GroupSnapshot; stale: boolean; building?: Promise<GroupSnapshot>; waiters: Set<Waiter> }
+
+const DEBOUNCE_MS = 15;
+
+export class SnapshotService {
+  private readonly groups = new Map<string, Group>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly off: () => void;
+
+  constructor(private readonly host: EngineHost, private readonly registry: EngineRegistry) {
+    this.off = host.onChange((type) => {
+      if (!WATCHED_TYPES.has(type)) return;
+      for (const g of this.groups.values()) g.stale = true;
+      if (!this.timer) this.timer = setTimeout(() => void this.refresh(), DEBOUNCE_MS);
+    });
+  }
+
+  private group(uuid: string): Group {
+    let g = this.groups.get(uuid);
+    if (!g) this.groups.set(uuid, (g = { stale: true, waiters: new Set() }));
+    return g;
+  }
+
+  /** The group's snapshot, rebuilt when stale (one build at a time per group). */
+  async current(uuid: string): Promise<GroupSnapshot> {
+    const g = this.group(uuid);
+    while (g.stale || !g.snap) {
+      if (!g.building) {
+        g.stale = false;
+        g.building = this.build(uuid, g.snap).finally(() => (g.building = undefined));
+      }
+      g.snap = await g.building;
+    }
+    return g.snap;
+  }
+
+  private async build(uuid: string, prev: GroupSnapshot | undefined): Promise<GroupSnapshot> {
+    const content = await buildGroupContent(this.host, uuid);
+    this.registry.groupVses.set(uuid, new Set(content.vsUuids));
+    if (prev && prev.hash === content.hash) return prev;
+    const revision = await this.host.revision();
+    return { ...content, version: Math.max(revision, (prev?.version ?? 0) + 1) };
+  }
+
+  async currentVersion(uuid: string): Promise<number> {
+    return (await this.current(uuid)).version;
+  }
+
+  /** A snapshot newer than `have`, waiting up to `waitMs` for one; undefined when none came. */
+  async next(uuid: string, have: number, waitMs: number, req: IncomingMessage): Promise<GroupSnapshot | undefined> {
+    const snap = await this.current(uuid);
+    if (snap.version > have) return snap;
+    if (waitMs <= 0) return undefined;
+    const g = this.group(uuid);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        have,
+        resolve: (s) => {
+          clearTimeout(t);
+          req.socket.removeListener('close', gone);
+          g.waiters.delete(w);
+          resolve(s);
+        },
+      };
+      const t = setTimeout(() => w.resolve(undefined), waitMs);
+      // The SE hung up: forget it.
+      const gone = () => w.resolve(undefined);
+      req.socket.once('close', gone);
+      g.waiters.add(w);
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    this.timer = undefined;
+    for (const [uuid, g] of this.groups) {
+      if (g.waiters.size === 0) continue;
+      try {
+        const snap = await this.current(uuid);
+        for (const w of [...g.waiters]) if (snap.version > w.have) w.resolve(snap);
+      } catch {
+        // The next change or poll retries.
+        g.stale = true;
+      }
+    }
+  }
+
+  close(): void {
+    this.off();
+    if (this.timer) clearTimeout(this.timer);
+    for (const g of this.groups.values()) for (const w of [...g.waiters]) w.resolve(undefined);
+  }
+}
