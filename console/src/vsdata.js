@@ -3,6 +3,7 @@
 // then shows what it has and says what is not available).
 import { apiPath, getOptional, list } from './api.js';
 import { refName, refUuid } from './refs.js';
+import { derivedSeries, recordCounters } from './rates.js';
 
 export const METRICS = {
   requests: 'l7_client.avg_complete_responses',
@@ -59,21 +60,33 @@ export async function loadMetrics(uuid, ids, { step = 5, limit = 60 } = {}) {
 }
 
 /** SE names from a runtime's vip_summary / se list, whatever shape this controller uses. */
-function seNames(rt) {
+export function seNames(rt) {
   const names = new Set();
   for (const v of asArray(rt?.vip_summary)) {
     for (const se of asArray(v.service_engine)) names.add(refName(se.url ?? se.se_ref ?? se.uuid ?? ''));
   }
   for (const se of asArray(rt?.se_list ?? rt?.service_engines ?? rt?.ses)) {
-    names.add(typeof se === 'string' ? refName(se) : se.name ?? refName(se.se_ref ?? se.url ?? se.uuid ?? ''));
+    names.add(typeof se === 'string' ? refName(se) : se.se_name ?? se.name ?? refName(se.se_ref ?? se.url ?? se.se_uuid ?? se.uuid ?? ''));
   }
   names.delete('');
   return [...names];
 }
 
+/** A flat `servers: [{pool_uuid, ip, port, state}]` runtime list, grouped by pool. */
+function poolsFromServers(servers) {
+  if (!Array.isArray(servers)) return undefined;
+  const byPool = new Map();
+  for (const s of servers) {
+    const key = s.pool_uuid ?? refUuid(s.pool_ref ?? '');
+    if (!byPool.has(key)) byPool.set(key, { uuid: key, servers: [] });
+    byPool.get(key).servers.push(s);
+  }
+  return [...byPool.values()];
+}
+
 /** Pools with their servers' health from a runtime (or inventory) record. */
 export function poolHealth(rt) {
-  const pools = asArray(rt?.pools ?? rt?.pool_runtime ?? rt?.pool_summary).map((p) => {
+  const pools = asArray(rt?.pools ?? rt?.pool_runtime ?? rt?.pool_summary ?? poolsFromServers(rt?.servers)).map((p) => {
     const servers = asArray(p.servers).map((s) => ({
       ip: s.ip?.addr ?? s.ip ?? s.ip_addr ?? '', port: s.port,
       state: s.state ?? s.oper_status?.state ?? s.oper_state ?? 'UNKNOWN',
@@ -111,7 +124,11 @@ export async function loadVsRows() {
     const parentVip = vs.vh_parent_vs_ref ? refName(vs.vh_parent_vs_ref) : '';
     const addrs = (vsvip?.vip ?? []).map((v) => v.ip_address?.addr).filter(Boolean);
     const summaryAddrs = asArray(rt?.vip_summary).map((v) => v.ip_address?.addr ?? v.ip_address).filter((a) => typeof a === 'string');
-    const m = metrics[i];
+    let m = metrics[i];
+    if (!m && rt?.metrics) {
+      recordCounters(vs.uuid, rt.metrics);
+      m = derivedSeries(vs.uuid, METRICS);
+    }
     return {
       vs, vsvip, inv, rt,
       vips: addrs.length ? addrs : summaryAddrs,
@@ -129,6 +146,15 @@ export async function loadVsRows() {
 
 export const runtimeAvailable = () => !missing.has('runtime') || !missing.has('inventory');
 export const metricsAvailable = () => !missing.has('metrics');
+
+/** Analytics series of one VS: the metrics API, else rates from the runtime's counters, else null. */
+export async function loadVsSeries(uuid, runtime) {
+  const m = await loadMetrics(uuid, Object.values(METRICS), { step: 5, limit: 60 }).catch(() => null);
+  if (m) return { series: m, source: 'metrics' };
+  if (!runtime?.metrics) return null;
+  recordCounters(uuid, runtime.metrics);
+  return { series: derivedSeries(uuid, METRICS), source: 'runtime' };
+}
 
 /** Event and request-log endpoints of the analytics issue, tried in order. */
 export async function loadEvents(uuid) {

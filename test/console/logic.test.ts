@@ -82,4 +82,35 @@ describe('console logic', () => {
     assert.equal(fmtRate(117.4), '117/s');
     assert.equal(portsText([{ port: 80 }, { port: 443, enable_ssl: true }, { port: 8000, port_range_end: 8010 }]), '80, 443 (TLS), 8000-8010');
   });
+
+  it('reads pool and SE health from the runtime shapes controllers answer with', async () => {
+    const { poolHealth, seNames } = await src('vsdata.js');
+    const flat = { se_list: [{ se_uuid: 'se-1', se_name: 'avi_k8s-se-1', connected: true }],
+      servers: [{ pool_uuid: 'pool-1', ip: '10.0.0.1', port: 80, state: 'UP' }, { pool_uuid: 'pool-1', ip: '10.0.0.2', port: 80, state: 'DOWN', reason: 'connect ECONNREFUSED' },
+        { pool_uuid: 'pool-2', ip: '10.0.0.3', port: 80, state: 'DOWN' }] };
+    const h = poolHealth(flat);
+    assert.deepEqual([h.poolsUp, h.poolsTotal, h.serversUp, h.serversTotal], [1, 2, 1, 3]);
+    assert.equal(h.pools[0].servers[1].reason, 'connect ECONNREFUSED');
+    assert.deepEqual(seNames(flat), ['avi_k8s-se-1']);
+    const avi = { vip_summary: [{ service_engine: [{ url: 'https://c/api/serviceengine/se-2#Avi-se-2' }] }],
+      pools: [{ uuid: 'pool-9', num_servers: 4, num_servers_up: 0, servers: [] }] };
+    const h2 = poolHealth(avi);
+    assert.deepEqual([h2.poolsUp, h2.poolsTotal, h2.serversUp, h2.serversTotal], [0, 1, 0, 4]);
+    assert.deepEqual(seNames(avi), ['Avi-se-2']);
+    assert.deepEqual(poolHealth(null).poolsTotal, 0);
+  });
+
+  it('turns cumulative SE counters into rates, surviving a counter reset', async () => {
+    const { recordCounters, derivedSeries } = await src('rates.js');
+    const { METRICS } = await src('vsdata.js');
+    const c = (requests: number, bytes: number, lat: number, n: number) => ({ requests, bytes_in: bytes, bytes_out: 0, latency_ms_sum: lat, latency_count: n, responses_5xx: 0 });
+    recordCounters('vs-1', c(100, 1000, 50, 10), 1_000);
+    recordCounters('vs-1', c(300, 3000, 250, 110), 3_000);
+    recordCounters('vs-1', c(10, 500, 20, 10), 4_000); // the SE restarted
+    const s = derivedSeries('vs-1', METRICS);
+    assert.deepEqual(s[METRICS.requests].map((p: any) => p.value), [100, 10]);
+    assert.deepEqual(s[METRICS.bandwidth].map((p: any) => p.value), [8000, 4000]);
+    assert.deepEqual(s[METRICS.latency].map((p: any) => p.value), [2, 2]);
+    assert.equal(derivedSeries('vs-unknown', METRICS)[METRICS.requests].length, 0);
+  });
 });

@@ -5,7 +5,7 @@ import { del, getObject, getOptional } from '../api.js';
 import { navigate, usePoll } from '../hooks.js';
 import { fmtBits, fmtRate, fmtTime, portsText } from '../format.js';
 import { refName, refUuid } from '../refs.js';
-import { loadEvents, loadMetrics, loadRequestLogs, METRICS, poolHealth } from '../vsdata.js';
+import { loadEvents, loadRequestLogs, loadVsSeries, METRICS, poolHealth, seNames } from '../vsdata.js';
 import { LineChart } from '../ui/charts.js';
 import { ErrorBox, Loading, Markers, PageHead, Section, Unavailable } from '../ui/common.js';
 import { ExpiryBadge, HealthScore, StatusBadge } from '../ui/status.js';
@@ -20,17 +20,17 @@ async function loadVs(uuid) {
   const policies = (await Promise.all((vs.http_policies ?? []).map((p) => safe(getObject('httppolicyset', refUuid(p.http_policy_set_ref)))))).filter(Boolean);
   for (const p of policies) for (const r of p.http_request_policy?.rules ?? []) if (r.switching_action?.pool_ref) poolRefs.add(r.switching_action.pool_ref);
   const byUuid = new Map([...poolRefs].map((r) => [refUuid(r), r]));
-  const [pools, certs, children, parent, vsvip, runtime, metrics, events, logs] = await Promise.all([
+  const [pools, certs, children, parent, vsvip, runtime, events, logs] = await Promise.all([
     Promise.all([...byUuid.keys()].map((u) => safe(getObject('pool', u)))),
     Promise.all((vs.ssl_key_and_certificate_refs ?? []).map((r) => safe(getObject('sslkeyandcertificate', refUuid(r))))),
     Promise.all((vs.vh_child_vs_uuid ?? []).map((u) => safe(getObject('virtualservice', refUuid(u))))),
     vs.vh_parent_vs_ref ? safe(getObject('virtualservice', refUuid(vs.vh_parent_vs_ref))) : null,
     vs.vsvip_ref ? safe(getObject('vsvip', refUuid(vs.vsvip_ref))) : null,
     safe(getOptional(`/api/virtualservice/${uuid}/runtime`)),
-    safe(loadMetrics(uuid, Object.values(METRICS), { step: 5, limit: 60 })),
     safe(loadEvents(uuid)),
     safe(loadRequestLogs(uuid)),
   ]);
+  const metrics = await safe(loadVsSeries(uuid, runtime));
   return { vs, pg, policies, pools: pools.filter(Boolean), certs: certs.filter(Boolean), children: children.filter(Boolean), parent, vsvip, runtime, metrics, events, logs };
 }
 
@@ -70,8 +70,9 @@ function Tree({ d, health }) {
   </ul>`;
 }
 
-function Charts({ m }) {
-  if (!m) return html`<${Unavailable} what="Analytics"/>`;
+function Charts({ a }) {
+  if (!a) return html`<${Unavailable} what="Analytics"/>`;
+  const m = a.series;
   const sum = (a, b) => (a ?? []).map((p, i) => ({ timestamp: p.timestamp, value: p.value + (b?.[i]?.value ?? 0) }));
   const requests = m[METRICS.requests]?.length ? m[METRICS.requests] : m[METRICS.connections];
   return html`<div class="charts">
@@ -79,7 +80,8 @@ function Charts({ m }) {
     <${LineChart} title="Latency (ms)" series=${m[METRICS.latency]} format=${(x) => `${x.toFixed(1)} ms`}/>
     <${LineChart} title="Errors/s (4xx + 5xx)" series=${sum(m[METRICS.errors4xx], m[METRICS.errors5xx])} format=${fmtRate}/>
     <${LineChart} title="Bandwidth" series=${m[METRICS.bandwidth]} format=${fmtBits}/>
-  </div>`;
+  </div>
+  ${a.source === 'runtime' ? html`<p class="muted small">Rates computed by the console from the service engines' counters since this page opened (the controller has no metrics API yet).</p>` : null}`;
 }
 
 function Events({ events }) {
@@ -110,7 +112,7 @@ export function VsDetailPage({ uuid }) {
     if (!confirm(`Delete virtual service ${vs.name}?`)) return;
     try { await del(`/api/virtualservice/${vs.uuid}`); navigate('/'); } catch (e) { alert(e.message); }
   };
-  const ses = [].concat(runtime?.vip_summary ?? []).flatMap((v) => [].concat(v.service_engine ?? []).map((s) => refName(s.url ?? s.se_ref ?? '')));
+  const ses = seNames(runtime);
   return html`<div>
     <${PageHead} title=${vs.name}>
       <a class="button secondary" href=${`#/edit/virtualservice/${vs.uuid}`}>Edit</a>
@@ -126,7 +128,7 @@ export function VsDetailPage({ uuid }) {
         <div><dt>Ports</dt><dd>${portsText(vs.services) || '–'}</dd></div>
         <div><dt>Type</dt><dd>${(vs.type ?? 'VS_TYPE_NORMAL').replace('VS_TYPE_', '').replace('_', ' ').toLowerCase()}</dd></div>
         <div><dt>SE group</dt><dd>${refName(vs.se_group_ref) || '–'}</dd></div>
-        <div><dt>Service engines</dt><dd>${ses.filter(Boolean).join(', ') || '–'}</dd></div>
+        <div><dt>Service engines</dt><dd>${ses.join(', ') || '–'}</dd></div>
         <div><dt>Servers up</dt><dd class="servers-up">${health.serversTotal != null ? `${health.serversUp}/${health.serversTotal}` : '–'}</dd></div>
         <div><dt>Application profile</dt><dd>${refName(vs.application_profile_ref) || '–'}</dd></div>
         <div><dt>Network profile</dt><dd>${refName(vs.network_profile_ref) || '–'}</dd></div>
@@ -135,7 +137,7 @@ export function VsDetailPage({ uuid }) {
     </div>
     <div class="grid-2">
       <${Section} title="Configuration" id="sec-tree"><${Tree} d=${data} health=${health}/></${Section}>
-      <${Section} title="Analytics" id="sec-charts"><${Charts} m=${data.metrics}/></${Section}>
+      <${Section} title="Analytics" id="sec-charts"><${Charts} a=${data.metrics}/></${Section}>
     </div>
     <div class="grid-2">
       <${Section} title="Recent events" id="sec-events"><${Events} events=${data.events}/></${Section}>
