@@ -167,23 +167,22 @@ class KubernetesSink implements KubernetesStatusSink {
     }
   }
 
-  private async patchStatus(ref: ObjectRef, body: object): Promise<void> {
-    const p = { name: ref.name, namespace: ref.namespace, body };
-    try {
-      if (ref.kind === 'Service') await this.core.patchNamespacedServiceStatus(p, MERGE_PATCH);
-      else await this.networking.patchNamespacedIngressStatus(p, MERGE_PATCH);
-    } catch (err) {
-      if (errorCode(err) !== 404) throw this.failure('patch the status of', ref, err);
-    }
+  private patchStatus(ref: ObjectRef, body: object): Promise<void> {
+    return this.mergePatch(ref, body, true);
   }
 
-  private async patchObject(ref: ObjectRef, body: object): Promise<void> {
+  private patchObject(ref: ObjectRef, body: object): Promise<void> {
+    return this.mergePatch(ref, body, false);
+  }
+
+  /** A JSON merge patch on the object or its status subresource; an object that is gone is no error. */
+  private async mergePatch(ref: ObjectRef, body: object, status: boolean): Promise<void> {
     const p = { name: ref.name, namespace: ref.namespace, body };
     try {
-      if (ref.kind === 'Service') await this.core.patchNamespacedService(p, MERGE_PATCH);
-      else await this.networking.patchNamespacedIngress(p, MERGE_PATCH);
+      if (ref.kind === 'Service') await (status ? this.core.patchNamespacedServiceStatus(p, MERGE_PATCH) : this.core.patchNamespacedService(p, MERGE_PATCH));
+      else await (status ? this.networking.patchNamespacedIngressStatus(p, MERGE_PATCH) : this.networking.patchNamespacedIngress(p, MERGE_PATCH));
     } catch (err) {
-      if (errorCode(err) !== 404) throw this.failure('annotate', ref, err);
+      if (errorCode(err) !== 404) throw this.failure(status ? 'patch the status of' : 'annotate', ref, err);
     }
   }
 
