@@ -48,7 +48,13 @@ export class TemplateSet {
     const body = this.defines.get(name);
     if (!body) throw new TemplateError(`no template "${name}" associated with template`);
     if (++this.depth > MAX_INCLUDE_DEPTH) { this.depth = 0; throw new TemplateError(`rendering template has a nested reference name: ${name}: unable to execute template`); }
-    try { return this.run(body, data); } finally { this.depth--; }
+    try {
+      return this.run(body, data);
+    } catch (e) {
+      // JavaScript's stack may end before Helm's depth limit does: same error either way.
+      if (e instanceof RangeError) throw new TemplateError(`rendering template has a nested reference name: ${name}: unable to execute template`);
+      throw e;
+    } finally { this.depth--; }
   }
 
   tpl(src: string, data: Value, name = 'tpl'): string {
@@ -207,7 +213,7 @@ class Exec {
       const r = fn(this.call, ...args);
       return r === undefined ? null : r;
     } catch (e) {
-      if (e === BREAK || e === CONTINUE) throw e;
+      if (e === BREAK || e === CONTINUE || e instanceof RangeError) throw e;
       const msg = (e as Error).message;
       if (e instanceof ExecutionError) throw new TemplateError(`execution error at (${pos}): ${msg}`);
       if (e instanceof TemplateError) throw e; // already carries its position (a nested include)
