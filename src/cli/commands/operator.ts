@@ -5,6 +5,7 @@ import { loadSettings } from '../../operator/settings/values.js';
 import { startOperator } from '../../operator/operator.js';
 import type { SnapshotProvider } from '../../operator/source/types.js';
 import type { StatusSink } from '../../operator/status/types.js';
+import { createMemoryStatusSink } from '../../operator/status/memory.js';
 
 interface OperatorCliOptions {
   controller: string;
@@ -16,23 +17,6 @@ interface OperatorCliOptions {
 }
 
 const LEVEL: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
-
-/** Manifest mode: statuses live in the operator (`/api/status`, `portico status`); nothing to write back. */
-const viewOnlySink: StatusSink = { set: async () => undefined, clear: async () => undefined, event: async () => undefined };
-
-/** The Kubernetes status writer (status subresource + Events), from src/operator/status/kubernetes.ts. */
-async function kubernetesSink(kubeconfig: string | undefined, inCluster: boolean | undefined, log: pino.Logger): Promise<StatusSink> {
-  try {
-    const mod = (await import('../../operator/status/kubernetes.js' as string)) as Record<string, unknown>;
-    const factory = Object.entries(mod).find(([name, v]) => typeof v === 'function' && /^create.*Sink$/i.test(name))?.[1] as
-      ((o: { kubeconfig?: string; inCluster?: boolean }) => StatusSink | Promise<StatusSink>) | undefined;
-    if (factory) return await factory({ kubeconfig, inCluster });
-  } catch (err) {
-    log.error({ err: (err as Error).message }, 'the Kubernetes status writer is not available');
-  }
-  log.error('statuses and Events are not written to Kubernetes (no status writer); see /api/status');
-  return viewOnlySink;
-}
 
 export function registerOperator(program: Command): void {
   program.command('operator')
@@ -65,17 +49,20 @@ export function registerOperator(program: Command): void {
       if (o.manifests) {
         const { createManifestProvider } = await import('../../operator/source/manifests.js');
         provider = createManifestProvider(o.manifests, { defaultIngController: settings.l7.defaultIngController, logger: sourceLog });
-        sink = viewOnlySink;
+        // Manifest mode: the status the operator would write is kept in memory (`portico status`).
+        sink = createMemoryStatusSink();
       } else {
-        const { createKubernetesProvider } = await import('../../operator/source/kubernetes.js');
+        const { createKubernetesProvider, loadKubeConfig } = await import('../../operator/source/kubernetes.js');
+        const { createKubernetesStatusSink } = await import('../../operator/status/kubernetes.js');
         try {
-          provider = createKubernetesProvider({ kubeconfig: o.kubeconfig, inCluster: o.inCluster, logger: sourceLog });
+          const kubeConfig = loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster });
+          provider = createKubernetesProvider({ kubeConfig, logger: sourceLog });
+          sink = createKubernetesStatusSink(kubeConfig, { logger: sourceLog });
         } catch (err) {
           console.error(`portico operator: ${(err as Error).message}`);
           process.exitCode = 2;
           return;
         }
-        sink = await kubernetesSink(o.kubeconfig, o.inCluster, log);
       }
       let op;
       try {
