@@ -1,9 +1,47 @@
+// `portico controller`: the control plane alone (REST API, store, SE protocol).
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startController } from '../../controller/server.js';
 
-// Placeholder until the owning work lands; replaced by the real command.
+interface Opts { listen: string; data: string; store: string; etcdEndpoints?: string; tlsCert?: string; tlsKey?: string; vipCidr?: string; logLevel: string }
+
 export function registerController(program: Command): void {
-  program.command('controller').description('(controller: not built yet)').action(() => {
-    console.error('portico controller: not built yet');
-    process.exitCode = 2;
-  });
+  program.command('controller')
+    .description('run the controller (REST API, store, IPAM/DNS, service engine protocol)')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9080')
+    .option('--data <dir>', 'data directory (SQLite store, admin password)', '.portico')
+    .option('--store <kind>', 'sqlite or etcd', 'sqlite')
+    .option('--etcd-endpoints <urls>', 'etcd endpoints (with --store etcd)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--vip-cidr <cidr>', 'subnet of the local VIP network seeded into an empty store', '127.77.0.0/24')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (o: Opts) => {
+      if (o.store !== 'sqlite') {
+        console.error(`portico controller: --store ${o.store} is not available yet; use sqlite`);
+        process.exit(2);
+      }
+      if (!!o.tlsCert !== !!o.tlsKey) {
+        console.error('portico controller: --tls-cert and --tls-key go together');
+        process.exit(2);
+      }
+      const dataDir = resolve(o.data);
+      const c = await startController({
+        listen: o.listen, dataDir, vipCidr: o.vipCidr,
+        adminPassword: process.env.PORTICO_ADMIN_PASSWORD || undefined,
+        logger: { level: o.logLevel },
+        tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined,
+      });
+      if (c.generatedPassword) console.log(`Generated admin password (also in ${resolve(dataDir, 'admin-password')}): ${c.generatedPassword}`);
+      console.log(`Portico controller listening on ${c.url}`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        c.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
 }

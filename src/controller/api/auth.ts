@@ -1,0 +1,128 @@
+// Who is calling: session cookies from POST /login (with a CSRF token for writes) or HTTP basic
+// auth on any call. Sessions live in this process's memory: a restarted controller answers 401
+// and clients log in again (as Avi clients do). Verified basic credentials are cached briefly
+// (by a hash of the header) so scrypt does not run on every request.
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type {} from '@fastify/cookie';
+import type { Store } from '../store/types.js';
+import { ApiError, forbidden } from '../errors.js';
+import { ADMIN, findByName } from './refs.js';
+import { typeInfo } from '../../model/registry.js';
+import { verifyPassword } from './passwords.js';
+
+export interface Principal {
+  userUuid: string;
+  username: string;
+  superuser: boolean;
+  /** Tenant UUIDs the user may act in (superusers: all). */
+  tenants: Set<string>;
+  defaultTenant: string;
+}
+
+export interface RequestAuth {
+  principal: Principal;
+  /** UUID of the tenant the request acts in (X-Avi-Tenant). */
+  tenant: string;
+  tenantName: string;
+}
+
+interface Session { id: string; csrf: string; userUuid: string; expires: number }
+
+const SESSION_TTL_MS = 24 * 3600_000;
+const BASIC_TTL_MS = 60_000;
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export class Auth {
+  private readonly sessions = new Map<string, Session>();
+  private readonly basic = new Map<string, { userUuid: string; until: number }>();
+
+  constructor(private readonly store: Store) {
+    // A changed or deleted user must not keep working from a cache.
+    store.onChange((type) => { if (type === 'user') this.basic.clear(); });
+  }
+
+  private async principal(userUuid: string): Promise<Principal | undefined> {
+    const rec = await this.store.get(userUuid);
+    if (!rec || rec.type !== 'user' || rec.body.is_active === false) return undefined;
+    const b = rec.body as Record<string, any>;
+    const tenants = new Set<string>();
+    let all = !!b.is_superuser;
+    for (const a of (b.access ?? []) as any[]) { if (a.all_tenants) all = true; if (a.tenant_ref) tenants.add(a.tenant_ref); }
+    if (b.default_tenant_ref) tenants.add(b.default_tenant_ref);
+    return { userUuid, username: rec.name, superuser: all, tenants, defaultTenant: b.default_tenant_ref ?? (all ? ADMIN : [...tenants][0] ?? ADMIN) };
+  }
+
+  async checkPassword(username: string, password: string): Promise<string | undefined> {
+    const rec = await findByName(this.store, typeInfo('user')!, username, ADMIN);
+    if (!rec) return undefined;
+    return (await verifyPassword(password, rec.body.password_hash as string | undefined)) ? rec.uuid : undefined;
+  }
+
+  async login(username: string, password: string): Promise<Session | undefined> {
+    const userUuid = await this.checkPassword(username, password);
+    if (!userUuid) return undefined;
+    const s: Session = { id: randomBytes(24).toString('hex'), csrf: randomBytes(24).toString('hex'), userUuid, expires: Date.now() + SESSION_TTL_MS };
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  logout(sessionId: string | undefined): void {
+    if (sessionId) this.sessions.delete(sessionId);
+  }
+
+  /** Authenticates a request and picks its tenant; throws 401/403. */
+  async authenticate(req: FastifyRequest): Promise<RequestAuth> {
+    const userUuid = await this.user(req);
+    const principal = userUuid ? await this.principal(userUuid) : undefined;
+    if (!principal) throw new ApiError(401, 'authentication required: log in (POST /login) or use basic auth');
+    return { principal, ...(await this.tenant(req, principal)) };
+  }
+
+  private async user(req: FastifyRequest): Promise<string | undefined> {
+    const header = req.headers.authorization;
+    if (header?.startsWith('Basic ')) {
+      const key = createHash('sha256').update(header).digest('base64');
+      const hit = this.basic.get(key);
+      if (hit && hit.until > Date.now()) return hit.userUuid;
+      const text = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      const colon = text.indexOf(':');
+      if (colon < 0) throw new ApiError(401, 'Authorization: malformed basic credentials');
+      const userUuid = await this.checkPassword(text.slice(0, colon), text.slice(colon + 1));
+      if (!userUuid) throw new ApiError(401, 'invalid username or password');
+      if (this.basic.size > 10_000) this.basic.clear();
+      this.basic.set(key, { userUuid, until: Date.now() + BASIC_TTL_MS });
+      return userUuid;
+    }
+    const sid = req.cookies?.sessionid ?? req.cookies?.['avi-sessionid'];
+    if (!sid) return undefined;
+    const s = this.sessions.get(sid);
+    if (!s || s.expires < Date.now()) { if (s) this.sessions.delete(sid); throw new ApiError(401, 'session expired or unknown: log in again'); }
+    s.expires = Date.now() + SESSION_TTL_MS;
+    if (!SAFE.has(req.method)) {
+      const token = req.headers['x-csrftoken'];
+      if (!token) throw new ApiError(401, 'X-CSRFToken header missing (send the csrftoken cookie value)');
+      if (token !== s.csrf) throw new ApiError(403, 'X-CSRFToken does not match the session');
+    }
+    return s.userUuid;
+  }
+
+  private async tenant(req: FastifyRequest, p: Principal): Promise<{ tenant: string; tenantName: string }> {
+    const byUuid = req.headers['x-avi-tenant-uuid'];
+    const byName = req.headers['x-avi-tenant'];
+    let rec;
+    if (typeof byUuid === 'string' && byUuid) rec = await this.store.get(byUuid);
+    else if (typeof byName === 'string' && byName) rec = (await this.store.byName('tenant', ADMIN, byName))[0];
+    else rec = await this.store.get(p.defaultTenant);
+    if (!rec || rec.type !== 'tenant') throw new ApiError(404, `X-Avi-Tenant: no tenant ${String(byName ?? byUuid ?? p.defaultTenant)}`);
+    if (!p.superuser && !p.tenants.has(rec.uuid)) throw forbidden(`user ${p.username} has no access to tenant ${rec.name}`);
+    return { tenant: rec.uuid, tenantName: rec.name };
+  }
+
+  /** Sets the session cookies after a login. */
+  static setCookies(reply: FastifyReply, s: Session, secure: boolean): void {
+    reply.setCookie('sessionid', s.id, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    reply.setCookie('avi-sessionid', s.id, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    reply.setCookie('csrftoken', s.csrf, { path: '/', sameSite: 'lax', secure });
+  }
+}

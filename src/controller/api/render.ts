@@ -1,0 +1,48 @@
+// Stored objects → API responses: refs become absolute URLs (`#name` with include_name), `url`
+// is added, write-only and internal fields are dropped, `fields=` keeps only what was asked.
+import type { TypeInfo } from '../../model/registry.js';
+import { visitPath, deletePath } from '../../model/paths.js';
+import type { StoreReader } from '../store/types.js';
+import type { StoredObject } from '../engines/host.js';
+
+export interface RenderOptions {
+  /** `https://host:port` of the request. */
+  base: string;
+  includeName: boolean;
+  fields?: Set<string>;
+}
+
+const ALWAYS = new Set(['name', 'url', 'uuid']);
+
+/** Renders objects of one type (batching the name look-ups for include_name). */
+export async function renderAll(r: StoreReader, info: TypeInfo, objs: StoredObject[], o: RenderOptions): Promise<Record<string, unknown>[]> {
+  let names: Map<string, string> | undefined;
+  if (o.includeName) {
+    const uuids = new Set<string>();
+    for (const obj of objs) {
+      uuids.add(obj.uuid);
+      for (const f of info.refs) visitPath(obj, f.segs, (v) => { if (typeof v === 'string') uuids.add(v); });
+    }
+    names = await r.names(uuids);
+  }
+  return objs.map((obj) => renderOne(info, obj, o, names));
+}
+
+export function refUrl(base: string, target: string, uuid: string, names?: Map<string, string>): string {
+  const name = names?.get(uuid);
+  return `${base}/api/${target}/${uuid}${name !== undefined ? `#${name}` : ''}`;
+}
+
+function renderOne(info: TypeInfo, obj: StoredObject, o: RenderOptions, names?: Map<string, string>): Record<string, unknown> {
+  for (const f of info.refs) {
+    visitPath(obj, f.segs, (v, parent, key) => {
+      if (typeof v === 'string') (parent as any)[key] = refUrl(o.base, f.target, v, names);
+    });
+  }
+  for (const f of info.writeOnly) deletePath(obj, f.segs);
+  for (const f of info.internal) deletePath(obj, f.segs);
+  const out: Record<string, unknown> = { url: refUrl(o.base, info.type, obj.uuid, names), ...obj };
+  if (o.fields) for (const k of Object.keys(out)) if (!ALWAYS.has(k) && !o.fields.has(k)) delete out[k];
+  return out;
+}
+

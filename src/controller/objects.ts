@@ -1,0 +1,202 @@
+// The write path shared by the REST API and the engine host: validate, resolve refs, run the
+// type's rules (IPAM, DNS, certificates…) and store, all in one transaction per write.
+import { randomUUID } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { typeInfo, type TypeInfo } from '../model/registry.js';
+import { deletePath } from '../model/paths.js';
+import type { Store, StoreTx, ObjectRecord } from './store/types.js';
+import { StoreConflict } from './store/types.js';
+import type { StoredObject } from './engines/host.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from './errors.js';
+import { validate } from './api/validate.js';
+import { ADMIN, resolveRef, resolveRefs, visibleFrom, notFoundMessage } from './api/refs.js';
+import { typeHooks } from './typehooks.js';
+import { CLAIM_SYSTEM, type WriteContext } from './hooks.js';
+
+export interface Caller {
+  /** The request's tenant UUID. */
+  tenant: string;
+  /** The engine host and seeding: may set read-only and internal fields, and the UUID. */
+  internal?: boolean;
+  /** Seeding: the object is a system object (read-only for other tenants, never deleted). */
+  system?: boolean;
+}
+
+let lastMicros = 0n;
+/** `_last_modified`: microseconds since the epoch, strictly increasing within the process. */
+function nowMicros(): string {
+  const t = BigInt(Date.now()) * 1000n;
+  lastMicros = t > lastMicros ? t : lastMicros + 1n;
+  return lastMicros.toString();
+}
+
+function infoOr404(type: string): TypeInfo {
+  const info = typeInfo(type);
+  if (!info) throw notFound(`no such object type: ${type}`);
+  return info;
+}
+
+/** Copies fields the writer cannot send back (write-only, read-only, internal) from the stored object. */
+function carryOver(info: TypeInfo, body: Record<string, any>, old: StoredObject): void {
+  for (const f of [...info.writeOnly, ...info.readOnly, ...info.internal]) {
+    if (f.segs.includes('[]')) continue;
+    const parentSegs = f.segs.slice(0, -1);
+    const leaf = f.segs[f.segs.length - 1]!;
+    let from: any = old;
+    let to: any = body;
+    for (const s of parentSegs) { from = from?.[s]; to = to?.[s]; }
+    if (from && typeof to === 'object' && to !== null && to[leaf] === undefined && from[leaf] !== undefined) to[leaf] = structuredClone(from[leaf]);
+  }
+}
+
+export class ObjectService {
+  constructor(readonly store: Store) {}
+
+  /** Clean a body from a client: drop what the server sets, apply defaults, validate. */
+  private clean(info: TypeInfo, input: unknown, caller: Caller): { body: Record<string, any>; lastModified?: string } {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('(body): expected a JSON object');
+    const body = structuredClone(input) as Record<string, any>;
+    const lastModified = body._last_modified;
+    delete body.url;
+    delete body._last_modified;
+    if (!caller.internal) {
+      delete body.uuid;
+      for (const f of info.readOnly) deletePath(body, f.segs);
+      for (const f of info.internal) deletePath(body, f.segs);
+    }
+    const withDefaults = Value.Default(info.schema, body) as Record<string, any>;
+    validate(info, withDefaults);
+    if (lastModified !== undefined && (typeof lastModified !== 'string' || !/^\d+$/.test(lastModified))) {
+      throw badRequest('_last_modified: expected the string of digits read from the object');
+    }
+    return { body: withDefaults, lastModified };
+  }
+
+  async create(type: string, input: unknown, caller: Caller): Promise<ObjectRecord> {
+    const info = infoOr404(type);
+    if (info.internalOnly && !caller.internal) throw new ApiError(405, `${type} objects are created by the controller`);
+    if (info.singleton && !caller.internal) throw new ApiError(405, `${type} is a single object: use PUT`);
+    if (info.adminOnly && caller.tenant !== ADMIN && !caller.internal) throw forbidden(`${type} objects can only be created in the admin tenant`);
+    const { body } = this.clean(info, input, caller);
+    await typeHooks[type]?.prepare?.(body);
+    const wanted = caller.internal && typeof body.uuid === 'string' ? body.uuid : undefined;
+    const uuid = wanted ?? `${info.uuidPrefix}-${randomUUID()}`;
+    return this.write(info, uuid, body, caller, undefined, undefined);
+  }
+
+  async replace(type: string, uuid: string, input: unknown, caller: Caller, expectLastModified?: string): Promise<ObjectRecord> {
+    const info = infoOr404(type);
+    const { body, lastModified } = this.clean(info, input, caller);
+    await typeHooks[type]?.prepare?.(body);
+    return this.write(info, uuid, body, caller, expectLastModified ?? lastModified, true);
+  }
+
+  /** PATCH `{add|replace|delete: {...}}` on the stored object, then the same path as PUT. */
+  async patch(type: string, uuid: string, input: unknown, caller: Caller): Promise<ObjectRecord> {
+    const info = infoOr404(type);
+    const old = await this.store.get(uuid);
+    if (!old || old.type !== type || !visibleFrom(old, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('(body): expected {"add"|"replace"|"delete": {...}}');
+    const ops = input as Record<string, unknown>;
+    const body = structuredClone(old.body) as Record<string, any>;
+    for (const [op, fields] of Object.entries(ops)) {
+      if (!['add', 'replace', 'delete'].includes(op)) throw badRequest(`${op}: unknown PATCH operation (use add, replace or delete)`);
+      if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw badRequest(`${op}: expected an object of fields`);
+      for (const [k, v] of Object.entries(fields)) applyPatch(body, op, k, v);
+    }
+    delete body._last_modified;
+    return this.replace(type, uuid, body, caller, old.body._last_modified as string | undefined);
+  }
+
+  private async write(info: TypeInfo, uuid: string, body: Record<string, any>, caller: Caller, lastModified: string | undefined, isUpdate: true | undefined): Promise<ObjectRecord> {
+    const hooks = typeHooks[info.type];
+    try {
+      return await this.store.transact(async (tx) => {
+        let old: ObjectRecord | undefined;
+        if (isUpdate) {
+          old = await tx.get(uuid);
+          if (!old || old.type !== info.type || !visibleFrom(old, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
+          if (old.tenant !== caller.tenant && !caller.internal) throw forbidden(`${info.type} ${old.name} belongs to tenant admin and is read-only here`);
+          const stored = old.body._last_modified as string | undefined;
+          if (lastModified && stored && BigInt(lastModified) < BigInt(stored)) {
+            throw new ApiError(412, `_last_modified: the object changed since it was read (stored ${stored}, given ${lastModified}); read it again`);
+          }
+        }
+        const tenant = old?.tenant ?? (info.adminOnly ? ADMIN : await this.objectTenant(tx, body, caller));
+        if (info.cloudScoped) body.cloud_ref ??= '/api/cloud?name=Default-Cloud';
+        let cloud = '';
+        if (info.cloudScoped) {
+          cloud = await resolveRef(tx, String(body.cloud_ref), 'cloud', tenant, 'cloud_ref');
+          body.cloud_ref = cloud;
+        }
+        hooks?.defaults?.(body);
+        const refs = await resolveRefs(tx, info, body, tenant, cloud || undefined);
+        body.tenant_ref = tenant;
+        refs.add(tenant);
+        if (old) carryOver(info, body, old.body);
+        const same = (await tx.byName(info.type, tenant, body.name, cloud)).find((r) => r.uuid !== uuid);
+        if (same) throw conflict(`${info.model} object with name ${body.name} already exists${cloud ? ' in this cloud' : ''} (${same.uuid})`);
+        if (!old && (await tx.get(uuid))) throw conflict(`an object with uuid ${uuid} already exists`);
+        const c: WriteContext = { tx, info, tenant: caller.tenant, cloud, uuid, body, old, claims: [], refs, afterPut: [] };
+        await hooks?.write?.(c);
+        if (caller.system || (old && (await tx.claimOwner(CLAIM_SYSTEM(uuid))))) c.claims.push(CLAIM_SYSTEM(uuid));
+        const stored: StoredObject = { uuid, name: body.name, ...body, _last_modified: nowMicros() };
+        stored.uuid = uuid;
+        refs.delete(uuid);
+        const rec: ObjectRecord = { type: info.type, uuid, tenant, name: body.name, cloud, body: stored };
+        await tx.put({ ...rec, refs: [...refs], claims: c.claims });
+        for (const f of c.afterPut) await f();
+        return rec;
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict) throw conflict(e.message);
+      throw e;
+    }
+  }
+
+  /** The tenant a new object goes to: its tenant_ref when given (must be the caller's unless internal), else the caller's. */
+  private async objectTenant(tx: StoreTx, body: Record<string, any>, caller: Caller): Promise<string> {
+    if (!body.tenant_ref) return caller.tenant;
+    const t = await resolveRef(tx, String(body.tenant_ref), 'tenant', ADMIN, 'tenant_ref');
+    if (t !== caller.tenant && !caller.internal) throw badRequest('tenant_ref: differs from the tenant of the request (X-Avi-Tenant)');
+    return t;
+  }
+
+  async remove(type: string, uuid: string, caller: Caller): Promise<void> {
+    const info = infoOr404(type);
+    if (info.singleton && !caller.internal) throw new ApiError(405, `${type} cannot be deleted`);
+    await this.store.transact(async (tx) => {
+      const rec = await tx.get(uuid);
+      if (!rec || rec.type !== type || !visibleFrom(rec, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
+      if (rec.tenant !== caller.tenant && !caller.internal) throw forbidden(`${type} ${rec.name} belongs to tenant admin and is read-only here`);
+      if (!caller.internal && (await tx.claimOwner(CLAIM_SYSTEM(uuid)))) throw forbidden(`${info.model} ${rec.name} is a system object and cannot be deleted`);
+      const by = await tx.referrers(uuid);
+      if (by.length) {
+        const who = by.slice(0, 10).map((r) => `${typeInfo(r.type)?.model ?? r.type} ${r.name}`).join(', ');
+        throw conflict(`Cannot delete ${info.model} ${rec.name}: it is referred to by ${who}${by.length > 10 ? ` and ${by.length - 10} more` : ''}`);
+      }
+      await typeHooks[type]?.remove?.(tx, rec);
+      await tx.delete(uuid);
+    });
+  }
+}
+
+function applyPatch(body: Record<string, any>, op: string, key: string, value: unknown): void {
+  const cur = body[key];
+  if (op === 'replace') { body[key] = value; return; }
+  if (op === 'add') {
+    if (Array.isArray(cur) && Array.isArray(value)) body[key] = [...cur, ...value];
+    else if (isObj(cur) && isObj(value)) for (const [k, v] of Object.entries(value)) applyPatch(cur, 'add', k, v);
+    else body[key] = value;
+    return;
+  }
+  // delete: remove the listed array items (an item matches when every field it gives is equal), or the field.
+  if (Array.isArray(cur) && Array.isArray(value)) body[key] = cur.filter((item) => !value.some((v) => matches(item, v)));
+  else if (isObj(cur) && isObj(value) && Object.keys(value).length) for (const [k, v] of Object.entries(value)) applyPatch(cur, 'delete', k, v);
+  else delete body[key];
+}
+const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+function matches(item: unknown, pattern: unknown): boolean {
+  if (isObj(item) && isObj(pattern)) return Object.entries(pattern).every(([k, v]) => matches(item[k], v));
+  return JSON.stringify(item) === JSON.stringify(pattern);
+}

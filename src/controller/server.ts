@@ -1,0 +1,148 @@
+// The controller: REST API (fastify) over the embedded store, with the SE protocol routes of
+// the engines module, the web console's files when built, and /metrics.
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import type { LoggerOptions } from 'pino';
+import type { EngineHost } from './engines/host.js';
+import { registerEngineRoutes } from './engines/routes.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import { ObjectService } from './objects.js';
+import { StoreEngineHost } from './enginehost.js';
+import { Auth, type RequestAuth } from './api/auth.js';
+import { registerApiRoutes, API_VERSION } from './api/routes.js';
+import { openApiDocument } from './api/openapi.js';
+import { registerMetrics } from './metrics.js';
+import { seed } from './seed.js';
+import { ApiError } from './errors.js';
+
+export interface ControllerOptions {
+  /** `host:port`; port 0 picks a free one. */
+  listen: string;
+  dataDir: string;
+  /** Subnet of the local VIP network seeded into an empty store (default 127.77.0.0/24). */
+  vipCidr?: string;
+  /** Password of `admin` on first start; generated (DATA/admin-password) when absent. */
+  adminPassword?: string;
+  logger?: LoggerOptions | boolean;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Another store (etcd); SQLite under dataDir by default. */
+  store?: Store;
+}
+
+export interface Controller {
+  /** `http(s)://host:port` actually listened on. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  host: EngineHost;
+  app: FastifyInstance;
+  /** Set when this start generated the admin password (print it once). */
+  generatedPassword?: string;
+}
+
+/** Paths under /api that need no user: SEs authenticate themselves; liveness and version are public. */
+const PUBLIC = ['/api/se/', '/api/cluster/status', '/api/initial-data', '/api/openapi.json'];
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrftoken"]', 'res.headers["set-cookie"]'];
+
+function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = i > 0 ? listen.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen: ${listen} is not host:port`);
+  return { host, port };
+}
+
+function consoleDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../..', '../..']) {
+    const d = resolve(here, up, 'console', 'dist');
+    if (existsSync(join(d, 'index.html'))) return d;
+  }
+  return undefined;
+}
+
+export async function startController(opts: ControllerOptions): Promise<Controller> {
+  const { host, port } = splitListen(opts.listen);
+  const store = opts.store ?? SqliteStore.open(opts.dataDir);
+  const objects = new ObjectService(store);
+  const seeded = await seed(store, objects, { dataDir: opts.dataDir, vipCidr: opts.vipCidr, adminPassword: opts.adminPassword });
+  const logger = opts.logger === undefined ? false : typeof opts.logger === 'boolean' ? opts.logger : { ...opts.logger, redact: REDACT };
+  const fopts: FastifyServerOptions & { https?: unknown } = { logger, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
+  if (opts.tls) fopts.https = { cert: opts.tls.cert, key: opts.tls.key };
+  const app = Fastify(fopts as FastifyServerOptions);
+  const auth = new Auth(store);
+  const engineHost = new StoreEngineHost(store, objects);
+  const startedAt = new Date();
+
+  await app.register(cookie);
+  app.decorateRequest('auth', null);
+  // Empty JSON bodies (a DELETE with Content-Type: application/json) are no body, not an error.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    json(req, body as string, done);
+  });
+
+  const authenticate = async (req: FastifyRequest) => {
+    const r = req as unknown as { auth: RequestAuth | null };
+    if (!r.auth) r.auth = await auth.authenticate(req);
+  };
+  /** preHandler for routes outside /api that need a user; /api routes are covered by the hook below. */
+  app.decorate('requireUser', authenticate);
+  app.addHook('onRequest', async (req) => {
+    const url = req.url;
+    if (!url.startsWith('/api/') && url !== '/api') return;
+    if (PUBLIC.some((p) => url.startsWith(p))) return;
+    await authenticate(req);
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply: FastifyReply) => {
+    if (err instanceof ApiError) return reply.code(err.status).send({ error: err.message });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err: { message: err.message, stack: err.stack } }, 'request failed');
+      return reply.code(500).send({ error: 'internal error' });
+    }
+    const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Content-Type: send application/json' : `(body): ${err.message}`;
+    return reply.code(status).send({ error: message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such path: ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.post('/login', async (req, reply) => {
+    const b = req.body as { username?: unknown; password?: unknown } | undefined;
+    if (!b || typeof b.username !== 'string' || typeof b.password !== 'string') return reply.code(400).send({ error: 'username and password are required (JSON body)' });
+    const s = await auth.login(b.username, b.password);
+    if (!s) return reply.code(401).send({ error: 'invalid username or password' });
+    Auth.setCookies(reply, s, req.protocol === 'https');
+    return { username: b.username, version: { Version: API_VERSION }, session_cookie_name: 'sessionid', csrftoken: s.csrf };
+  });
+  app.post('/logout', async (req, reply) => {
+    auth.logout(req.cookies.sessionid ?? req.cookies['avi-sessionid']);
+    reply.clearCookie('sessionid', { path: '/' }).clearCookie('avi-sessionid', { path: '/' }).clearCookie('csrftoken', { path: '/' });
+    return { logged_out: true };
+  });
+
+  const openapi = openApiDocument();
+  app.get('/api/openapi.json', async () => openapi);
+  registerMetrics(app, store);
+  registerApiRoutes(app, store, objects, startedAt);
+  await registerEngineRoutes(app, engineHost);
+
+  const ui = consoleDir();
+  if (ui) await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: true, index: ['index.html'] });
+
+  app.addHook('onClose', async () => { await store.close(); });
+  const address = await app.listen({ host, port });
+  const actual = new URL(address);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${actual.protocol}//${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${actual.port}`;
+  return {
+    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword,
+    close: () => app.close(),
+  };
+}

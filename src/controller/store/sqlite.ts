@@ -1,0 +1,207 @@
+// SQLite store (better-sqlite3, WAL). One writer connection runs transactions one at a time
+// (BEGIN IMMEDIATE … COMMIT, serialized by a promise queue); a second connection serves reads,
+// so reads never see a transaction that is still open. WAL + synchronous=NORMAL: a commit that
+// returned survives a killed process (the OS holds the WAL pages); fsync happens at checkpoints.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ListQuery, ObjectRecord, PutRecord, Referrer, Store, StoreReader, StoreTx } from './types.js';
+import { StoreConflict } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  uuid TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  cloud TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL,
+  created_by TEXT,
+  rev INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_name ON objects(type, tenant, name, cloud);
+CREATE INDEX IF NOT EXISTS objects_type ON objects(type, tenant, seq);
+CREATE TABLE IF NOT EXISTS refs (src TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (dst, src)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refs_src ON refs(src);
+CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS claims_owner ON claims(owner);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(key, value) VALUES ('revision', 0);
+`;
+
+interface Row { uuid: string; type: string; tenant: string; cloud: string; name: string; body: string }
+
+function toRecord(r: Row): ObjectRecord {
+  return { uuid: r.uuid, type: r.type, tenant: r.tenant, cloud: r.cloud, name: r.name, body: JSON.parse(r.body) };
+}
+
+/** Prepared read statements over one connection. */
+class Reader implements StoreReader {
+  private readonly s;
+  constructor(protected readonly db: Database.Database) {
+    this.s = {
+      get: db.prepare<[string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE uuid = ?'),
+      byName: db.prepare<[string, string, string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE type = ? AND tenant = ? AND name = ? ORDER BY seq'),
+      byNameCloud: db.prepare<[string, string, string, string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE type = ? AND tenant = ? AND name = ? AND cloud = ?'),
+      count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM objects WHERE type = ?'),
+      all: db.prepare<[string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE type = ? ORDER BY seq'),
+      referrers: db.prepare<[string], Referrer>('SELECT o.uuid, o.type, o.name FROM refs r JOIN objects o ON o.uuid = r.src WHERE r.dst = ? AND r.src != r.dst ORDER BY o.seq'),
+      claim: db.prepare<[string], { owner: string }>('SELECT owner FROM claims WHERE key = ?'),
+      claimsPrefix: db.prepare<[string, string], { key: string }>('SELECT key FROM claims WHERE key >= ? AND key < ?'),
+      name: db.prepare<[string], { name: string }>('SELECT name FROM objects WHERE uuid = ?'),
+      revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+    };
+  }
+  async get(uuid: string) { const r = this.s.get.get(uuid); return r && toRecord(r); }
+  async byName(type: string, tenant: string, name: string, cloud?: string) {
+    const rows = cloud === undefined ? this.s.byName.all(type, tenant, name) : this.s.byNameCloud.all(type, tenant, name, cloud);
+    return rows.map(toRecord);
+  }
+  async all(type: string) { return this.s.all.all(type).map(toRecord); }
+  async count(type: string) { return this.s.count.get(type)!.n; }
+  private readonly stmts = new Map<string, Database.Statement>();
+  /** Filtered lists have a few shapes: their statements are prepared once per shape. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.stmts.set(sql, s); }
+    return s;
+  }
+  async list(type: string, q: ListQuery) {
+    const where: string[] = ['type = ?', `tenant IN (${q.tenants.map(() => '?').join(',')})`];
+    const args: unknown[] = [type, ...q.tenants];
+    if (q.name !== undefined) { where.push('name = ?'); args.push(q.name); }
+    if (q.nameContains !== undefined) { where.push("instr(name, ?) > 0"); args.push(q.nameContains); }
+    if (q.nameIn) { where.push(`name IN (${q.nameIn.map(() => '?').join(',')})`); args.push(...q.nameIn); }
+    if (q.cloud !== undefined) { where.push('cloud = ?'); args.push(q.cloud); }
+    if (q.createdBy !== undefined) { where.push('created_by = ?'); args.push(q.createdBy); }
+    const w = where.join(' AND ');
+    const total = (this.stmt(`SELECT count(*) AS n FROM objects WHERE ${w}`).get(...args) as { n: number }).n;
+    const order = `${q.orderByName ? 'name' : 'seq'} ${q.descending ? 'DESC' : 'ASC'}`;
+    const page = q.limit !== undefined ? ` LIMIT ${Math.floor(q.limit)} OFFSET ${Math.floor(q.offset ?? 0)}` : '';
+    const rows = this.stmt(`SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE ${w} ORDER BY ${order}${page}`).all(...args) as Row[];
+    return { total, items: rows.map(toRecord) };
+  }
+  async referrers(uuid: string) { return this.s.referrers.all(uuid); }
+  async claimOwner(key: string) { return this.s.claim.get(key)?.owner; }
+  async claimsWithPrefix(prefix: string) {
+    return new Set(this.s.claimsPrefix.all(prefix, prefix + '\uffff').map((r) => r.key));
+  }
+  async names(uuids: Iterable<string>) {
+    const out = new Map<string, string>();
+    for (const u of uuids) if (!out.has(u)) { const r = this.s.name.get(u); if (r) out.set(u, r.name); }
+    return out;
+  }
+  async revision() { return this.s.revision.get()!.value; }
+}
+
+class Tx extends Reader implements StoreTx {
+  readonly changed: Array<[string, string]> = [];
+  private bumped = false;
+  private readonly w;
+  constructor(db: Database.Database) {
+    super(db);
+    this.w = {
+      rev: db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value"),
+      upsert: db.prepare(`INSERT INTO objects(uuid, type, tenant, cloud, name, created_by, rev, body) VALUES (@uuid, @type, @tenant, @cloud, @name, @created_by, @rev, @body)
+        ON CONFLICT(uuid) DO UPDATE SET tenant = excluded.tenant, cloud = excluded.cloud, name = excluded.name, created_by = excluded.created_by, rev = excluded.rev, body = excluded.body`),
+      delObj: db.prepare('DELETE FROM objects WHERE uuid = ?'),
+      delRefs: db.prepare('DELETE FROM refs WHERE src = ?'),
+      addRef: db.prepare('INSERT OR IGNORE INTO refs(src, dst) VALUES (?, ?)'),
+      delClaims: db.prepare('DELETE FROM claims WHERE owner = ?'),
+      addClaim: db.prepare('INSERT INTO claims(key, owner) VALUES (?, ?)'),
+    };
+  }
+  private rev = 0;
+  private bump(): number {
+    if (!this.bumped) { this.rev = (this.w.rev.get() as { value: number }).value; this.bumped = true; }
+    return this.rev;
+  }
+  async put(rec: PutRecord) {
+    const rev = this.bump();
+    const createdBy = typeof rec.body.created_by === 'string' ? rec.body.created_by : null;
+    try {
+      this.w.upsert.run({ uuid: rec.uuid, type: rec.type, tenant: rec.tenant, cloud: rec.cloud, name: rec.name, created_by: createdBy, rev, body: JSON.stringify(rec.body) });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreConflict(`${rec.type} named ${rec.name} already exists`);
+      throw e;
+    }
+    if (rec.refs) {
+      this.w.delRefs.run(rec.uuid);
+      for (const dst of rec.refs) this.w.addRef.run(rec.uuid, dst);
+    }
+    if (rec.claims) {
+      this.w.delClaims.run(rec.uuid);
+      for (const key of rec.claims) {
+        try { this.w.addClaim.run(key, rec.uuid); } catch { throw new StoreConflict(`${key} is already claimed`); }
+      }
+    }
+    this.changed.push([rec.type, rec.uuid]);
+  }
+  async delete(uuid: string) {
+    const r = await this.get(uuid);
+    if (!r) return;
+    this.bump();
+    this.w.delObj.run(uuid);
+    this.w.delRefs.run(uuid);
+    this.w.delClaims.run(uuid);
+    this.changed.push([r.type, uuid]);
+  }
+}
+
+export class SqliteStore extends Reader implements Store {
+  private readonly writer: Database.Database;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(type: string, uuid: string) => void>();
+
+  static open(dataDir: string): SqliteStore {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'portico.db');
+    const writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('synchronous = NORMAL');
+    writer.pragma('busy_timeout = 5000');
+    writer.exec(SCHEMA);
+    const reader = new Database(file);
+    reader.pragma('busy_timeout = 5000');
+    return new SqliteStore(writer, reader);
+  }
+
+  private constructor(writer: Database.Database, reader: Database.Database) {
+    super(reader);
+    this.writer = writer;
+  }
+
+  transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const tx = new Tx(this.writer);
+      this.writer.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await fn(tx);
+        this.writer.exec('COMMIT');
+      } catch (e) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw e;
+      }
+      for (const [type, uuid] of tx.changed) for (const l of this.listeners) {
+        try { l(type, uuid); } catch { /* a listener's failure is not the writer's */ }
+      }
+      return result;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  onChange(listener: (type: string, uuid: string) => void) {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  async close() {
+    await this.queue;
+    this.db.close();
+    this.writer.close();
+  }
+}
