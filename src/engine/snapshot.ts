@@ -68,28 +68,62 @@ export function objectStamp(o: Record<string, any>): string {
 
 const UUID_REF = /^([a-z0-9]+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Every object reachable from `root` through bare-UUID refs (root included), in a stable order. */
-export function refClosure(index: SnapshotIndex, root: Record<string, any>, seen = new Set<string>()): Record<string, any>[] {
-  const out: Record<string, any>[] = [];
-  const visit = (o: Record<string, any>) => {
-    if (seen.has(o.uuid)) return;
-    seen.add(o.uuid);
-    out.push(o);
-    walk(o, true);
-  };
-  const walk = (v: unknown, top = false) => {
+/** The bare-UUID refs inside one object (its own uuid excluded). */
+function directRefs(o: Record<string, any>): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, top: boolean) => {
     if (typeof v === 'string') {
-      const m = UUID_REF.exec(v);
-      if (m) {
-        const target = index.get(m[1])?.get(v);
-        if (target) visit(target);
-      }
+      if (v.length > 37 && UUID_REF.test(v)) out.push(v);
     } else if (Array.isArray(v)) {
-      for (const x of v) walk(x);
+      for (const x of v) walk(x, false);
     } else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) if (!(top && k === 'uuid')) walk(x);
+      for (const k in v as Record<string, unknown>) if (!(top && k === 'uuid')) walk((v as Record<string, unknown>)[k], false);
     }
   };
-  visit(root);
+  walk(o, true);
+  return out;
+}
+
+/**
+ * Remembers each object's refs by its stamp (`_last_modified`), so a snapshot that changes one
+ * object re-reads only that one. `prune()` after an apply drops what was not used.
+ */
+export class RefCache {
+  private cache = new Map<string, string[]>();
+  private used = new Map<string, string[]>();
+
+  refs(o: Record<string, any>): string[] {
+    if (typeof o._last_modified !== 'string') return directRefs(o);
+    const key = `${o.uuid}@${o._last_modified}`;
+    let r = this.used.get(key) ?? this.cache.get(key);
+    if (!r) r = directRefs(o);
+    this.used.set(key, r);
+    return r;
+  }
+
+  prune(): void {
+    this.cache = this.used;
+    this.used = new Map();
+  }
+}
+
+const typeOf = (uuid: string) => uuid.slice(0, uuid.indexOf('-'));
+
+/** Every object reachable from `root` through bare-UUID refs (root included), in a stable order. */
+export function refClosure(index: SnapshotIndex, root: Record<string, any>, seen = new Set<string>(), cache?: RefCache): Record<string, any>[] {
+  const out: Record<string, any>[] = [];
+  const stack = [root];
+  seen.add(root.uuid);
+  while (stack.length) {
+    const o = stack.pop()!;
+    out.push(o);
+    for (const ref of cache ? cache.refs(o) : directRefs(o)) {
+      if (seen.has(ref)) continue;
+      const target = index.get(typeOf(ref))?.get(ref);
+      if (!target) continue;
+      seen.add(ref);
+      stack.push(target);
+    }
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 // What each virtual service of a snapshot asks for: its listening sockets (VIP, port, kind)
 // and, for L4, the pool behind each port. Pure: reads the snapshot index only.
 import type { PoolRegistry, PoolRuntime, SnapshotIndex } from '../contracts.js';
-import { lookup, objectStamp, refClosure, vsAddresses } from '../snapshot.js';
+import { lookup, objectStamp, refClosure, vsAddresses, type RefCache } from '../snapshot.js';
 import type { L4Route } from '../l4/tcp.js';
 
 export type ListenerKind = 'tcp' | 'udp' | 'l7' | 'dns-udp' | 'dns-tcp';
@@ -94,7 +94,7 @@ export function targetResolver(pools: PoolRegistry, target: ListenerPlan['target
 }
 
 /** Plans every enabled, non-child VS of the snapshot. `children` maps a VH parent to its children. */
-export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, dnsStamp: string): { plans: VsPlan[]; errors: Map<string, string> } {
+export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, dnsStamp: string, refs?: RefCache): { plans: VsPlan[]; errors: Map<string, string> } {
   const plans: VsPlan[] = [];
   const errors = new Map<string, string>();
   const vses = index.get('virtualservice') ?? new Map();
@@ -109,8 +109,8 @@ export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, d
   for (const vs of vses.values()) {
     if (vs.enabled === false || vs.type === 'VS_TYPE_VH_CHILD') continue;
     const seen = new Set<string>();
-    const closure = refClosure(index, vs, seen);
-    for (const child of children.get(vs.uuid) ?? []) closure.push(...refClosure(index, child, seen));
+    const closure = refClosure(index, vs, seen, refs);
+    for (const child of children.get(vs.uuid) ?? []) closure.push(...refClosure(index, child, seen, refs));
     const app = appKind(lookup(index, 'applicationprofile', vs.application_profile_ref));
     const stamp = closure.map(objectStamp).join('\n') + (app === 'DNS' ? `\n${dnsStamp}` : '');
     const plan: VsPlan = { uuid: vs.uuid, name: String(vs.name ?? vs.uuid), stamp, listeners: [], app };

@@ -11,7 +11,7 @@ import { DnsZone } from '../dns/zone.js';
 import { PoolManager } from './pools.js';
 import { EngineMetrics } from './metrics.js';
 import { planVirtualServices, type ListenerKind, type ListenerPlan, type VsPlan } from './routes.js';
-import { indexSnapshot, type Snapshot } from '../snapshot.js';
+import { indexSnapshot, RefCache, type Snapshot } from '../snapshot.js';
 import { VipManager } from '../vip/manager.js';
 import type { Pool, ServerState } from '../lb/pool.js';
 
@@ -55,6 +55,7 @@ export class EngineRuntime {
   private index: SnapshotIndex = new Map();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly draining = new Set<Promise<void>>();
+  private readonly refs = new RefCache();
   version = -1;
   snapshot: Snapshot | undefined;
 
@@ -87,7 +88,8 @@ export class EngineRuntime {
     this.pools.apply(index);
     const dns = snapshot.dns ?? { domains: [], records: [] };
     this.zone.update(dns.domains, dns.records);
-    const { plans, errors } = planVirtualServices(index, this.pools, JSON.stringify(dns));
+    const { plans, errors } = planVirtualServices(index, this.pools, JSON.stringify(dns), this.refs);
+    this.refs.prune();
 
     const desired = new Map<string, ListenerPlan>();
     const conflicts = new Map<string, string>();
