@@ -1,0 +1,76 @@
+// Test support for the controller: a real server on a loopback address of 127.10.0.0/16 with a
+// fresh data directory, and a small JSON client over real HTTP (basic auth by default).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startController, type Controller } from '../../src/controller/server.js';
+
+let nextHost = 1 + (process.pid % 250);
+/** A loopback address of this suite's range, different per call (parallel test files stay apart). */
+export function freshAddress(): string {
+  nextHost = (nextHost % 250) + 1;
+  return `127.10.${(process.pid >> 8) % 250}.${nextHost}`;
+}
+
+export const PASSWORD = 'test-admin-password';
+
+export interface TestController { c: Controller; dir: string; api: Client; stop(keepData?: boolean): Promise<void> }
+
+export async function startTestController(o: { dir?: string; vipCidr?: string } = {}): Promise<TestController> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'portico-ctl-'));
+  const c = await startController({ listen: `${freshAddress()}:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: o.vipCidr ?? '127.77.0.0/24' });
+  let stopped = false;
+  return {
+    c, dir, api: new Client(c.url),
+    async stop(keepData = false) {
+      if (!stopped) { stopped = true; await c.close(); }
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Res { status: number; body: any; headers: Headers }
+
+export class Client {
+  headers: Record<string, string>;
+  constructor(readonly base: string, user = 'admin', password = PASSWORD, extra: Record<string, string> = {}) {
+    this.headers = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, ...extra };
+  }
+  withHeaders(h: Record<string, string | undefined>): Client {
+    const c = new Client(this.base);
+    c.headers = { ...this.headers };
+    for (const [k, v] of Object.entries(h)) { if (v === undefined) delete c.headers[k]; else c.headers[k] = v; }
+    return c;
+  }
+  tenant(name: string): Client { return this.withHeaders({ 'x-avi-tenant': name }); }
+  async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+    const init: RequestInit = { method, headers: { ...this.headers, ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const r = await fetch(this.base + path, init);
+    const text = await r.text();
+    let parsed: any = text;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+    return { status: r.status, body: parsed, headers: r.headers };
+  }
+  get(p: string) { return this.req('GET', p); }
+  post(p: string, b: unknown) { return this.req('POST', p, b); }
+  put(p: string, b: unknown) { return this.req('PUT', p, b); }
+  patch(p: string, b: unknown) { return this.req('PATCH', p, b); }
+  del(p: string) { return this.req('DELETE', p); }
+  /** POST that must succeed; returns the stored object. */
+  async create(type: string, body: Record<string, unknown>): Promise<any> {
+    const r = await this.post(`/api/${type}`, body);
+    if (r.status !== 201) throw new Error(`POST /api/${type} ${JSON.stringify(body).slice(0, 200)} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+  async byName(type: string, name: string): Promise<any | undefined> {
+    const r = await this.get(`/api/${type}?name=${encodeURIComponent(name)}`);
+    return r.body.results[0];
+  }
+}
+
+/** The path part of a ref URL (`https://h/api/pool/pool-1#x` → `/api/pool/pool-1`). */
+export const refPath = (url: string) => new URL(url).pathname;
