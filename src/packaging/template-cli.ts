@@ -28,7 +28,8 @@ function main(argv: string[]): void {
   }
   if (!dir) usage();
   const values = files.map((f) => {
-    const v = parseYaml(readFileSync(f, 'utf8')) as unknown;
+    let v: unknown;
+    try { v = parseYaml(readFileSync(f, 'utf8')); } catch (e) { throw new ValuesError(f, [(e as Error).message.split('\n')[0]!]); }
     if (v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new ValuesError(f, ['the values file must be a mapping of keys']);
     return (v ?? {}) as Values;
   });
@@ -40,7 +41,7 @@ function main(argv: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (e) {
-  if (e instanceof ValuesError || e instanceof RenderError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+  if (e instanceof ValuesError || e instanceof RenderError) {
     console.error(`Error: ${(e as Error).message}`);
     process.exit(1);
   }

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,5 +170,16 @@ describe('systemd units', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('docs/deploy.md', () => {
+  const doc = readFileSync(join(root, 'docs/deploy.md'), 'utf8');
+  it('refers only to files that exist and commands of INTERFACES.md', () => {
+    const paths = [...doc.matchAll(/(?:\/opt\/portico\/|\s)((?:deploy|charts|src|docs)\/[\w./-]+)/g)].map((m) => m[1]!.replace(/[.,)]$/, ''));
+    assert.ok(paths.length >= 5);
+    for (const p of new Set(paths)) assert.ok(existsSync(join(root, p)), `${p} exists`);
+    assert.match(doc, /portico token create --controller \S+ --se-group Default-Group/);
+    assert.match(doc, /helm install ako \S+ -n avi-system -f values\.yaml/);
   });
 });
