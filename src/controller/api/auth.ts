@@ -50,7 +50,9 @@ export class Auth {
     let all = !!b.is_superuser;
     for (const a of (b.access ?? []) as any[]) { if (a.all_tenants) all = true; if (a.tenant_ref) tenants.add(a.tenant_ref); }
     if (b.default_tenant_ref) tenants.add(b.default_tenant_ref);
-    return { userUuid, username: rec.name, superuser: all, tenants, defaultTenant: b.default_tenant_ref ?? (all ? ADMIN : [...tenants][0] ?? ADMIN) };
+    const defaultTenant = b.default_tenant_ref ?? (all ? ADMIN : [...tenants][0] ?? ADMIN);
+    tenants.add(defaultTenant);
+    return { userUuid, username: rec.name, superuser: all, tenants, defaultTenant };
   }
 
   async checkPassword(username: string, password: string): Promise<string | undefined> {
