@@ -68,11 +68,18 @@ export function prefixText(prefix) {
   return `${prefix.ip_addr?.addr ?? '?'}/${prefix.mask ?? '?'}`;
 }
 
-export function portsText(services) {
-  return (services ?? [])
-    .map((s) => {
+const isUdp = (ref) => /UDP/i.test(String(ref ?? '').split('#').pop());
+
+/** `80, 443 (TLS)`; a UDP port (by its network profile, or the VS's) reads `53/udp`. */
+export function portsText(services, networkProfileRef) {
+  const list = services ?? [];
+  const udp = list.map((s) => isUdp(s.override_network_profile_ref ?? networkProfileRef));
+  const mixed = udp.some(Boolean) && list.length > 1;
+  return list
+    .map((s, i) => {
       const range = s.port_range_end && s.port_range_end !== s.port ? `${s.port}-${s.port_range_end}` : `${s.port}`;
-      return s.enable_ssl ? `${range} (TLS)` : range;
+      const proto = udp[i] ? '/udp' : mixed ? '/tcp' : '';
+      return s.enable_ssl ? `${range}${proto} (TLS)` : `${range}${proto}`;
     })
     .join(', ');
 }

@@ -294,7 +294,7 @@ export const KINDS = {
     ],
     defaults: () => ({ enabled: true, type: 'VS_TYPE_NORMAL', services: [{ port: 80 }] }),
     columns: [nameCol, { label: 'Type', render: (o) => (o.type ?? 'VS_TYPE_NORMAL').replace('VS_TYPE_', '') },
-      { label: 'Ports', render: (o) => portsText(o.services) || '–' }, refCol('VS VIP', 'vsvip_ref'), refCol('Pool', 'pool_ref'),
+      { label: 'Ports', render: (o) => portsText(o.services, o.network_profile_ref) || '–' }, refCol('VS VIP', 'vsvip_ref'), refCol('Pool', 'pool_ref'),
       refCol('SE group', 'se_group_ref'), markersCol],
   },
   httppolicyset: {

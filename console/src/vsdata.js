@@ -117,7 +117,9 @@ export async function loadVsRows() {
   const runtimes = inventory ? null : await Promise.all(vses.map((vs) => optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
   const wantMetrics = [METRICS.requests, METRICS.bandwidth, METRICS.connections];
   const metrics = await Promise.all(vses.map((vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null)));
-  return vses.map((vs, i) => {
+  const names = new Map([...vses, ...vsvips].map((o) => [o.uuid, o.name]));
+  for (const p of await list('pool', { fields: 'name' }).catch(() => [])) names.set(p.uuid, p.name);
+  const rows = vses.map((vs, i) => {
     const inv = invByUuid.get(vs.uuid);
     const rt = inv?.runtime ?? runtimes?.[i] ?? null;
     const vsvip = vipsByUuid.get(refUuid(vs.vsvip_ref ?? ''));
@@ -142,6 +144,15 @@ export async function loadVsRows() {
       bandwidth: m ? m[METRICS.bandwidth] ?? [] : null,
     };
   });
+  return { rows, names };
+}
+
+const UUID_IN_TEXT = /\b([a-z]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/g;
+
+/** A controller message with the object UUIDs it names replaced by those objects' names. */
+export function nameUuids(text, names) {
+  if (!names) return text;
+  return String(text).replace(UUID_IN_TEXT, (u) => names.get(u) ?? u);
 }
 
 export const runtimeAvailable = () => !missing.has('runtime') || !missing.has('inventory');

@@ -202,7 +202,7 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByLabel('Application type *').selectOption('http');
     await page.getByLabel('VIP network').selectOption({ label: 'k8s-vip-network' });
     await page.getByLabel('Service port *').fill('8080');
-    await page.getByLabel('IP address *').fill(BACKEND_HOST);
+    await page.getByLabel('IP address *', { exact: true }).fill(BACKEND_HOST);
     await page.getByLabel('Port', { exact: true }).fill(String(backendPort));
     await page.getByText('Advanced').click();
     await page.getByLabel('SE group').selectOption({ label: 'K8s-SE-Group' });
@@ -227,12 +227,29 @@ describe('web console', { timeout: 240_000 }, () => {
 
     await page.getByRole('heading', { name: 'web-app' }).waitFor();
     await page.locator(`[data-server="${BACKEND_HOST}:${backendPort}"] [data-state$="UP"]`).waitFor({ timeout: 30_000 });
-    await screenshot(page, 'vs-detail');
 
-    await page.goto(`${ctl.origin}/#/`);
+    // Steady traffic while the pages poll, so the live rates and charts have something to show.
+    let traffic = true;
+    const sender = (async () => {
+      while (traffic) {
+        await fetch(`http://${vip}:8080/`).then((r) => r.text()).catch(() => '');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await page.locator('figure.chart', { hasText: 'Requests/s' }).locator('svg').waitFor({ timeout: 30_000 });
+      await screenshot(page, 'vs-detail');
+      await page.goto(`${ctl.origin}/#/`);
+      const live = page.locator('tr[data-vs="web-app"]');
+      await live.locator('.servers-up', { hasText: '1/1' }).waitFor({ timeout: 30_000 });
+      await live.locator('td[data-label="Requests/s"]', { hasText: /(?:[1-9]\d*(?:\.\d)?|0\.[1-9])[kM]?\/s/ }).waitFor({ timeout: 30_000 });
+      await live.locator('td[data-label="Bandwidth"] svg').waitFor();
+      await screenshot(page, 'dashboard');
+    } finally {
+      traffic = false;
+      await sender;
+    }
     const row = page.locator('tr[data-vs="web-app"]');
-    await row.locator('.servers-up', { hasText: '1/1' }).waitFor({ timeout: 30_000 });
-    await screenshot(page, 'dashboard');
 
     backend.closeAllConnections();
     await new Promise<void>((resolve) => backend!.close(() => resolve()));

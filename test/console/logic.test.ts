@@ -81,6 +81,9 @@ describe('console logic', () => {
     assert.equal(fmtBits(1_900_000), '1.9 Mbps');
     assert.equal(fmtRate(117.4), '117/s');
     assert.equal(portsText([{ port: 80 }, { port: 443, enable_ssl: true }, { port: 8000, port_range_end: 8010 }]), '80, 443 (TLS), 8000-8010');
+    assert.equal(portsText([{ port: 53, override_network_profile_ref: 'https://c/api/networkprofile/networkprofile-1#System-UDP-Fast-Path' }, { port: 53 }],
+      'https://c/api/networkprofile/networkprofile-2#System-TCP-Proxy'), '53/udp, 53/tcp');
+    assert.equal(portsText([{ port: 53 }], 'https://c/api/networkprofile/networkprofile-1#System-UDP-Fast-Path'), '53/udp');
   });
 
   it('reads pool and SE health from the runtime shapes controllers answer with', async () => {
@@ -98,6 +101,10 @@ describe('console logic', () => {
     assert.deepEqual([h2.poolsUp, h2.poolsTotal, h2.serversUp, h2.serversTotal], [0, 1, 0, 4]);
     assert.deepEqual(seNames(avi), ['Avi-se-2']);
     assert.deepEqual(poolHealth(null).poolsTotal, 0);
+    const { nameUuids } = await src('vsdata.js');
+    const names = new Map([['pool-6007a0d8-f566-4a00-a0ee-e087edb888dd', 'web-app-pool']]);
+    assert.equal(nameUuids('se-1: no server up in pool pool-6007a0d8-f566-4a00-a0ee-e087edb888dd', names), 'se-1: no server up in pool web-app-pool');
+    assert.equal(nameUuids('pool pool-00000000-0000-4000-8000-000000000000 gone', names), 'pool pool-00000000-0000-4000-8000-000000000000 gone');
   });
 
   it('turns cumulative SE counters into rates, surviving a counter reset', async () => {

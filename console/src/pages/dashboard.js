@@ -4,7 +4,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { usePoll } from '../hooks.js';
 import { fmtBits, fmtRate, portsText } from '../format.js';
-import { loadVsRows, metricsAvailable, runtimeAvailable } from '../vsdata.js';
+import { loadVsRows, metricsAvailable, nameUuids, runtimeAvailable } from '../vsdata.js';
 import { Sparkline } from '../ui/charts.js';
 import { ErrorBox, Loading, Markers, PageHead } from '../ui/common.js';
 import { HealthScore, StatusBadge, statusLabel, statusTone } from '../ui/status.js';
@@ -37,17 +37,18 @@ function Filters({ f, setF, creators, states }) {
   </div>`;
 }
 
-function Row({ r }) {
+function Row({ r, names }) {
   const req = lastValue(r.requests);
   const bw = lastValue(r.bandwidth);
   const vs = r.vs;
   return html`<tr data-vs=${vs.name} data-state=${r.state ?? 'UNKNOWN'}>
     <th scope="row" data-label="Name"><a href=${`#/vs/${vs.uuid}`}>${vs.name}</a>
-      ${vs.type === 'VS_TYPE_VH_CHILD' ? html`<span class="muted small"> child of ${r.parentName}</span>` : null}</th>
+      ${vs.type === 'VS_TYPE_VH_CHILD' ? html`<span class="muted small"> child of ${r.parentName}</span>` : null}
+      <div class="row-markers"><${Markers} markers=${vs.markers} createdBy=${vs.created_by}/></div></th>
     <td data-label="VIP">${r.vips.join(', ') || (r.parentName ? html`<span class="muted">parent's</span>` : '–')}</td>
-    <td data-label="Ports">${portsText(vs.services) || '–'}</td>
+    <td data-label="Ports">${portsText(vs.services, vs.network_profile_ref) || '–'}</td>
     <td data-label="Status"><${StatusBadge} state=${r.state} reason=${r.reason}/>
-      ${r.reason && (Array.isArray(r.reason) ? r.reason.length : true) ? html`<div class="reason small">${[].concat(r.reason).join('; ')}</div>` : null}</td>
+      ${r.reason && (Array.isArray(r.reason) ? r.reason.length : true) ? html`<div class="reason small">${nameUuids([].concat(r.reason).join('; '), names)}</div>` : null}</td>
     <td data-label="Health"><${HealthScore} score=${r.health}/></td>
     <td data-label="SEs">${r.ses.join(', ') || html`<span class="muted">–</span>`}</td>
     <td data-label="Pools up" class="pools-cell">${r.poolsTotal
@@ -56,14 +57,13 @@ function Row({ r }) {
       : r.serversTotal != null ? html`<span class="muted small">servers <span class="servers-up">${r.serversUp}/${r.serversTotal}</span></span>` : '–'}</td>
     <td data-label="Requests/s" class="num">${r.requests ? html`<${Sparkline} values=${r.requests.map((p) => p.value)} label=${`${vs.name} requests per second`}/> ${fmtRate(req)}` : '–'}</td>
     <td data-label="Bandwidth" class="num">${r.bandwidth ? html`<${Sparkline} values=${r.bandwidth.map((p) => p.value)} label=${`${vs.name} bandwidth`}/> ${fmtBits(bw)}` : '–'}</td>
-    <td data-label="Created by"><${Markers} markers=${vs.markers} createdBy=${vs.created_by}/></td>
   </tr>`;
 }
 
 export function DashboardPage() {
   const { data, error, loading } = usePoll(loadVsRows, []);
   const [f, setF] = useState({ name: '', status: '', creator: '' });
-  const rows = data ?? [];
+  const rows = data?.rows ?? [];
   const creators = [...new Set(rows.map((r) => creatorOf(r.vs)).filter(Boolean))].sort();
   const states = [...new Set(rows.map((r) => r.state ?? 'OPER_UNKNOWN'))].sort();
   const shown = rows.filter((r) => (!f.name || r.vs.name.toLowerCase().includes(f.name.toLowerCase()))
@@ -76,12 +76,12 @@ export function DashboardPage() {
       <${Summary} rows=${rows}/>
       <${Filters} f=${f} setF=${setF} creators=${creators} states=${states}/>
       ${!runtimeAvailable() ? html`<p class="muted small">Runtime status is not available on this controller yet.</p>` : null}
-      ${!metricsAvailable() ? html`<p class="muted small">Metrics are not available on this controller yet.</p>` : null}
+      ${!metricsAvailable() ? html`<p class="muted small">This controller has no metrics API yet: requests/s and bandwidth are computed by the console from the service engines' counters while this page is open.</p>` : null}
       <div class="table-wrap"><table class="list dashboard" aria-label="Virtual services">
-        <thead><tr>${['Name', 'VIP', 'Ports', 'Status', 'Health', 'SEs', 'Pools up', 'Requests/s', 'Bandwidth', 'Created by'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+        <thead><tr>${['Name', 'VIP', 'Ports', 'Status', 'Health', 'SEs', 'Pools up', 'Requests/s', 'Bandwidth'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
         <tbody>
-          ${shown.map((r) => html`<${Row} key=${r.vs.uuid} r=${r}/>`)}
-          ${shown.length === 0 ? html`<tr><td colspan="10" class="muted">${rows.length ? 'No virtual service matches the filters.' : 'No virtual services yet.'} <a href="#/wizard">Create one</a>.</td></tr>` : null}
+          ${shown.map((r) => html`<${Row} key=${r.vs.uuid} r=${r} names=${data?.names}/>`)}
+          ${shown.length === 0 ? html`<tr><td colspan="9" class="muted">${rows.length ? 'No virtual service matches the filters.' : 'No virtual services yet.'} <a href="#/wizard">Create one</a>.</td></tr>` : null}
         </tbody>
       </table></div>
       <p class="muted small" aria-live="polite">Updated ${new Date().toLocaleTimeString()}</p>`}

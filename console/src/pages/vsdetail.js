@@ -5,7 +5,7 @@ import { del, getObject, getOptional } from '../api.js';
 import { navigate, usePoll } from '../hooks.js';
 import { fmtBits, fmtRate, fmtTime, portsText } from '../format.js';
 import { refName, refUuid } from '../refs.js';
-import { loadEvents, loadRequestLogs, loadVsSeries, METRICS, poolHealth, seNames } from '../vsdata.js';
+import { loadEvents, loadRequestLogs, loadVsSeries, METRICS, nameUuids, poolHealth, seNames } from '../vsdata.js';
 import { LineChart } from '../ui/charts.js';
 import { ErrorBox, Loading, Markers, PageHead, Section, Unavailable } from '../ui/common.js';
 import { ExpiryBadge, HealthScore, StatusBadge } from '../ui/status.js';
@@ -122,10 +122,10 @@ export function VsDetailPage({ uuid }) {
     <div class="vs-summary card">
       <dl class="facts">
         <div><dt>Status</dt><dd><${StatusBadge} state=${runtime?.oper_status?.state ?? (vs.enabled === false ? 'OPER_DISABLED' : undefined)} reason=${runtime?.oper_status?.reason}/>
-          ${runtime?.oper_status?.reason ? html`<div class="reason small">${[].concat(runtime.oper_status.reason).join('; ')}</div>` : null}</dd></div>
+          ${runtime?.oper_status?.reason?.length ? html`<div class="reason small">${nameUuids([].concat(runtime.oper_status.reason).join('; '), new Map(data.pools.map((p) => [p.uuid, p.name])))}</div>` : null}</dd></div>
         <div><dt>Health</dt><dd><${HealthScore} score=${typeof runtime?.health_score === 'number' ? runtime.health_score : runtime?.health_score?.health_score}/></dd></div>
         <div><dt>VIP</dt><dd>${(data.vsvip?.vip ?? []).map((v) => v.ip_address?.addr).filter(Boolean).join(', ') || (data.parent ? `parent's (${data.parent.name})` : '–')}</dd></div>
-        <div><dt>Ports</dt><dd>${portsText(vs.services) || '–'}</dd></div>
+        <div><dt>Ports</dt><dd>${portsText(vs.services, vs.network_profile_ref) || '–'}</dd></div>
         <div><dt>Type</dt><dd>${(vs.type ?? 'VS_TYPE_NORMAL').replace('VS_TYPE_', '').replace('_', ' ').toLowerCase()}</dd></div>
         <div><dt>SE group</dt><dd>${refName(vs.se_group_ref) || '–'}</dd></div>
         <div><dt>Service engines</dt><dd>${ses.join(', ') || '–'}</dd></div>

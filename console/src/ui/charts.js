@@ -8,7 +8,7 @@ function points(values, w, h, pad = 1) {
 }
 
 /** `values`: numbers oldest first; nulls are drawn as 0. */
-export function Sparkline({ values, label, width = 90, height = 22 }) {
+export function Sparkline({ values, label, width = 72, height = 22 }) {
   const v = (values ?? []).map((x) => Number(x) || 0);
   if (v.length < 2) return html`<span class="muted" aria-label=${`${label}: no data`}>–</span>`;
   return html`<svg class="spark" width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="img" aria-label=${label}>
