@@ -196,6 +196,8 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
       tenant_ref: refUrl(base, 'tenant', vs.tenant), type: b.type,
       oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up,
       vip_summary, se_list: rt.se_list, servers: rt.servers,
+      // The SEs' cumulative counters: the console derives live rates from them (docs/console.md).
+      ...(rt.metrics ? { metrics: rt.metrics } : {}),
       ...(b.vh_child_vs_uuid ? { vh_child_vs_ref: (b.vh_child_vs_uuid as string[]).map((u) => refUrl(base, 'virtualservice', u)) } : {}),
     };
   });
@@ -223,6 +225,7 @@ interface EngineRuntimeSource {
     percent_ses_up: number; num_se_assigned: number;
     se_list: Array<{ se_uuid: string; connected: boolean } & Record<string, unknown>>;
     servers: unknown[];
+    metrics?: Record<string, number>;
   };
   poolServers(poolUuid: string): { up: number; total: number; servers: unknown[] };
 }
