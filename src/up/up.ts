@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import { Supervisor } from './supervisor.js';
 import { lockDataDir } from './lock.js';
@@ -65,7 +66,9 @@ export async function startUp(opts: UpOptions): Promise<RunningUp> {
     release();
   };
   try {
-    const controller = await startControllerChild(supervisor, data, opts);
+    // A restarted controller must come back on the same address: pin port 0 to a free port now.
+    const listen = await pinPort(opts.listen);
+    const controller = await startControllerChild(supervisor, data, { ...opts, listen });
     const password = readAdminPassword(data);
     const api = new ApiClient(controller, 'admin', password);
     await waitFor(() => api.ready(), 30_000, 'controller ready');
@@ -78,15 +81,35 @@ export async function startUp(opts: UpOptions): Promise<RunningUp> {
     }
 
     const valuesFile = opts.values ? resolve(opts.values) : writeLocalValues(data, controller, opts);
-    const operatorListen = opts.operatorListen ?? '127.0.0.1:0';
-    const operatorUrl = await startOperatorChild(supervisor, controller, resolve(opts.manifests), valuesFile, operatorListen, password);
+    const operatorListen = await pinPort(opts.operatorListen ?? '127.0.0.1:0');
+    const operatorUrl = await startOperatorChild(supervisor, controller, resolve(opts.manifests), valuesFile, operatorListen, password, out);
     writeFileSync(upStateFile(data), JSON.stringify({ pid: process.pid, controller, operator: operatorUrl }, null, 2));
-    await waitFor(async () => (await fetch(`${operatorUrl}/api/status`)).ok, 30_000, 'operator ready');
+    // Ready once the operator has finished its first sync pass, so the banner's table is complete.
+    await waitFor(async () => {
+      const r = await fetch(`${operatorUrl}/api/status`);
+      const body = r.ok ? ((await r.json()) as { passes?: number }) : undefined;
+      return (body?.passes ?? 0) >= 1;
+    }, 60_000, 'operator ready');
     return { controllerUrl: controller, operatorUrl, password, supervisor, api, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+async function pinPort(listen: string): Promise<string> {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  if (listen.slice(i + 1) !== '0') return listen;
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(p));
+    });
+  });
+  return `${host}:${port}`;
 }
 
 function rank(name: string): number {
@@ -118,7 +141,7 @@ function startControllerChild(supervisor: Supervisor, data: string, opts: UpOpti
           clearTimeout(timer);
           resolveUrl(url);
         }
-        if (process.env.PORTICO_UP_VERBOSE) console.error(`[controller] ${line}`);
+        relayLine('controller', line, 50, opts.out ?? ((l: string) => console.log(l)));
       },
     });
   });
@@ -132,14 +155,11 @@ function startEngineChild(supervisor: Supervisor, data: string, controller: stri
     name,
     command: process.execPath,
     args: [BIN, 'engine', '--controller', controller, '--join-token', token, '--name', seName, '--data', dir],
-    onLine: (line) => {
-      if (process.env.PORTICO_UP_VERBOSE) console.error(`[${name}] ${line}`);
-      else if (/"level":(50|60)/.test(line)) out(`! ${name}: ${line}`);
-    },
+    onLine: (line) => relayLine(name, line, 50, out),
   });
 }
 
-function startOperatorChild(supervisor: Supervisor, controller: string, manifests: string, values: string, listen: string, password: string): Promise<string> {
+function startOperatorChild(supervisor: Supervisor, controller: string, manifests: string, values: string, listen: string, password: string, out: (l: string) => void): Promise<string> {
   return new Promise((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error('operator did not start within 30 s')), 30_000);
     let url: string | undefined;
@@ -155,7 +175,7 @@ function startOperatorChild(supervisor: Supervisor, controller: string, manifest
           clearTimeout(timer);
           resolveUrl(url);
         }
-        if (process.env.PORTICO_UP_VERBOSE) console.error(`[operator] ${line}`);
+        relayLine('operator', line, 40, out);
       },
     });
   });
@@ -181,3 +201,21 @@ function writeLocalValues(data: string, controller: string, opts: UpOptions): st
   return file;
 }
 
+
+/**
+ * Children log pino JSON. `up` shows the user what matters: lines at `minLevel` or above
+ * (warn 40, error 50), as one short line; everything with PORTICO_UP_VERBOSE.
+ */
+function relayLine(name: string, line: string, minLevel: number, out: (l: string) => void): void {
+  if (process.env.PORTICO_UP_VERBOSE) {
+    console.error(`[${name}] ${line}`);
+    return;
+  }
+  if (!line.startsWith('{')) return;
+  try {
+    const rec = JSON.parse(line) as { level?: number; msg?: string; where?: string; err?: { message?: string } };
+    if ((rec.level ?? 0) < minLevel) return;
+    const where = rec.where ? ` (${rec.where})` : '';
+    out(`! ${name}: ${rec.msg ?? rec.err?.message ?? line}${where}`);
+  } catch { /* not a log record */ }
+}

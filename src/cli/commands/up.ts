@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { startUp } from '../../up/up.js';
 import { fetchStatus, formatTable, StatusReporter } from '../../up/report.js';
 import { startQuickstartBackends, writeQuickstartSecret } from '../../up/quickstart.js';
@@ -31,7 +31,9 @@ export function registerUp(program: Command): void {
         console.error(`portico up: ${(err as Error).message}`);
         process.exit(err instanceof DataDirInUse ? 3 : 1);
       }
-      const dataRel = relative(process.cwd(), `${o.data}/admin-password`) || `${o.data}/admin-password`;
+      const pwFile = resolve(o.data, 'admin-password');
+      const rel = relative(process.cwd(), pwFile);
+      const dataRel = rel.startsWith('..') ? pwFile : rel;
       const reporter = new StatusReporter();
       let items = await fetchStatus(up.operatorUrl).catch(() => []);
       reporter.diff(items);
