@@ -136,6 +136,8 @@ export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, d
       for (const address of addresses) {
         for (let port = first; port <= last; port++) {
           if (app === 'DNS') {
+            // The DNS VS answers on UDP and TCP whatever the service's protocol (AKO-style VSes list port 53 twice).
+            if (plan.listeners.some((l) => l.address === address && l.port === port)) continue;
             plan.listeners.push({ key: `udp|${address}|${port}`, kind: 'dns-udp', address, port, vsUuid: vs.uuid, tls: false });
             plan.listeners.push({ key: `tcp|${address}|${port}`, kind: 'dns-tcp', address, port, vsUuid: vs.uuid, tls: false });
           } else if (app === 'L4') {
