@@ -19,6 +19,7 @@ import { openApiDocument } from './api/openapi.js';
 import { registerMetrics } from './metrics.js';
 import { seed } from './seed.js';
 import { ApiError } from './errors.js';
+import { ClusterRuntime, type ClusterOptions } from './cluster/runtime.js';
 
 export interface ControllerOptions {
   /** `host:port`; port 0 picks a free one. */
@@ -32,6 +33,8 @@ export interface ControllerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Another store (etcd); SQLite under dataDir by default. */
   store?: Store;
+  /** Replicated controllers: the store in etcd, leader election (src/controller/cluster). */
+  cluster?: Omit<ClusterOptions, 'dataDir'>;
 }
 
 export interface Controller {
@@ -43,6 +46,8 @@ export interface Controller {
   app: FastifyInstance;
   /** Set when this start generated the admin password (print it once). */
   generatedPassword?: string;
+  /** With --store etcd: leader election and members. */
+  cluster?: ClusterRuntime;
 }
 
 /** Paths under /api that need no user: SEs authenticate themselves; liveness and version are public. */
@@ -68,9 +73,13 @@ function consoleDir(): string | undefined {
 
 export async function startController(opts: ControllerOptions): Promise<Controller> {
   const { host, port } = splitListen(opts.listen);
-  const store = opts.store ?? SqliteStore.open(opts.dataDir);
+  // --- cluster (issue 9): etcd store; replicas seed one at a time ---
+  const cluster = opts.cluster ? await ClusterRuntime.open({ ...opts.cluster, dataDir: opts.dataDir }) : undefined;
+  const store = opts.store ?? cluster?.store ?? SqliteStore.open(opts.dataDir);
   const objects = new ObjectService(store);
-  const seeded = await seed(store, objects, { dataDir: opts.dataDir, vipCidr: opts.vipCidr, adminPassword: opts.adminPassword });
+  const runSeed = () => seed(store, objects, { dataDir: opts.dataDir, vipCidr: opts.vipCidr, adminPassword: opts.adminPassword });
+  const seeded = await (cluster ? cluster.exclusive('seed', runSeed) : runSeed()).catch(async (e) => { await cluster?.close(); throw e; });
+  // --- end cluster ---
   const logger = opts.logger === undefined ? false : typeof opts.logger === 'boolean' ? opts.logger : { ...opts.logger, redact: REDACT };
   const fopts: FastifyServerOptions & { https?: unknown } = { logger, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
   if (opts.tls) fopts.https = { cert: opts.tls.cert, key: opts.tls.key };
@@ -79,6 +88,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const engineHost = new StoreEngineHost(store, objects);
   const startedAt = new Date();
 
+  cluster?.install(app); // serves /api/cluster/runtime and /status from the cluster view
   await app.register(cookie);
   app.decorateRequest('auth', null);
   // Empty JSON bodies (a DELETE with Content-Type: application/json) are no body, not an error.
@@ -136,13 +146,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const ui = consoleDir();
   if (ui) await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: true, index: ['index.html'] });
 
-  app.addHook('onClose', async () => { await store.close(); });
+  app.addHook('onClose', async () => { await cluster?.close(); await store.close(); });
   const address = await app.listen({ host, port });
   const actual = new URL(address);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `${actual.protocol}//${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${actual.port}`;
+  await cluster?.join(url);
   return {
-    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword,
+    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword, cluster,
     close: () => app.close(),
   };
 }

@@ -3,23 +3,25 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startController } from '../../controller/server.js';
+import { clusterFlags, clusterOptions, type ClusterFlags } from '../../controller/cluster/flags.js';
 
-interface Opts { listen: string; data: string; store: string; etcdEndpoints?: string; tlsCert?: string; tlsKey?: string; vipCidr?: string; logLevel: string }
+interface Opts extends ClusterFlags { listen: string; data: string; store: string; tlsCert?: string; tlsKey?: string; vipCidr?: string; logLevel: string }
 
 export function registerController(program: Command): void {
-  program.command('controller')
+  const cmd = program.command('controller')
     .description('run the controller (REST API, store, IPAM/DNS, service engine protocol)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9080')
     .option('--data <dir>', 'data directory (SQLite store, admin password)', '.portico')
     .option('--store <kind>', 'sqlite or etcd', 'sqlite')
-    .option('--etcd-endpoints <urls>', 'etcd endpoints (with --store etcd)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--vip-cidr <cidr>', 'subnet of the local VIP network seeded into an empty store', '127.77.0.0/24')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (o: Opts) => {
-      if (o.store !== 'sqlite') {
-        console.error(`portico controller: --store ${o.store} is not available yet; use sqlite`);
+    .option('--log-level <level>', 'pino log level', 'info');
+  clusterFlags(cmd);
+  cmd.action(async (o: Opts) => {
+      let cluster;
+      try { cluster = clusterOptions(o); } catch (e) {
+        console.error(`portico controller: ${(e as Error).message}`);
         process.exit(2);
       }
       if (!!o.tlsCert !== !!o.tlsKey) {
@@ -32,7 +34,8 @@ export function registerController(program: Command): void {
         adminPassword: process.env.PORTICO_ADMIN_PASSWORD || undefined,
         logger: { level: o.logLevel },
         tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined,
-      });
+        cluster,
+      }).catch((e: Error) => { console.error(`portico controller: ${e.message}`); process.exit(1); });
       if (c.generatedPassword) console.log(`Generated admin password (also in ${resolve(dataDir, 'admin-password')}): ${c.generatedPassword}`);
       console.log(`Portico controller listening on ${c.url}`);
       let stopping = false;
