@@ -27,3 +27,26 @@ export function fieldForMessage(message, specs) {
   }
   return best;
 }
+
+/**
+ * Where in a form a message belongs, as a field location (`configured_subnets.0.prefix`): the
+ * deepest rendered field whose path starts the message (`configured_subnets[0].prefix.mask: …`),
+ * else the top-level field the message mentions, else null (shown above the form).
+ */
+export function locateError(message, specs, draft) {
+  const path = message.split(/[:;]/)[0].trim().replace(/\[(\d+)\]/g, '.$1');
+  let best = '';
+  const walk = (list, obj, prefix) => {
+    for (const spec of list) {
+      const loc = prefix + spec.key;
+      if ((path === loc || path.startsWith(`${loc}.`)) && loc.length > best.length) best = loc;
+      if (spec.type === 'rows') {
+        const rows = spec.key.split('.').reduce((o, k) => (o == null ? o : o[k]), obj);
+        (Array.isArray(rows) ? rows : []).forEach((row, i) => walk(spec.fields, row, `${loc}.${i}.`));
+      }
+    }
+  };
+  walk(specs, draft, '');
+  if (best) return best;
+  return fieldForMessage(message, specs)?.key ?? null;
+}

@@ -163,9 +163,11 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Add subnet' }).click();
     await page.getByLabel('Prefix (CIDR) *').fill('127.50.14.0/200');
     await page.getByRole('button', { name: 'Create' }).click();
-    const err = page.locator('[data-field="configured_subnets"] .field-error');
+    // configured_subnets[0].prefix.mask → under the first subnet's prefix, which is marked invalid.
+    const err = page.locator('[data-field="configured_subnets"] [data-field="prefix"] .field-error');
     await err.waitFor();
     assert.equal(await err.textContent(), api.body.error);
+    assert.equal(await page.getByLabel('Prefix (CIDR) *').getAttribute('aria-invalid'), 'true');
     await screenshot(page, 'form-error');
 
     // A duplicate name lands next to the name field.

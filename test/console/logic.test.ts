@@ -25,6 +25,24 @@ describe('console logic', () => {
     assert.equal(on('hostname: bad'), null);
   });
 
+  it('places a message on the deepest field its path names', async () => {
+    const { locateError } = await src('errors.js');
+    const specs = [
+      { key: 'name', aliases: ['already exists'] },
+      { key: 'configured_subnets', type: 'rows', fields: [
+        { key: 'prefix' },
+        { key: 'static_ip_ranges', type: 'rows', fields: [{ key: 'range.begin' }, { key: 'range.end' }, { key: 'type' }] },
+      ] },
+    ];
+    const draft = { name: 'n', configured_subnets: [{ prefix: {} }, { prefix: {}, static_ip_ranges: [{}, {}] }] };
+    assert.equal(locateError('configured_subnets[0].prefix.mask: 200 is out of range 0–128', specs, draft), 'configured_subnets.0.prefix');
+    assert.equal(locateError('configured_subnets[1].static_ip_ranges[1].range.begin.addr: bad IP', specs, draft), 'configured_subnets.1.static_ip_ranges.1.range.begin');
+    assert.equal(locateError('configured_subnets[1].static_ip_ranges[1]: overlaps network x', specs, draft), 'configured_subnets.1.static_ip_ranges');
+    assert.equal(locateError('configured_subnets[5].prefix: no such row rendered', specs, draft), 'configured_subnets');
+    assert.equal(locateError("network 'n' already exists", specs, draft), 'name');
+    assert.equal(locateError('No available free IPs', specs, draft), null);
+  });
+
   it('turns typed text into API values and back', async () => {
     const { ipCodec, prefixCodec, labelsCodec, markersCodec, linesCodec, jsonCodec } = await src('codecs.js');
     assert.deepEqual(prefixCodec.fromText('10.22.13.0/24'), { ip_addr: { addr: '10.22.13.0', type: 'V4' }, mask: 24 });

@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getObject, post, put, writeRefs } from '../api.js';
-import { fieldForMessage } from '../errors.js';
+import { locateError } from '../errors.js';
 import { navigate } from '../hooks.js';
 import { KINDS } from '../kinds.js';
 import { prune } from '../paths.js';
@@ -24,17 +24,16 @@ function bodyFor(kind, draft) {
   return writeRefs(prune(body) ?? {});
 }
 
-export function useSubmit(specs) {
+function useSubmit(specs) {
   const [error, setError] = useState(null);
   return {
     error,
     clear: () => setError(null),
-    fail(e) {
+    fail(e, draft) {
       const message = e instanceof ApiError ? e.message : String(e.message ?? e);
-      const spec = fieldForMessage(message, specs);
-      setError({ message, status: e.status, key: spec?.key ?? null });
+      setError({ message, status: e.status, key: locateError(message, specs, draft) });
     },
-    errorFor: (spec) => (error && error.key === spec.key ? error.message : null),
+    errorFor: (loc) => (error && error.key === loc ? error.message : null),
   };
 }
 
@@ -61,7 +60,7 @@ export function FormPage({ kind, uuid }) {
       else await post(`/api/${kind}`, body);
       navigate(`/list/${kind}`);
     } catch (err) {
-      submit.fail(err);
+      submit.fail(err, draft);
     } finally {
       setBusy(false);
     }

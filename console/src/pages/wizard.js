@@ -140,7 +140,7 @@ export function WizardPage() {
     }
   };
 
-  const errorFor = (spec) => (error && error.key === spec.key ? error.message : null);
+  const errorFor = (loc) => (error && error.key === loc ? error.message : null);
   const advancedError = error?.key && ADVANCED.some((s) => s.key === error.key);
   return html`<div>
     <${PageHead} title="Create virtual service"/>

@@ -49,14 +49,14 @@ function RefMulti({ id, spec, value, onChange, options, describedby }) {
   </div>`;
 }
 
-function Rows({ id, spec, value, onChange, options, errorFor }) {
+function Rows({ id, spec, value, onChange, options, errorFor, loc }) {
   const rows = value ?? [];
   const update = (i, row) => onChange(rows.map((r, j) => (j === i ? row : r)));
   return html`<div class="rows" id=${id}>
     ${rows.map((row, i) => html`<fieldset class="row-item" key=${i}>
       <legend>${spec.itemLabel ?? 'Item'} ${i + 1}</legend>
       <div class="row-fields">
-        ${spec.fields.map((f) => html`<${Field} spec=${f} idPrefix=${`${id}-${i}`} obj=${row}
+        ${spec.fields.map((f) => html`<${Field} spec=${f} idPrefix=${`${id}-${i}`} obj=${row} locPrefix=${`${loc}.${i}.`}
             onObj=${(r) => update(i, r)} options=${options} errorFor=${errorFor}/>`)}
       </div>
       <button type="button" class="link danger" onClick=${() => onChange(rows.filter((_, j) => j !== i))}
@@ -67,7 +67,7 @@ function Rows({ id, spec, value, onChange, options, errorFor }) {
   </div>`;
 }
 
-function Control({ id, spec, value, onChange, options, errorFor, invalid, describedby }) {
+function Control({ id, spec, value, onChange, options, errorFor, invalid, describedby, loc }) {
   switch (spec.type) {
     case 'number':
       return html`<input id=${id} type="number" value=${value ?? ''} min=${spec.min} max=${spec.max}
@@ -88,7 +88,7 @@ function Control({ id, spec, value, onChange, options, errorFor, invalid, descri
     case 'refs':
       return html`<${RefMulti} ...${{ id, spec, value, onChange, options, describedby }}/>`;
     case 'rows':
-      return html`<${Rows} ...${{ id, spec, value, onChange, options, errorFor }}/>`;
+      return html`<${Rows} ...${{ id, spec, value, onChange, options, errorFor, loc }}/>`;
     case 'codec':
       return html`<${CodecInput} ...${{ id, codec: spec.codec, value, onChange, invalid, describedby,
         multiline: spec.multiline, placeholder: spec.placeholder, rows: spec.rows }}/>`;
@@ -107,16 +107,20 @@ function Control({ id, spec, value, onChange, options, errorFor, invalid, descri
   }
 }
 
-/** One labelled field of `obj` at `spec.key`; `errorFor(key)` gives the server's message for it. */
-export function Field({ spec, obj, onObj, options, errorFor, idPrefix = 'f' }) {
+/**
+ * One labelled field of `obj` at `spec.key`. Its location in the form (`configured_subnets.0.prefix`)
+ * is `locPrefix + spec.key`; `errorFor(location)` gives the server's message for it.
+ */
+export function Field({ spec, obj, onObj, options, errorFor, idPrefix = 'f', locPrefix = '' }) {
   if (spec.when && !spec.when(obj)) return null;
   const id = `${idPrefix}-${spec.key.replace(/\./g, '-')}`;
-  const error = errorFor?.(spec) ?? null;
+  const loc = locPrefix + spec.key;
+  const error = errorFor?.(loc) ?? null;
   const value = getPath(obj, spec.key);
   const onChange = (v) => onObj(setPath(obj, spec.key, v));
   const dby = describedBy(id, error, spec.help);
   const control = html`<${Control} id=${id} spec=${spec} value=${value} onChange=${onChange} options=${options}
-    errorFor=${errorFor} invalid=${error ? 'true' : undefined} describedby=${dby}/>`;
+    errorFor=${errorFor} invalid=${error ? 'true' : undefined} describedby=${dby} loc=${loc}/>`;
   const grouped = spec.type === 'rows' || spec.type === 'refs';
   return html`<div class=${`field field-${spec.type ?? 'text'}${error ? ' has-error' : ''}${spec.wide ? ' wide' : ''}`} data-field=${spec.key}>
     ${spec.type === 'bool'
