@@ -24,9 +24,9 @@ export interface SourceLogger {
 }
 
 export interface KubernetesProviderOptions extends KubeConfigOptions {
-  /** Quiet time after the last change before onChange (default 50 ms). */
+  /** Quiet time after the last change before onChange (default 10 ms). */
   debounceMs?: number;
-  /** Longest a burst of changes may delay onChange (default 500 ms). */
+  /** Longest a burst of changes may delay onChange (default 100 ms). */
   maxWaitMs?: number;
   /** Re-deliver the whole snapshot this often even without changes (default 0: off). */
   resyncMs?: number;
@@ -158,7 +158,7 @@ class KubernetesProvider implements SnapshotProvider {
   constructor(private readonly opts: KubernetesProviderOptions) {
     this.kc = loadKubeConfig(opts);
     this.retry = { retryMinMs: opts.retryMinMs ?? 500, retryMaxMs: opts.retryMaxMs ?? 30_000, logger: opts.logger };
-    this.emitter = debounce(() => this.emit(), opts.debounceMs ?? 50, opts.maxWaitMs ?? 500);
+    this.emitter = debounce(() => this.emit(), opts.debounceMs ?? 10, opts.maxWaitMs ?? 100);
     for (const kind of AKO_CRD_KINDS) this.state.custom.set(kind, new Map());
   }
 

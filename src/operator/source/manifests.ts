@@ -11,7 +11,7 @@ import { join, relative, sep } from 'node:path';
 import type { V1IngressClass, V1Namespace } from '@kubernetes/client-node';
 import { debounce } from './debounce.js';
 import { endpointsToSlices, ingressV1beta1ToV1, normalizeSecret } from './convert.js';
-import { parseManifest, type LocatedObject, type ManifestObject, type ParsedFile } from './manifest-parse.js';
+import { parseManifest, type ManifestObject, type ParsedFile } from './manifest-parse.js';
 import { AKO_CRD_GROUP, AKO_CRD_KINDS, type SourceLogger } from './kubernetes.js';
 import { emptySnapshot, type ClusterSnapshot, type CustomObject, type SnapshotProvider, type SourceProblem } from './types.js';
 
@@ -60,7 +60,27 @@ const KINDS: Record<string, KindRule> = {
   Node: { map: 'nodes', namespaced: false, versions: ['v1'] },
 };
 
-interface FileState { signature: string; parsed: ParsedFile }
+/**
+ * One object of a file, converted and scoped once when the file is read. Snapshots share these
+ * objects (consumers only read them); stamping sets the same metadata again while nothing changed.
+ */
+interface Placed {
+  /** `Kind/namespace/name` after conversion (Endpoints → EndpointSlice). */
+  id: string;
+  kind: string;
+  /** The snapshot map, or `custom` for ako.vmware.com kinds. */
+  map?: SnapshotMapName;
+  custom?: boolean;
+  key: string;
+  object: ManifestObject;
+  /** The object as written (before stamping): a change of it bumps the resourceVersion. */
+  json: string;
+  where: string;
+  givenUid?: boolean;
+  created?: Date;
+}
+
+interface FileState { signature: string; placed: Placed[]; problems: SourceProblem[] }
 interface Seen { json: string; resourceVersion: number; created: Date; uid: string }
 
 /** A stable uid for a manifest object (there is no API server to assign one). */
@@ -167,7 +187,7 @@ class ManifestProvider implements SnapshotProvider {
         this.files.delete(path); // gone between readdir and read (a rename-write): the next event brings it back
         continue;
       }
-      this.files.set(path, { signature, parsed: parseManifest(path, text) });
+      this.files.set(path, { signature, ...prepare(parseManifest(path, text)) });
     }
     if (!this.stopped) this.publish();
   }
@@ -210,13 +230,22 @@ class ManifestProvider implements SnapshotProvider {
     const snapshot = emptySnapshot();
     for (const kind of AKO_CRD_KINDS) snapshot.custom.set(kind, new Map());
     const problems: SourceProblem[] = this.folderProblem ? [this.folderProblem] : [];
-    const placed = new Map<string, string>(); // object id → where it was first defined
+    const first = new Map<string, string>(); // object id → where it was first defined
     const present = new Set<string>();
-    const paths = [...this.files.keys()].sort();
-    for (const path of paths) {
-      const parsed = this.files.get(path)!.parsed;
-      problems.push(...parsed.problems);
-      for (const located of parsed.objects) this.place(located, snapshot, problems, placed, present);
+    for (const path of [...this.files.keys()].sort()) {
+      const file = this.files.get(path)!;
+      problems.push(...file.problems);
+      for (const p of file.placed) {
+        const earlier = first.get(p.id);
+        if (earlier) {
+          problems.push({ where: p.where, message: `${p.id.replace('/', ' ')} is also defined at ${earlier}; this definition is ignored` });
+          continue;
+        }
+        first.set(p.id, p.where);
+        let map: Map<string, unknown> | undefined = p.custom ? snapshot.custom.get(p.kind) : snapshot[p.map!] as Map<string, unknown>;
+        if (!map) { map = new Map(); snapshot.custom.set(p.kind, map as Map<string, CustomObject>); }
+        map.set(p.key, this.stamp(p, present));
+      }
     }
     this.addImplicitNamespaces(snapshot, present);
     this.addDefaultIngressClass(snapshot, present);
@@ -224,77 +253,26 @@ class ManifestProvider implements SnapshotProvider {
     return { snapshot, problems };
   }
 
-  private place(located: LocatedObject, snapshot: ClusterSnapshot, problems: SourceProblem[], placed: Map<string, string>, present: Set<string>): void {
-    const { object, where } = located;
-    const { apiVersion, kind } = object;
-    if (apiVersion.startsWith(`${AKO_CRD_GROUP}/`)) {
-      const namespaced = !CLUSTER_SCOPED_CRDS.has(kind);
-      const o = this.scoped(structuredClone(object), namespaced);
-      const key = this.keyOf(o);
-      const id = `${kind}/${key}`;
-      if (this.duplicate(id, where, placed, problems)) return;
-      let map = snapshot.custom.get(kind);
-      if (!map) { map = new Map(); snapshot.custom.set(kind, map); }
-      map.set(key, this.stamp(id, o, present) as unknown as CustomObject);
-      return;
-    }
-    const rule = KINDS[kind];
-    if (!rule) return; // Deployments, ConfigMaps…: not the operator's business
-    const convert = rule.convert?.[apiVersion];
-    if (!convert && !rule.versions.includes(apiVersion)) {
-      const accepted = [...rule.versions, ...Object.keys(rule.convert ?? {})].join(', ');
-      problems.push({ where, message: `${kind} ${object.metadata.name}: apiVersion ${apiVersion} is not supported (use ${accepted})` });
-      return;
-    }
-    const scopedInput = this.scoped(structuredClone(object), rule.namespaced);
-    const outputs = convert ? convert(scopedInput) : [scopedInput];
-    const targetKind = kind === 'Endpoints' ? 'EndpointSlice' : kind;
-    for (const o of outputs) {
-      const key = this.keyOf(o);
-      const id = `${targetKind}/${key}`;
-      if (this.duplicate(id, where, placed, problems)) continue;
-      (snapshot[rule.map] as Map<string, unknown>).set(key, this.stamp(id, o, present));
-    }
-  }
-
-  private scoped(o: ManifestObject, namespaced: boolean): ManifestObject {
-    if (namespaced) o.metadata.namespace = o.metadata.namespace ?? 'default';
-    else delete o.metadata.namespace;
-    return o;
-  }
-
-  private keyOf(o: ManifestObject): string {
-    return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
-  }
-
-  private duplicate(id: string, where: string, placed: Map<string, string>, problems: SourceProblem[]): boolean {
-    const first = placed.get(id);
-    if (first) {
-      problems.push({ where, message: `${id.replace('/', ' ')} is also defined at ${first}; this definition is ignored` });
-      return true;
-    }
-    placed.set(id, where);
-    return false;
+  private implicit(kind: string, map: SnapshotMapName, object: ManifestObject): Placed {
+    return { id: `${kind}/${object.metadata.name}`, kind, map, key: object.metadata.name, object, json: JSON.stringify(object), where: '' };
   }
 
   /** What an API server would add: uid, resourceVersion (bumped when the object changes), creationTimestamp (first seen). */
-  private stamp(id: string, o: ManifestObject, present: Set<string>): ManifestObject {
-    present.add(id);
-    const json = JSON.stringify(o);
-    let s = this.seen.get(id);
+  private stamp(p: Placed, present: Set<string>): ManifestObject {
+    present.add(p.id);
+    let s = this.seen.get(p.id);
     if (!s) {
-      const given = o.metadata.creationTimestamp;
-      const created = given ? new Date(String(given instanceof Date ? given.toISOString() : given)) : new Date();
-      s = { json, resourceVersion: ++this.versionCounter, created: Number.isNaN(created.getTime()) ? new Date() : created, uid: uidOf(id) };
-      this.seen.set(id, s);
-    } else if (s.json !== json) {
-      s.json = json;
+      s = { json: p.json, resourceVersion: ++this.versionCounter, created: p.created ?? new Date(), uid: uidOf(p.id) };
+      this.seen.set(p.id, s);
+    } else if (s.json !== p.json) {
+      s.json = p.json;
       s.resourceVersion = ++this.versionCounter;
     }
-    o.metadata.uid = typeof o.metadata.uid === 'string' ? o.metadata.uid : s.uid;
-    o.metadata.resourceVersion = String(s.resourceVersion);
-    o.metadata.creationTimestamp = s.created;
-    return o;
+    const meta = p.object.metadata;
+    if (!p.givenUid) meta.uid = s.uid;
+    meta.resourceVersion = String(s.resourceVersion);
+    meta.creationTimestamp = s.created;
+    return p.object;
   }
 
   /** Namespaces need not be declared: every namespace an object lives in exists. */
@@ -306,7 +284,7 @@ class ManifestProvider implements SnapshotProvider {
     for (const name of [...used].sort()) {
       if (snapshot.namespaces.has(name)) continue;
       const ns: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
-      snapshot.namespaces.set(name, this.stamp(`Namespace/${name}`, ns as ManifestObject, present) as V1Namespace);
+      snapshot.namespaces.set(name, this.stamp(this.implicit('Namespace', 'namespaces', ns as ManifestObject), present) as V1Namespace);
     }
   }
 
@@ -319,8 +297,50 @@ class ManifestProvider implements SnapshotProvider {
       metadata: { name: AVI_INGRESS_CLASS, annotations },
       spec: { controller: AVI_INGRESS_CONTROLLER },
     };
-    snapshot.ingressClasses.set(AVI_INGRESS_CLASS, this.stamp(`IngressClass/${AVI_INGRESS_CLASS}`, cls as ManifestObject, present) as V1IngressClass);
+    snapshot.ingressClasses.set(AVI_INGRESS_CLASS, this.stamp(this.implicit('IngressClass', 'ingressClasses', cls as ManifestObject), present) as V1IngressClass);
   }
+}
+
+/** A parsed file's objects, converted to the snapshot's API versions and scoped; wrong versions are problems. */
+function prepare(parsed: ParsedFile): { placed: Placed[]; problems: SourceProblem[] } {
+  const placed: Placed[] = [];
+  const problems = [...parsed.problems];
+  for (const { object, where } of parsed.objects) {
+    const { apiVersion, kind } = object;
+    if (apiVersion.startsWith(`${AKO_CRD_GROUP}/`)) {
+      placed.push(placedOf(kind, { custom: true }, scoped(object, !CLUSTER_SCOPED_CRDS.has(kind)), where));
+      continue;
+    }
+    const rule = KINDS[kind];
+    if (!rule) continue; // Deployments, ConfigMaps…: not the operator's business
+    const convert = rule.convert?.[apiVersion];
+    if (!convert && !rule.versions.includes(apiVersion)) {
+      const accepted = [...rule.versions, ...Object.keys(rule.convert ?? {})].join(', ');
+      problems.push({ where, message: `${kind} ${object.metadata.name}: apiVersion ${apiVersion} is not supported (use ${accepted})` });
+      continue;
+    }
+    const input = scoped(object, rule.namespaced);
+    const targetKind = kind === 'Endpoints' ? 'EndpointSlice' : kind;
+    for (const o of convert ? convert(input) : [input]) placed.push(placedOf(targetKind, { map: rule.map }, o, where));
+  }
+  return { placed, problems };
+}
+
+function scoped(o: ManifestObject, namespaced: boolean): ManifestObject {
+  if (namespaced) o.metadata.namespace = o.metadata.namespace ?? 'default';
+  else delete o.metadata.namespace;
+  return o;
+}
+
+function placedOf(kind: string, target: { map?: SnapshotMapName; custom?: boolean }, object: ManifestObject, where: string): Placed {
+  const meta = object.metadata;
+  const key = meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
+  const given = meta.creationTimestamp;
+  const created = given === undefined ? undefined : new Date(given instanceof Date ? given.getTime() : String(given));
+  return {
+    id: `${kind}/${key}`, kind, ...target, key, object, json: JSON.stringify(object), where,
+    givenUid: typeof meta.uid === 'string', created: created && !Number.isNaN(created.getTime()) ? created : undefined,
+  };
 }
 
 /** A SnapshotProvider over a folder of manifests (`--manifests DIR`). */
