@@ -8,39 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { parseDockerfile, type Stage } from './dockerfile.js';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-interface Instruction { op: string; args: string; line: number }
-interface Stage { base: string; name?: string; ins: Instruction[] }
-
-/** Dockerfile instructions (continuation lines joined, comments dropped), grouped by stage. */
-function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] } {
-  const ins: Instruction[] = [];
-  let buf = '';
-  let start = 0;
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!buf && (line === '' || line.startsWith('#'))) return;
-    if (line.startsWith('#')) return;
-    if (!buf) start = i + 1;
-    buf += (buf ? ' ' : '') + line.replace(/\\$/, '').trim();
-    if (!line.endsWith('\\')) {
-      const m = /^(\S+)\s*(.*)$/.exec(buf)!;
-      ins.push({ op: m[1]!.toUpperCase(), args: m[2]!, line: start });
-      buf = '';
-    }
-  });
-  const args: Instruction[] = [];
-  const stages: Stage[] = [];
-  for (const x of ins) {
-    if (x.op === 'FROM') {
-      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(x.args)!;
-      stages.push({ base: m[1]!, name: m[2], ins: [] });
-    } else if (stages.length) stages[stages.length - 1]!.ins.push(x);
-    else args.push(x);
-  }
-  return { args, stages };
-}
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(root, 'Dockerfile'), 'utf8');
