@@ -86,3 +86,29 @@ describe('leader election on a Lease', () => {
     }), /lease duration must exceed the renew deadline/);
   });
 });
+
+describe('leader election: a race for a new Lease', () => {
+  it('gives exactly one leader when two replicas start at once', async () => {
+    const double = await KubeApiDouble.start({ host: '127.31.3.2' });
+    const leading = new Set<string>();
+    const make = (identity: string): LeaderElection => startLeaderElection({
+      kubeConfig: double.kubeConfig(), namespace: 'avi-system', name: 'race', identity, ...TIMING,
+      onStartedLeading: () => { leading.add(identity); }, onStoppedLeading: () => { leading.delete(identity); },
+    });
+    const a = make('a');
+    const b = make('b');
+    try {
+      await waitFor('a leader', () => a.isLeader() || b.isLeader());
+      const leader = a.isLeader() ? 'a' : 'b';
+      const renewals = double.countWrites({ kind: 'Lease' });
+      await waitFor('a few renewals', () => double.countWrites({ kind: 'Lease' }) >= renewals + 3);
+      assert.deepEqual([...leading], [leader]);
+      assert.equal(a.leader(), leader);
+      assert.equal(b.leader(), leader);
+    } finally {
+      await a.stop({ release: false });
+      await b.stop({ release: false });
+      await double.stop();
+    }
+  });
+});

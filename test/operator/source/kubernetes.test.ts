@@ -110,3 +110,42 @@ describe('Kubernetes provider (against the API double)', () => {
     assert.ok(snapshots > 1);
   });
 });
+
+describe('Kubernetes provider: start-up conditions', () => {
+  it('waits through API errors at start, and a CRD it may not list does not hold back the first snapshot', async () => {
+    const double = await KubeApiDouble.start({ host: '127.31.1.2' });
+    const provider = createKubernetesProvider({ kubeConfig: double.kubeConfig(), debounceMs: 10, crdDiscoveryMs: 0, retryMinMs: 20, retryMaxMs: 100, resyncMs: 100 });
+    try {
+      double.create(akoCrd('HostRule'));
+      double.create(service('early'));
+      double.failNext({ path: '/api/v1/services', code: 503, count: 2 });
+      double.failNext({ path: '/apis/ako.vmware.com/v1beta1/hostrules', code: 403, count: Infinity });
+      let latest: ClusterSnapshot | undefined;
+      let problems: SourceProblem[] = [];
+      let count = 0;
+      await provider.start((s, p) => { latest = s; problems = p; count++; });
+      assert.ok(latest?.services.has('default/early'), 'the services list succeeded after the errors');
+      assert.deepEqual(problems.map((p) => p.where), ['HostRule (list/watch)']);
+      assert.match(problems[0].message, /403/);
+      assert.equal(latest?.custom.get('HostRule')?.size, 0);
+      const after = count;
+      await waitFor('a resync delivering the snapshot again', () => count >= after + 2);
+    } finally {
+      await provider.stop();
+      await double.stop();
+    }
+  });
+
+  it('names the problem with --kubeconfig and --in-cluster', async () => {
+    const { loadKubeConfig } = await import('../../../src/operator/source/kubernetes.js');
+    assert.throws(() => loadKubeConfig({ kubeconfig: '/nonexistent/kubeconfig' }), /--kubeconfig \/nonexistent\/kubeconfig/);
+    assert.throws(() => loadKubeConfig({ kubeconfig: 'x', inCluster: true }), /exclude each other/);
+    const saved = process.env.KUBERNETES_SERVICE_HOST;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      assert.throws(() => loadKubeConfig({ inCluster: true }), /--in-cluster: KUBERNETES_SERVICE_HOST is not set/);
+    } finally {
+      if (saved !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved;
+    }
+  });
+});

@@ -75,6 +75,16 @@ describe('Kubernetes status sink', () => {
     assert.equal(double.countWrites({ kind: 'Event', verb: 'patch' }), 2);
   });
 
+  it('starts a new Event when the one it counted on has expired', async () => {
+    const warn = { type: 'Warning' as const, reason: 'Expiring', message: 'will expire' };
+    await sink.event(SVC, warn);
+    const first = (double.list('v1', 'Event', 'default') as unknown as Array<{ reason: string; metadata: { name: string } }>).find((e) => e.reason === 'Expiring')!;
+    double.delete('v1', 'Event', first.metadata.name, 'default');
+    await sink.event(SVC, warn);
+    const events = (double.list('v1', 'Event', 'default') as unknown as Array<{ reason: string; count: number }>).filter((e) => e.reason === 'Expiring');
+    assert.deepEqual(events.map((e) => e.count), [1]);
+  });
+
   it('does not repeat an event that still applies on every set', async () => {
     const warn = { type: 'Warning' as const, reason: 'Unserved', message: 'host b.example.com: secret missing' };
     await sink.set({ ref: ING, ingress: [{ ip: '10.0.0.7', hostname: 'a.example.com' }], virtualServices: [], events: [warn] });
@@ -84,6 +94,9 @@ describe('Kubernetes status sink', () => {
     await sink.set({ ref: ING, ingress: [{ ip: '10.0.0.7', hostname: 'a.example.com' }, { ip: '10.0.0.7', hostname: 'b.example.com' }], virtualServices: [], events: [] });
     const ing = double.get('networking.k8s.io/v1', 'Ingress', 'shop', 'shop') as { status?: { loadBalancer?: { ingress?: unknown[] } } };
     assert.deepEqual(ing.status?.loadBalancer?.ingress, [{ ip: '10.0.0.7', hostname: 'a.example.com' }, { ip: '10.0.0.7', hostname: 'b.example.com' }]);
+    await sink.set({ ref: ING, ingress: [], virtualServices: [], events: [] });
+    const emptied = double.get('networking.k8s.io/v1', 'Ingress', 'shop', 'shop') as { status?: { loadBalancer?: { ingress?: unknown[] } } };
+    assert.deepEqual(emptied.status?.loadBalancer?.ingress, [], 'an object that can no longer be served gets an empty list');
   });
 
   it('clear removes the status it wrote and the AKO annotations, and keeps others', async () => {
