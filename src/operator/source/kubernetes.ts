@@ -32,6 +32,12 @@ export interface KubernetesProviderOptions extends KubeConfigOptions {
   resyncMs?: number;
   /** How often to look for ako.vmware.com CRDs being installed or removed (default 30 s). */
   crdDiscoveryMs?: number;
+  /**
+   * Every watch is restarted (from its resourceVersion, no relist) after this long, plus up to 20 %
+   * jitter, as client-go's watch timeouts do: a stream on a half-open connection cannot stay silent
+   * forever. Default 5 min; 0 turns it off.
+   */
+  rewatchMs?: number;
   /** First and longest wait before restarting a failed list/watch (defaults 500 ms, 30 s). */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -50,6 +56,7 @@ function keyOf(o: AnyObject): string {
 class WatchedKind {
   private readonly informer: Informer<AnyObject> & ObjectCache<AnyObject>;
   private retryTimer: NodeJS.Timeout | undefined;
+  private rewatchTimer: NodeJS.Timeout | undefined;
   private retryMs: number;
   private stopped = false;
   /** The first list came back (its items are only in the map once `start` resolves: see `synced`). */
@@ -66,7 +73,7 @@ class WatchedKind {
     list: () => Promise<KubernetesListObject<AnyObject>>,
     private readonly target: Map<string, unknown>,
     private readonly changed: () => void,
-    private readonly opts: { retryMinMs: number; retryMaxMs: number; logger?: SourceLogger },
+    private readonly opts: { retryMinMs: number; retryMaxMs: number; rewatchMs: number; logger?: SourceLogger },
   ) {
     this.retryMs = opts.retryMinMs;
     const listAndMark = async (): Promise<KubernetesListObject<AnyObject>> => {
@@ -91,12 +98,26 @@ class WatchedKind {
       this.synced = true;
       this.changed();
     }
+    this.scheduleRewatch();
+  }
+
+  private scheduleRewatch(): void {
+    if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
+    this.rewatchTimer = undefined;
+    if (this.stopped || this.opts.rewatchMs <= 0) return;
+    this.rewatchTimer = setTimeout(() => {
+      this.rewatchTimer = undefined;
+      // A retry already pending restarts it anyway.
+      if (!this.stopped && !this.retryTimer) this.start().catch((e) => this.failed(e));
+    }, this.opts.rewatchMs * (1 + Math.random() * 0.2));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
     this.retryTimer = undefined;
+    this.rewatchTimer = undefined;
     await this.informer.stop();
   }
 
@@ -110,7 +131,8 @@ class WatchedKind {
   }
 
   private failed(err: unknown): void {
-    if (this.stopped) return;
+    // A stream this side ended on purpose (stop, or a restart replacing it) reports an AbortError.
+    if (this.stopped || (err as Error)?.name === 'AbortError') return;
     if (!this.synced) this.failedBeforeSync = true;
     const message = describeError(err);
     if (this.problem !== message) {
@@ -153,11 +175,11 @@ class KubernetesProvider implements SnapshotProvider {
   private discoveryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private syncWaiter: (() => void) | undefined;
-  private readonly retry: { retryMinMs: number; retryMaxMs: number; logger?: SourceLogger };
+  private readonly retry: { retryMinMs: number; retryMaxMs: number; rewatchMs: number; logger?: SourceLogger };
 
   constructor(private readonly opts: KubernetesProviderOptions) {
     this.kc = loadKubeConfig(opts);
-    this.retry = { retryMinMs: opts.retryMinMs ?? 500, retryMaxMs: opts.retryMaxMs ?? 30_000, logger: opts.logger };
+    this.retry = { retryMinMs: opts.retryMinMs ?? 500, retryMaxMs: opts.retryMaxMs ?? 30_000, rewatchMs: opts.rewatchMs ?? 300_000, logger: opts.logger };
     this.emitter = debounce(() => this.emit(), opts.debounceMs ?? 10, opts.maxWaitMs ?? 100);
     for (const kind of AKO_CRD_KINDS) this.state.custom.set(kind, new Map());
   }

@@ -136,6 +136,26 @@ describe('Kubernetes provider: start-up conditions', () => {
     }
   });
 
+  it('restarts idle watches from their resourceVersion (no relist), quietly', async () => {
+    const double = await KubeApiDouble.start({ host: '127.31.1.3' });
+    const provider = createKubernetesProvider({ kubeConfig: double.kubeConfig(), debounceMs: 10, crdDiscoveryMs: 0, rewatchMs: 50 });
+    try {
+      let latest: ClusterSnapshot | undefined;
+      let problems: SourceProblem[] = [];
+      await provider.start((s, p) => { latest = s; problems = p; });
+      const watches = (): number => double.requests.filter((r) => r === 'GET /api/v1/services (watch)').length;
+      await waitFor('several re-watches', () => watches() >= 4);
+      double.create(service('late'));
+      await waitFor('the change through a restarted watch', () => latest?.services.has('default/late'));
+      assert.equal(double.requests.filter((r) => r === 'GET /api/v1/services').length, 1, 'listed once');
+      assert.deepEqual(problems, []);
+      await waitFor('one open services watch', () => double.watchCount('services') === 1);
+    } finally {
+      await provider.stop();
+      await double.stop();
+    }
+  });
+
   it('names the problem with --kubeconfig and --in-cluster', async () => {
     const { loadKubeConfig } = await import('../../../src/operator/source/kubernetes.js');
     assert.throws(() => loadKubeConfig({ kubeconfig: '/nonexistent/kubeconfig' }), /--kubeconfig \/nonexistent\/kubeconfig/);
