@@ -158,11 +158,12 @@ export class ControllerClient {
   }
 
   async create<T = Json>(type: string, body: unknown, tenant?: string): Promise<T> {
-    return (await this.call<T>('POST', `/api/${type}`, body, tenant)).data;
+    // include_name: refs come back with `#name`, so the copy kept compares with what is wanted.
+    return (await this.call<T>('POST', `/api/${type}?include_name=true`, body, tenant)).data;
   }
 
   async replace<T = Json>(type: string, uuid: string, body: unknown, tenant?: string): Promise<T> {
-    return (await this.call<T>('PUT', `/api/${type}/${uuid}`, body, tenant)).data;
+    return (await this.call<T>('PUT', `/api/${type}/${uuid}?include_name=true`, body, tenant)).data;
   }
 
   /** DELETE; an object already gone counts as deleted. */

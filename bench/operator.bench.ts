@@ -1,0 +1,214 @@
+// Operator performance (issue 4): translation of 10,000 LoadBalancer Services + 2,000 Ingresses
+// (5,000 hosts) from empty; full sync of that into the embedded controller; a restart with
+// nothing changed (zero writes); and with 1,000 Services present, the latency of one change to
+// the controller (p99). Run: `npm run bench -- operator`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import type { V1EndpointSlice, V1Ingress, V1Secret, V1Service } from '@kubernetes/client-node';
+import { translate } from '../src/operator/translate/index.js';
+import { defaultSettings } from '../src/operator/settings/values.js';
+import { emptySnapshot, type ClusterSnapshot, type SnapshotProvider } from '../src/operator/source/types.js';
+import type { Infra } from '../src/operator/translate/types.js';
+import { startOperator } from '../src/operator/operator.js';
+import type { StatusSink } from '../src/operator/status/types.js';
+
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBvTCCAWOgAwIBAgIUD3k0n6V7m3Q0wK7m3kq4x0hN3ZcwCgYIKoZIzj0EAwIw
+-----END CERTIFICATE-----`;
+
+function lbService(i: number): [V1Service, V1EndpointSlice] {
+  const ns = `ns${i % 50}`;
+  const name = `svc${i}`;
+  return [
+    { metadata: { name, namespace: ns, uid: `u${i}` }, spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } },
+    {
+      metadata: { name: `${name}-1`, namespace: ns, labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080 }],
+      endpoints: [1, 2, 3].map((k) => ({ addresses: [`10.${i % 250}.${Math.floor(i / 250) % 250}.${k}`], conditions: { ready: true } })),
+    },
+  ];
+}
+
+/** `lb` LoadBalancer Services, `ing` Ingresses over `hosts` hosts (2 paths each, 1 in 5 with TLS). */
+function bigSnapshot(lb: number, ing: number, hosts: number): ClusterSnapshot {
+  const s = emptySnapshot();
+  for (let i = 0; i < lb; i++) {
+    const [svc, eps] = lbService(i);
+    s.services.set(`${svc.metadata!.namespace}/${svc.metadata!.name}`, svc);
+    s.endpointSlices.set(`${eps.metadata!.namespace}/${eps.metadata!.name}`, eps);
+  }
+  s.ingressClasses.set('avi-lb', { metadata: { name: 'avi-lb', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'ako.vmware.com/avi-lb' } });
+  for (let n = 0; n < 50; n++) {
+    const ns = `web${n}`;
+    s.services.set(`${ns}/backend`, { metadata: { name: 'backend', namespace: ns }, spec: { type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+    s.endpointSlices.set(`${ns}/backend-1`, {
+      metadata: { name: 'backend-1', namespace: ns, labels: { 'kubernetes.io/service-name': 'backend' } }, addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: [`10.200.${n}.1`], conditions: { ready: true } }],
+    });
+    const secret: V1Secret = { metadata: { name: 'tls', namespace: ns }, data: { 'tls.crt': Buffer.from(CERT).toString('base64'), 'tls.key': Buffer.from('k').toString('base64') } };
+    s.secrets.set(`${ns}/tls`, secret);
+  }
+  let h = 0;
+  for (let i = 0; i < ing; i++) {
+    const ns = `web${i % 50}`;
+    const count = Math.floor(((i + 1) * hosts) / ing) - Math.floor((i * hosts) / ing);
+    const rules = [];
+    const tlsHosts: string[] = [];
+    for (let k = 0; k < count; k++, h++) {
+      const host = `h${h}.apps.example.com`;
+      rules.push({ host, http: { paths: ['/', '/api'].map((path) => ({ path, pathType: 'Prefix', backend: { service: { name: 'backend', port: { number: 80 } } } })) } });
+      if (h % 5 === 0) tlsHosts.push(host);
+    }
+    const ingress: V1Ingress = { metadata: { name: `ing${i}`, namespace: ns }, spec: { rules, ...(tlsHosts.length ? { tls: [{ hosts: tlsHosts, secretName: 'tls' }] } : {}) } };
+    s.ingresses.set(`${ns}/ing${i}`, ingress);
+  }
+  return s;
+}
+
+const INFRA: Infra = {
+  tenant: 'admin', cloud: 'Default-Cloud', vrf: 'global', seGroup: 'Default-Group', dnsDomains: ['portico.local'],
+  vipNetworks: [{ name: 'local-vip' }], licenseTier: 'ENTERPRISE',
+};
+
+function mb(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(0)} MB`;
+}
+
+function row(what: string, value: string, target: string, ok: boolean | undefined): void {
+  console.log(`${what.padEnd(62)} ${value.padStart(12)}   target ${target.padEnd(10)} ${ok === undefined ? '' : ok ? 'ok' : 'MISSED'}`);
+}
+
+function benchTranslate(): void {
+  const settings = defaultSettings();
+  settings.clusterName = 'bench';
+  const snap = bigSnapshot(10_000, 2_000, 5_000);
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const t = translate(snap, settings, INFRA);
+  const ms = performance.now() - t0;
+  row(`translate 10,000 LB Services + 2,000 Ingresses (5,000 hosts)`, `${ms.toFixed(0)} ms`, '< 2000 ms', ms < 2000);
+  row(`  objects built`, `${t.objects.length}`, '', undefined);
+  const t1 = performance.now();
+  translate(snap, settings, INFRA);
+  row(`  again (warm)`, `${(performance.now() - t1).toFixed(0)} ms`, '', undefined);
+  row(`  RSS after translation (Δ ${mb(process.memoryUsage().rss - rss0)})`, mb(process.memoryUsage().rss), '< 300 MB', process.memoryUsage().rss < 300 * 1024 * 1024);
+}
+
+/** A provider that hands the bench's snapshots to the operator (the sources have their own benches). */
+function programmaticProvider(): SnapshotProvider & { push(s: ClusterSnapshot): void } {
+  let cb: ((s: ClusterSnapshot) => void) | undefined;
+  let pending: ClusterSnapshot | undefined;
+  return {
+    async start(onChange) { cb = (s) => onChange(s, []); if (pending) cb(pending); },
+    async stop() { cb = undefined; },
+    push(s) { pending = s; cb?.(s); },
+  };
+}
+
+const nullSink: StatusSink = { set: async () => undefined, clear: async () => undefined, event: async () => undefined };
+
+async function startController(vipCidr: string): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  const data = mkdtempSync(join(tmpdir(), 'portico-op-bench-'));
+  const bin = fileURLToPath(new URL('../../bin/portico.js', import.meta.url));
+  const proc = spawn(process.execPath, [bin, 'controller', '--listen', '127.30.200.1:0', '--data', data, '--vip-cidr', vipCidr], {
+    env: { ...process.env, PORTICO_ADMIN_PASSWORD: 'bench-password-1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = async () => {
+    if (proc.exitCode === null) { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); }
+    rmSync(data, { recursive: true, force: true });
+  };
+  const url = await new Promise<string | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), 30_000);
+    for (const s of [proc.stdout!, proc.stderr!]) createInterface({ input: s }).on('line', (l) => {
+      const m = /https?:\/\/[\d.]+:\d+/.exec(l);
+      if (m) { clearTimeout(timer); resolve(m[0]); }
+    });
+    proc.once('exit', () => { clearTimeout(timer); resolve(undefined); });
+  });
+  if (!url) { await stop(); return undefined; }
+  return { url, stop };
+}
+
+async function benchSync(): Promise<void> {
+  const ctl = await startController('127.30.128.0/17');
+  if (!ctl) { row('sync into the embedded controller', 'skipped', '(controller not available)', undefined); return; }
+  const values = () => {
+    const s = defaultSettings();
+    s.clusterName = 'bench';
+    s.network.vipNetworkList = [{ networkName: 'local-vip' }];
+    s.fullSyncFrequency = 0;
+    return s;
+  };
+  try {
+    // 1) With 1,000 Services present: one change → controller, p99.
+    {
+      const provider = programmaticProvider();
+      let snap = bigSnapshot(1_000, 0, 0);
+      provider.push(snap);
+      const op = await startOperator({ controller: ctl.url, provider, sink: nullSink, settings: values(), listen: '127.30.200.1:0', username: 'admin', password: 'bench-password-1', logger: pino({ level: 'silent' }) });
+      while (op.passes() === 0) await new Promise((r) => setTimeout(r, 50));
+      await op.idle();
+      const lat: number[] = [];
+      for (let k = 0; k < 100; k++) {
+        const next: ClusterSnapshot = { ...snap, endpointSlices: new Map(snap.endpointSlices) };
+        const key = `ns${k % 50}/svc${k}-1`;
+        const eps = structuredClone(next.endpointSlices.get(key)!);
+        eps.endpoints![0]!.addresses = [`10.99.${k}.${(k % 200) + 1}`];
+        next.endpointSlices.set(key, eps);
+        snap = next;
+        const t0 = performance.now();
+        provider.push(next);
+        await op.idle();
+        lat.push(performance.now() - t0);
+        if (op.lastReport()!.updated !== 1) throw new Error(`expected 1 update, got ${JSON.stringify(op.lastReport())}`);
+      }
+      lat.sort((a, b) => a - b);
+      const p99 = lat[Math.floor(lat.length * 0.99) - 1]!;
+      row('1,000 Services present: one change reaches the controller, p50', `${lat[49]!.toFixed(1)} ms`, '', undefined);
+      row('1,000 Services present: one change reaches the controller, p99', `${p99.toFixed(1)} ms`, '< 100 ms', p99 < 100);
+      provider.push(emptySnapshot());
+      await op.idle();
+      await op.close();
+    }
+    // 2) From empty: 10,000 LB Services + 2,000 Ingresses fully synced; then a restart with nothing changed.
+    const snap = bigSnapshot(10_000, 2_000, 5_000);
+    {
+      const provider = programmaticProvider();
+      provider.push(snap);
+      const t0 = performance.now();
+      const op = await startOperator({ controller: ctl.url, provider, sink: nullSink, settings: values(), listen: '127.30.200.1:0', username: 'admin', password: 'bench-password-1', logger: pino({ level: 'silent' }), concurrency: 16 });
+      while (op.passes() === 0) await new Promise((r) => setTimeout(r, 100));
+      await op.idle();
+      const ms = performance.now() - t0;
+      const r = op.lastReport()!;
+      row('full sync from empty (10,000 LB + 2,000 Ingresses)', `${(ms / 1000).toFixed(1)} s`, '< 60 s', ms < 60_000 && r.failures.length === 0);
+      row(`  writes ${r.created} created, failures ${r.failures.length}`, '', '', undefined);
+      row('  operator RSS', mb(process.memoryUsage().rss), '< 300 MB', process.memoryUsage().rss < 300 * 1024 * 1024);
+      await op.close();
+    }
+    {
+      const provider = programmaticProvider();
+      provider.push(snap);
+      const t0 = performance.now();
+      const op = await startOperator({ controller: ctl.url, provider, sink: nullSink, settings: values(), listen: '127.30.200.1:0', username: 'admin', password: 'bench-password-1', logger: pino({ level: 'silent' }), concurrency: 16 });
+      while (op.passes() === 0) await new Promise((r) => setTimeout(r, 50));
+      await op.idle();
+      const ms = performance.now() - t0;
+      const r = op.lastReport()!;
+      const writes = r.created + r.updated + r.deleted;
+      row('restart with nothing changed: ready', `${(ms / 1000).toFixed(1)} s`, '< 10 s', ms < 10_000);
+      row('restart with nothing changed: writes', `${writes}`, '0', writes === 0);
+      await op.close();
+    }
+  } finally {
+    await ctl.stop();
+  }
+}
+
+benchTranslate();
+await benchSync();
