@@ -180,6 +180,47 @@ test('protocol refusals: bad token, missing or wrong secret, bad bodies', async 
   assert.equal(join2.status, 401);
 });
 
+test('snapshots carry keys to joined SEs only; a change in another SE group does not wake an SE', async () => {
+  const id = JSON.parse(readFileSync(join(seDir, 'identity.json'), 'utf8'));
+  const auth = { authorization: `Bearer ${id.se_secret}` };
+  const res = await fetch(`${ctl.url}/api/se/${id.se_uuid}/config?version=0`, { headers: auth });
+  assert.equal(res.status, 200);
+  const snap = (await res.json()) as any;
+  assert.equal(snap.se.uuid, id.se_uuid);
+  const cert = snap.objects.sslkeyandcertificate.find((c: any) => c.name === 'System-Default-Cert');
+  assert.match(cert?.key ?? '', /PRIVATE KEY/, 'the SE gets the System-Default-Cert key');
+  assert.ok(snap.objects.virtualservice.some((v: any) => v.name === 'e2e-l4'));
+  assert.ok(!JSON.stringify(snap).includes('token_hash') && !JSON.stringify(snap).includes('se_secret_hash'));
+  // A VS in another SE group changes nothing for this SE: its long-poll runs out (204).
+  const other = await create('serviceenginegroup', { name: 'other-group' });
+  const poll = fetch(`${ctl.url}/api/se/${id.se_uuid}/config?version=${snap.version}&wait=2`, { headers: auth });
+  const pool = await create('pool', { name: 'other-pool', servers: [{ ip: { addr: '127.21.62.9', type: 'V4' }, port: 1 }] });
+  const vip = await create('vsvip', { name: 'other-vip', vip: [{ vip_id: '0', auto_allocate_ip: true }] });
+  await create('virtualservice', { name: 'other-vs', se_group_ref: `/api/serviceenginegroup/${other.uuid}`, vsvip_ref: `/api/vsvip/${vip.uuid}`, pool_ref: `/api/pool/${pool.uuid}`, application_profile_ref: '/api/applicationprofile?name=System-L4-Application', services: [{ port: 9301 }] });
+  assert.equal((await poll).status, 204);
+  // A change in its own group wakes it with a higher version.
+  const wake = fetch(`${ctl.url}/api/se/${id.se_uuid}/config?version=${snap.version}&wait=10`, { headers: auth });
+  const mine = (await api('GET', '/api/virtualservice?name=e2e-l4')).body.results[0];
+  const patched = await api('PUT', `/api/virtualservice/${mine.uuid}`, { ...mine, services: [{ port: 9300 }, { port: 9302 }] });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  const woke = await wake;
+  assert.equal(woke.status, 200);
+  assert.ok(((await woke.json()) as any).version > snap.version);
+  const vipAddr = (await api('GET', '/api/vsvip?name=e2e-vip')).body.results[0].vip[0].ip_address.addr;
+  await until('new port served', () => tcpExchange(vipAddr, 9302, 'p').then((r) => /^s\d:p/.test(r), () => false));
+});
+
+test('a deleted SE joins again with its token', async () => {
+  const id = JSON.parse(readFileSync(join(seDir, 'identity.json'), 'utf8'));
+  const del = await api('DELETE', `/api/serviceengine/${id.se_uuid}`);
+  assert.equal(del.status, 204, JSON.stringify(del.body));
+  await until('re-joined', () => se.lines.filter((l) => l.msg === 'joined the controller').length === 2, 15_000);
+  const again = JSON.parse(readFileSync(join(seDir, 'identity.json'), 'utf8'));
+  assert.notEqual(again.se_uuid, id.se_uuid);
+  const vs = (await api('GET', '/api/virtualservice?name=e2e-l4')).body.results[0];
+  await until('VS up on the re-joined SE', async () => (await vsRuntime(vs.uuid)).se_list.some((s: any) => s.se_uuid === again.se_uuid && s.oper_state === 'OPER_UP'));
+});
+
 test('SE restarted while the controller is down serves from its data directory, then reconnects', async () => {
   const vip = (await api('GET', '/api/vsvip?name=e2e-vip')).body.results[0].vip[0].ip_address.addr;
   const url = new URL(ctl.url);
@@ -193,5 +234,28 @@ test('SE restarted while the controller is down serves from its data directory, 
   ctl = await startController({ listen: `${url.hostname}:${url.port}`, dataDir: ctlDir, adminPassword: PASSWORD });
   const vs = (await api('GET', '/api/virtualservice?name=e2e-l4')).body.results[0];
   await until('VS up again', async () => (await vsRuntime(vs.uuid)).oper_status.state === 'OPER_UP', 20_000);
-  assert.equal(se.lines.filter((l) => l.msg === 'joined the controller').length, 0);
+  assert.equal(se.lines.filter((l) => l.msg === 'joined the controller').length, 0, 'identity.json is re-used');
+});
+
+test('a TLS controller with its own certificate: the SE verifies it with --controller-ca', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-tls-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const gen = await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=portico-test', '-addext', 'subjectAltName=IP:127.21.60.2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]).catch((e: Error) => e);
+  if (gen instanceof Error) return void test.skip?.('openssl not usable');
+  const tlsCtl = await startController({ listen: '127.21.60.2:0', dataDir: join(dir, 'ctl'), vipCidr: '127.21.63.0/24', adminPassword: PASSWORD, tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) } });
+  cleanups.push(() => tlsCtl.close());
+  assert.match(tlsCtl.url, /^https:/);
+  const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+  const { Agent, fetch: ufetch } = await import('undici');
+  const dispatcher = new Agent({ connect: { ca: readFileSync(join(dir, 'cert.pem'), 'utf8') } });
+  cleanups.push(() => dispatcher.close());
+  const groups = (await (await ufetch(`${tlsCtl.url}/api/serviceenginegroup?name=Default-Group`, { headers: { authorization: basic }, dispatcher })).json()) as any;
+  const tok = (await (await ufetch(`${tlsCtl.url}/api/serviceenginegroup/${groups.results[0].uuid}/jointoken`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: '{}', dispatcher })).json()) as any;
+  const tlsSe = startEngineProcess(['--controller', tlsCtl.url, '--controller-ca', join(dir, 'cert.pem'), '--join-token', tok.token, '--data', join(dir, 'se')]);
+  cleanups.push(() => tlsSe.stop());
+  await tlsSe.waitFor((l) => l.msg === 'snapshot applied' && l.source === 'controller', 'snapshot over TLS');
+  // Without the CA the same controller is refused (the SE keeps retrying, never trusts it).
+  const untrusting = startEngineProcess(['--controller', tlsCtl.url, '--join-token', tok.token, '--data', join(dir, 'se2')]);
+  cleanups.push(() => untrusting.stop());
+  await untrusting.waitFor((l) => l.msg === 'controller unreachable; retrying', 'TLS refusal');
 });

@@ -192,3 +192,28 @@ test('UDP VS: per-client flows to one server, replies from the VIP, idle flows e
   // session_idle_timeout is 1 s in the builder's UDP profile.
   await until('flows expire', () => rt.metrics.counters(vs).open === 0, 5000);
 });
+
+test('performance_limits.max_concurrent_connections caps open sessions across the VS ports', async () => {
+  const [a] = await backends(1, 18);
+  const s = new SnapshotBuilder();
+  const vs = s.l4vs('capped', '127.21.1.10', [9011, 9012], s.pool('p', [a]), { performance_limits: { max_concurrent_connections: 2 } });
+  const rt = runtime();
+  await rt.apply(s.build());
+  const open = (port: number) => new Promise<net.Socket>((resolve, reject) => {
+    const c = net.connect({ host: '127.21.1.10', port }, () => resolve(c));
+    c.on('error', reject);
+  });
+  const c1 = await open(9011);
+  const c2 = await open(9012);
+  await until('two open', () => rt.metrics.counters(vs).open === 2);
+  const third = await new Promise<string>((resolve) => {
+    const c = net.connect({ host: '127.21.1.10', port: 9011 });
+    c.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    c.on('close', () => resolve('closed'));
+  });
+  assert.ok(['ECONNRESET', 'closed'].includes(third));
+  c1.destroy();
+  await until('one closed', () => rt.metrics.counters(vs).open === 1);
+  assert.match(await tcpExchange('127.21.1.10', 9011, 'ok'), /^b1:ok/);
+  c2.destroy();
+});

@@ -1,11 +1,13 @@
 // `portico engine`: one service engine (see shared/design/INTERFACES.md and docs/engine.md).
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { startEngine } from '../../engine/agent/agent.js';
 
 interface EngineCliOptions {
   controller?: string;
+  controllerCa?: string;
   joinToken?: string;
   name?: string;
   data: string;
@@ -20,6 +22,7 @@ export function registerEngine(program: Command): void {
     .command('engine')
     .description('run one service engine: joins the controller, serves the virtual services placed on it')
     .option('--controller <url>', 'controller URL (without it: serve the snapshot in --data, headless)')
+    .option('--controller-ca <file>', 'PEM file to verify the controller\'s TLS certificate with (a self-signed controller)')
     .option('--join-token <token>', 'join token of the SE group (portico token create); also PORTICO_JOIN_TOKEN')
     .option('--name <name>', 'service engine name (default: the host name)')
     .option('--data <dir>', 'data directory (identity.json, snapshot.json)', '.portico-engine')
@@ -44,6 +47,16 @@ export function registerEngine(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      let controllerCa: string | undefined;
+      if (o.controllerCa) {
+        try {
+          controllerCa = readFileSync(o.controllerCa, 'utf8');
+        } catch (err) {
+          console.error(`--controller-ca: ${(err as Error).message}`);
+          process.exitCode = 2;
+          return;
+        }
+      }
       // Signals are handled from the start, so a stop during startup is clean too.
       let stopping = false;
       let starting: Promise<{ stop(): Promise<void> } | undefined> = Promise.resolve(undefined);
@@ -57,6 +70,7 @@ export function registerEngine(program: Command): void {
       process.on('SIGTERM', stop);
       starting = startEngine({
         controller: o.controller,
+        controllerCa,
         joinToken: o.joinToken ?? process.env.PORTICO_JOIN_TOKEN,
         name: o.name,
         dataDir: resolve(o.data),

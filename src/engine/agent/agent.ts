@@ -16,6 +16,8 @@ const MAX_BACKOFF_MS = 15_000;
 
 export interface EngineOptions {
   controller?: string;
+  /** PEM the controller's TLS certificate is verified against (self-signed controllers). */
+  controllerCa?: string;
   joinToken?: string;
   name?: string;
   dataDir: string;
@@ -74,7 +76,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   let stopped = false;
   const abort = new AbortController();
   let identity = await data.readIdentity();
-  const client = opts.controller ? new ControllerClient(opts.controller) : undefined;
+  const client = opts.controller ? new ControllerClient(opts.controller, opts.controllerCa) : undefined;
   const startedAt = new Date().toISOString();
   const loops: Promise<void>[] = [];
 
@@ -167,7 +169,11 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
           if (typeof r.latest_version === 'number' && r.latest_version > runtime.version) poll.abort();
         } catch (err) {
           if (stopped) break;
-          if (err instanceof ControllerError && err.status === 401) await forget();
+          if (err instanceof ControllerError && err.status === 401) {
+            // Our record is gone: the config loop joins again now, not when its long-poll ends.
+            await forget();
+            poll.abort();
+          }
           if (failures++ % 10 === 0) log.warn({ err: (err as Error).message }, 'heartbeat failed');
         }
       }
@@ -206,6 +212,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       stopped = true;
       abort.abort();
       await Promise.allSettled(loops);
+      await client?.close();
       await admin.close();
       await runtime.stop();
     },

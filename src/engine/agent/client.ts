@@ -1,5 +1,7 @@
 // The SE's side of the controller protocol (docs/engine-protocol.md): join, long-poll for
-// config, heartbeat. Plain fetch (undici underneath); errors carry the HTTP status.
+// config, heartbeat. undici's fetch, with the controller's CA when it has its own certificate;
+// errors carry the HTTP status.
+import { Agent, fetch, type Response } from 'undici';
 import type { Identity } from './files.js';
 
 export class ControllerError extends Error {
@@ -23,8 +25,17 @@ async function failure(res: Response, what: string): Promise<ControllerError> {
 }
 
 export class ControllerClient {
-  constructor(readonly base: string) {
+  private readonly dispatcher: Agent;
+  readonly base: string;
+
+  /** `ca`: PEM of the CA (or self-signed certificate) the controller's TLS certificate is checked against. */
+  constructor(base: string, ca?: string) {
     this.base = base.replace(/\/+$/, '');
+    this.dispatcher = new Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 70_000 });
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
   }
 
   async join(req: JoinRequest): Promise<JoinResponse> {
@@ -33,6 +44,7 @@ export class ControllerClient {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(req),
       signal: AbortSignal.timeout(15_000),
+      dispatcher: this.dispatcher,
     });
     if (!res.ok) throw await failure(res, 'join');
     return (await res.json()) as JoinResponse;
@@ -44,6 +56,7 @@ export class ControllerClient {
     const res = await fetch(`${this.base}/api/se/${encodeURIComponent(id.se_uuid)}/config?version=${version}&wait=${waitSeconds}`, {
       headers: { authorization: `Bearer ${id.se_secret}` },
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      dispatcher: this.dispatcher,
     });
     if (res.status === 204) {
       await res.body?.cancel();
@@ -59,6 +72,7 @@ export class ControllerClient {
       headers: { authorization: `Bearer ${id.se_secret}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
+      dispatcher: this.dispatcher,
     });
     if (!res.ok) throw await failure(res, 'heartbeat');
     return (await res.json()) as { latest_version?: number };

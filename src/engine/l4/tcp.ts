@@ -11,7 +11,7 @@ export interface L4Route {
   /** The pool for this port (l4policyset rule, else the VS's pool_ref / pool group). */
   pool(): PoolRuntime | undefined;
   idleTimeoutMs: number;
-  /** 0: unlimited. */
+  /** Open connections (TCP) or flows (UDP) across all the VS's listeners; 0: unlimited. */
   maxConnections: number;
 }
 
@@ -145,7 +145,7 @@ export class TcpListener {
 
   private readonly onConnection = (client: net.Socket): void => {
     const route = this.route;
-    if (route.maxConnections > 0 && this.sessions.size >= route.maxConnections) {
+    if (route.maxConnections > 0 && this.metrics.counters(route.vsUuid).open >= route.maxConnections) {
       this.metrics.noServer(route.vsUuid);
       client.resetAndDestroy();
       return;

@@ -70,7 +70,7 @@ export class UdpListener {
     let flow = this.flows.get(key);
     if (!flow) {
       const route = this.route;
-      if (route.maxConnections > 0 && this.flows.size >= route.maxConnections) return this.metrics.noServer(route.vsUuid);
+      if (route.maxConnections > 0 && this.metrics.counters(route.vsUuid).open >= route.maxConnections) return this.metrics.noServer(route.vsUuid);
       const pool = route.pool();
       const server = pool?.pick({ clientIp: rinfo.address, clientPort: rinfo.port });
       if (!pool || !server) return this.metrics.noServer(route.vsUuid);
