@@ -3,11 +3,11 @@
 // values.schema.json, renders every template and splits the output into documents.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { TemplateSet } from './gotemplate/exec.js';
 import { helmFuncs } from './gotemplate/funcs.js';
-import { TemplateError } from './gotemplate/parse.js';
+import { parseTemplate, TemplateError, type Parsed } from './gotemplate/parse.js';
 
 export type Values = Record<string, unknown>;
 
@@ -96,10 +96,15 @@ export function coalesceValues(base: Values, over: Values): Values {
 }
 
 /** Checks merged values against the chart's schema; throws ValuesError listing every problem. */
+const compiledSchemas = new WeakMap<object, ValidateFunction>();
+
 export function validateValues(chart: Chart, values: Values): void {
   if (!chart.schema) return;
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(chart.schema);
+  let validate = compiledSchemas.get(chart.schema);
+  if (!validate) {
+    validate = new Ajv({ allErrors: true, strict: false }).compile(chart.schema);
+    compiledSchemas.set(chart.schema, validate);
+  }
   if (validate(values)) return;
   const problems = (validate.errors ?? []).map((e) => {
     const at = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
@@ -120,6 +125,26 @@ function chartObject(meta: Record<string, unknown>): Values {
   return o;
 }
 
+/** What never changes between renders of one loaded chart: template parse trees and CRD documents. */
+const chartMemo = new WeakMap<Chart, { templates: Map<string, Parsed>; crds: RenderedDoc[] }>();
+
+function parsedChart(chart: Chart): { templates: Map<string, Parsed>; crds: RenderedDoc[] } {
+  let memo = chartMemo.get(chart);
+  if (!memo) {
+    const name = String(chart.meta.name);
+    const templates = new Map<string, Parsed>();
+    try {
+      for (const [f, src] of chart.templates) templates.set(f, parseTemplate(src, `${name}/templates/${f}`));
+    } catch (e) {
+      throw new RenderError(`parse error: ${(e as Error).message}`);
+    }
+    const crds = [...chart.crds].flatMap(([f, src]) => splitDocs(`${name}/crds/${f}`, src));
+    memo = { templates, crds };
+    chartMemo.set(chart, memo);
+  }
+  return memo;
+}
+
 export function renderChart(chart: Chart, opts: RenderOptions = {}): Rendered {
   let values = chart.values;
   for (const v of opts.values ?? []) values = coalesceValues(values, v ?? {});
@@ -130,6 +155,7 @@ export function renderChart(chart: Chart, opts: RenderOptions = {}): Rendered {
   const [major, minor] = kube.split('.');
   const set = new TemplateSet(helmFuncs);
   const files = [...chart.templates.keys()];
+  const memo = parsedChart(chart);
   const top: Values = {
     Values: values,
     Release: { Name: opts.releaseName ?? 'ako', Namespace: opts.namespace ?? 'avi-system', Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 },
@@ -141,14 +167,10 @@ export function renderChart(chart: Chart, opts: RenderOptions = {}): Rendered {
     },
     Template: { Name: '', BasePath: `${name}/templates` },
   };
-  try {
-    for (const f of files) set.add(`${name}/templates/${f}`, chart.templates.get(f)!);
-  } catch (e) {
-    throw new RenderError(`parse error: ${(e as Error).message}`);
-  }
+  for (const f of files) set.addParsed(`${name}/templates/${f}`, memo.templates.get(f)!);
   const docs: RenderedDoc[] = [];
   let notes = '';
-  if (opts.includeCrds) for (const [f, src] of chart.crds) docs.push(...splitDocs(`${name}/crds/${f}`, src));
+  if (opts.includeCrds) docs.push(...memo.crds.map((d) => ({ source: d.source, object: structuredClone(d.object) })));
   for (const f of files) {
     // Files starting with "_" hold helpers only; NOTES.txt is shown, not applied.
     if (f.startsWith('_')) continue;

@@ -1,6 +1,6 @@
 // Runs parsed Go templates. A TemplateSet holds every file and `define` of a chart (as Helm
 // parses them together), so `include`/`template` reach helpers in _helpers.tpl.
-import { parseTemplate, TemplateError, type Arg, type Cmd, type Node, type Pipe, type Value } from './parse.js';
+import { parseTemplate, TemplateError, type Arg, type Cmd, type Node, type Parsed, type Pipe, type Value } from './parse.js';
 import { isMap, kindOf, printValue, truth } from './values.js';
 
 /** A template function; `call` lets functions such as include/tpl run templates of the same set. */
@@ -30,7 +30,11 @@ export class TemplateSet {
 
   /** Parses a file; its defines join the set (a later file's define wins, as in Helm). */
   add(name: string, src: string): void {
-    const parsed = parseTemplate(src, name);
+    this.addParsed(name, parseTemplate(src, name));
+  }
+
+  /** Adds a file parsed earlier (parse trees are never changed by execution, so they can be shared). */
+  addParsed(name: string, parsed: Parsed): void {
     this.files.set(name, parsed.root);
     for (const [k, v] of parsed.defines) this.defines.set(k, v);
   }
