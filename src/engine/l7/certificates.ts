@@ -1,9 +1,8 @@
-// sslkeyandcertificate objects → TLS secure contexts. One context per VS holds all of its
-// certificates (RSA and EC): OpenSSL then serves the one the client's signature algorithms and
-// ciphers allow. Contexts are cached by content, so an unchanged certificate keeps its context
-// (and its session-ticket keys: resumption survives updates) and a changed one takes effect on
-// the next handshake without a restart.
-import { createHash } from 'node:crypto';
+// sslkeyandcertificate objects → TLS secure contexts, one per certificate, kept apart by key
+// type (the listener serves EC or RSA by what the ClientHello offers). Contexts are cached by
+// content, so an unchanged certificate keeps its context (and its session-ticket keys:
+// resumption survives updates) and a changed one takes effect on the next handshake.
+import { createHash, createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SnapshotIndex } from '../contracts.js';
 import type { CompileWarning } from './policy.js';
@@ -12,21 +11,24 @@ type Obj = Record<string, any>;
 
 export const SYSTEM_DEFAULT_CERT = 'System-Default-Cert';
 
-/** A built context and what built it (the server's no-SNI default needs the options). */
+/** The contexts of one VS: at most one RSA and one EC certificate. */
 export interface CertEntry {
-  id: string;
-  context: SecureContext;
-  options: { cert: string[]; key: string[] };
+  rsa: SecureContext | undefined;
+  ec: SecureContext | undefined;
+}
+
+/** The context to serve: EC when the client accepts ECDSA and the VS has one, else RSA, else what there is. */
+export function pickContext(entry: CertEntry, ecdsa: boolean): SecureContext | undefined {
+  return ecdsa ? (entry.ec ?? entry.rsa) : (entry.rsa ?? entry.ec);
 }
 
 export class CertContexts {
-  private cache = new Map<string, CertEntry>();
+  private cache = new Map<string, { ctx: SecureContext; ec: boolean }>();
   private used = new Set<string>();
 
-  /** Builds (or reuses) a context for these certificates; undefined when none is usable. */
+  /** Builds (or reuses) contexts for these certificates; undefined when none is usable. */
   contextFor(certs: Obj[], index: SnapshotIndex, warn: CompileWarning, where: string): CertEntry | undefined {
-    const pems: string[] = [];
-    const keys: string[] = [];
+    const entry: CertEntry = { rsa: undefined, ec: undefined };
     for (const c of certs) {
       const pem = c?.certificate?.certificate;
       const key = c?.key;
@@ -34,24 +36,25 @@ export class CertContexts {
         warn(`sslkeyandcertificate ${c?.name ?? c?.uuid} has no certificate or key`, where);
         continue;
       }
-      pems.push(pem + chainOf(c, index));
-      keys.push(key);
+      const chain = pem + chainOf(c, index);
+      const id = createHash('sha256').update(chain).update('\0').update(key).digest('base64');
+      this.used.add(id);
+      let built = this.cache.get(id);
+      if (!built) {
+        try {
+          const ec = createPrivateKey(key).asymmetricKeyType === 'ec';
+          built = { ctx: createSecureContext({ cert: chain, key, minVersion: 'TLSv1.2' }), ec };
+          this.cache.set(id, built);
+        } catch (e) {
+          // The message names the OpenSSL failure, never the key material.
+          warn(`sslkeyandcertificate ${c?.name ?? c?.uuid} rejected: ${(e as Error).message}`, where);
+          continue;
+        }
+      }
+      if (built.ec) entry.ec ??= built.ctx;
+      else entry.rsa ??= built.ctx;
     }
-    if (pems.length === 0) return undefined;
-    const id = createHash('sha256').update(pems.join('\0')).update('\0\0').update(keys.join('\0')).digest('base64');
-    this.used.add(id);
-    const cached = this.cache.get(id);
-    if (cached) return cached;
-    try {
-      const options = { cert: pems, key: keys };
-      const entry: CertEntry = { id, context: createSecureContext({ ...options, minVersion: 'TLSv1.2' }), options };
-      this.cache.set(id, entry);
-      return entry;
-    } catch (e) {
-      // The message names the OpenSSL failure, never the key material.
-      warn(`certificate or key rejected: ${(e as Error).message}`, where);
-      return undefined;
-    }
+    return entry.rsa || entry.ec ? entry : undefined;
   }
 
   /** System-Default-Cert (and its -EC sibling) from the snapshot. */

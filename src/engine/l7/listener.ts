@@ -2,12 +2,14 @@
 // socket, the routing table (swapped whole on update()), per-VS connection limits and the
 // drain on close().
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { createServer as createH2Server, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { L7Context, L7Listener, L7ListenerSpec, SnapshotIndex } from '../contracts.js';
 import { buildRoutes, childFor, type ListenerRoutes } from './routing.js';
-import { CertContexts } from './certificates.js';
+import { CertContexts, pickContext } from './certificates.js';
+import { HelloReader } from './tls/hello-reader.js';
+import type { HelloFacts } from './tls/client-hello.js';
 import { sharedUpstreamPool, type UpstreamPool } from './upstream-pool.js';
 import { Http1Connection } from './http1/connection.js';
 import { H2Exchange } from './h2/stream.js';
@@ -15,6 +17,7 @@ import type { ListenerState, SlowHead } from './listener-state.js';
 
 /** Open connections per VS across all its listeners (max_concurrent_connections is per VS). */
 const connectionsPerVs = new Map<string, number>();
+const ALPN = ['h2', 'http/1.1'];
 
 export class L7ListenerImpl implements L7Listener, ListenerState {
   routes: ListenerRoutes;
@@ -25,10 +28,9 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
   private readonly connections = new Set<Http1Connection>();
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<Socket>();
-  private server: Server | TlsServer | undefined;
+  private server: Server | undefined;
   private h2: Http2Server | undefined;
   private sweeper: NodeJS.Timeout | undefined;
-  private defaultCertId: string | undefined;
   private drained: (() => void) | undefined;
 
   constructor(
@@ -50,7 +52,7 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     const server = this.spec.tls ? this.createTls() : createNetServer({ noDelay: true });
     // Admission first: a refused socket is destroyed before any handler sees it.
     server.prependListener('connection', this.admit);
-    if (!this.spec.tls) server.on('connection', (s: Socket) => this.startConnection(s, undefined));
+    if (!this.spec.tls) server.on('connection', (s: Socket) => this.startConnection(s, undefined, ''));
     this.server = server;
     this.sweeper = setInterval(this.sweepSlowHeads, Math.max(50, Math.min(1000, this.routes.limits.headerTimeoutMs / 4)));
     this.sweeper.unref();
@@ -68,21 +70,12 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     });
   }
 
-  private createTls(): TlsServer {
-    const server = createTlsServer({
-      minVersion: 'TLSv1.2',
-      ALPNProtocols: ['h2', 'http/1.1'],
-      SNICallback: (servername, cb) => {
-        const child = childFor(this.routes, servername.toLowerCase());
-        const cert = child?.certificate ?? this.routes.fallback;
-        if (cert) cb(null, cert.context);
-        else cb(new Error(`no certificate for ${servername}`));
-      },
+  /** TLS is terminated on sockets of a plain server: the ClientHello is read first to pick the certificate. */
+  private createTls(): Server {
+    const server = createNetServer({ noDelay: true });
+    server.on('connection', (raw: Socket) => {
+      if (!raw.destroyed) new HelloReader(raw, this);
     });
-    this.applyDefaultCert(server);
-    server.on('secureConnection', (s: TLSSocket) => this.startConnection(s, s));
-    // Failed handshakes (scanners, wrong versions) are routine; they never reach the VS.
-    server.on('tlsClientError', () => undefined);
     const h2 = createH2Server({ maxSessionMemory: 64 });
     h2.on('session', (session: Http2Session) => {
       this.sessions.add(session);
@@ -92,8 +85,9 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     });
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       const sock = stream.session?.socket as TLSSocket | undefined;
+      const sni = (sock as (TLSSocket & { sni?: string }) | undefined)?.sni ?? '';
       try {
-        new H2Exchange(stream, headers, this, typeof sock?.servername === 'string' ? sock.servername : '', sock?.remoteAddress ?? '', sock?.remotePort ?? 0).start();
+        new H2Exchange(stream, headers, this, sni, sock?.remoteAddress ?? '', sock?.remotePort ?? 0).start();
       } catch (e) {
         this.ctx.log.error({ vs: this.spec.vsUuid, err: (e as Error).stack }, 'h2 stream error');
         if (!stream.destroyed) stream.close(2);
@@ -103,12 +97,22 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     return server;
   }
 
-  /** The certificate for clients that send no SNI: the parent's, else System-Default-Cert. */
-  private applyDefaultCert(server: TlsServer): void {
-    const fb = this.routes.fallback;
-    if (!fb || fb.id === this.defaultCertId) return;
-    this.defaultCertId = fb.id;
-    server.setSecureContext({ ...fb.options, minVersion: 'TLSv1.2' });
+  /** Starts TLS on `raw` with the certificate for this SNI name and key type. */
+  startTls(raw: Socket, hello: HelloFacts | undefined): void {
+    const sni = hello?.servername ?? '';
+    const child = sni === '' ? undefined : childFor(this.routes, sni);
+    const entry = child?.certificate ?? this.routes.fallback;
+    const context = entry ? pickContext(entry, hello?.ecdsa ?? false) : undefined;
+    if (!context) {
+      this.ctx.log.warn({ vs: this.spec.vsUuid, sni }, 'no certificate for this TLS connection');
+      raw.destroy();
+      return;
+    }
+    const tls = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN });
+    (tls as TLSSocket & { sni?: string }).sni = sni;
+    // Failed handshakes (scanners, wrong versions) are routine; they never reach the VS.
+    tls.on('error', () => tls.destroy());
+    tls.once('secure', () => this.startConnection(tls, tls, sni));
   }
 
   /** Counts the connection against the VS's limit; refuses it at the limit. */
@@ -134,14 +138,15 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     });
   };
 
-  private startConnection(socket: Socket, tls: TLSSocket | undefined): void {
+  private startConnection(socket: Socket, tls: TLSSocket | undefined, sni: string): void {
     if (socket.destroyed) return;
     try {
       if (tls && tls.alpnProtocol === 'h2') {
+        // tls.Server clears this flag on handshake; http2 waits for it (we made the socket ourselves).
+        (tls as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
         this.h2!.emit('connection', tls);
         return;
       }
-      const sni = tls && typeof tls.servername === 'string' ? tls.servername : '';
       const conn = new Http1Connection(socket, this, tls !== undefined, sni);
       this.connections.add(conn);
       if (this.draining) conn.drain();
@@ -177,7 +182,6 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
       this.ctx.log.error({ vs: this.spec.vsUuid, err: (e as Error).message }, 'l7 update rejected; the previous configuration stays');
       return;
     }
-    if (this.spec.tls && this.server) this.applyDefaultCert(this.server as TlsServer);
   }
 
   close(): Promise<void> {

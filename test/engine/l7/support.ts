@@ -402,7 +402,7 @@ export interface Reply {
 /** One request with node's http/https client; `body` may be a Buffer or an async iterable (streamed chunked). */
 export function request(
   url: string,
-  opts: RequestOptions & { body?: Buffer | string | AsyncIterable<Buffer>; agent?: HttpAgent | false } = {},
+  opts: RequestOptions & { servername?: string; body?: Buffer | string | AsyncIterable<Buffer>; agent?: HttpAgent | false } = {},
 ): Promise<Reply> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? httpsRequest : httpRequest;
