@@ -36,13 +36,28 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export class Auth {
   private readonly sessions = new Map<string, Session>();
   private readonly basic = new Map<string, { userUuid: string; until: number }>();
+  /** Users and tenants read per request, cached until one of them changes. */
+  private readonly principals = new Map<string, Principal>();
+  private readonly tenants = new Map<string, { uuid: string; name: string }>();
 
   constructor(private readonly store: Store) {
-    // A changed or deleted user must not keep working from a cache.
-    store.onChange((type) => { if (type === 'user') this.basic.clear(); });
+    // A changed or deleted user or tenant must not keep working from a cache.
+    store.onChange((type) => {
+      if (type === 'user') { this.basic.clear(); this.principals.clear(); }
+      if (type === 'tenant') this.tenants.clear();
+    });
   }
 
   private async principal(userUuid: string): Promise<Principal | undefined> {
+    let p = this.principals.get(userUuid);
+    if (!p) {
+      p = await this.loadPrincipal(userUuid);
+      if (p) this.principals.set(userUuid, p);
+    }
+    return p;
+  }
+
+  private async loadPrincipal(userUuid: string): Promise<Principal | undefined> {
     const rec = await this.store.get(userUuid);
     if (!rec || rec.type !== 'user' || rec.body.is_active === false) return undefined;
     const b = rec.body as Record<string, any>;
@@ -112,11 +127,13 @@ export class Auth {
   private async tenant(req: FastifyRequest, p: Principal): Promise<{ tenant: string; tenantName: string }> {
     const byUuid = req.headers['x-avi-tenant-uuid'];
     const byName = req.headers['x-avi-tenant'];
-    let rec;
-    if (typeof byUuid === 'string' && byUuid) rec = await this.store.get(byUuid);
-    else if (typeof byName === 'string' && byName) rec = (await this.store.byName('tenant', ADMIN, byName))[0];
-    else rec = await this.store.get(p.defaultTenant);
-    if (!rec || rec.type !== 'tenant') throw new ApiError(404, `X-Avi-Tenant: no tenant ${String(byName ?? byUuid ?? p.defaultTenant)}`);
+    const key = typeof byUuid === 'string' && byUuid ? `u:${byUuid}` : typeof byName === 'string' && byName ? `n:${byName}` : `u:${p.defaultTenant}`;
+    let rec = this.tenants.get(key);
+    if (!rec) {
+      const found = key.startsWith('u:') ? await this.store.get(key.slice(2)) : (await this.store.byName('tenant', ADMIN, key.slice(2)))[0];
+      if (found?.type === 'tenant') { rec = { uuid: found.uuid, name: found.name }; if (this.tenants.size < 10_000) this.tenants.set(key, rec); }
+    }
+    if (!rec) throw new ApiError(404, `X-Avi-Tenant: no tenant ${key.slice(2)}`);
     if (!p.superuser && !p.tenants.has(rec.uuid)) throw forbidden(`user ${p.username} has no access to tenant ${rec.name}`);
     return { tenant: rec.uuid, tenantName: rec.name };
   }

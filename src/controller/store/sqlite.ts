@@ -79,7 +79,9 @@ class Reader implements StoreReader {
     const total = (this.stmt(`SELECT count(*) AS n FROM objects WHERE ${w}`).get(...args) as { n: number }).n;
     const order = `${q.orderByName ? 'name' : 'seq'} ${q.descending ? 'DESC' : 'ASC'}`;
     const page = q.limit !== undefined ? ` LIMIT ${Math.floor(q.limit)} OFFSET ${Math.floor(q.offset ?? 0)}` : '';
-    const rows = this.stmt(`SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE ${w} ORDER BY ${order}${page}`).all(...args) as Row[];
+    // An equality on the name must use the name index, not walk the type's rows in seq order.
+    const hint = q.name !== undefined || q.nameIn ? ' INDEXED BY objects_name' : '';
+    const rows = this.stmt(`SELECT uuid, type, tenant, cloud, name, body FROM objects${hint} WHERE ${w} ORDER BY ${order}${page}`).all(...args) as Row[];
     return { total, items: rows.map(toRecord) };
   }
   async referrers(uuid: string) { return this.s.referrers.all(uuid); }
@@ -95,9 +97,11 @@ class Reader implements StoreReader {
   async revision() { return this.s.revision.get()!.value; }
 }
 
+/** The writer connection's view inside a transaction. One instance serves every transaction (they run one at a time). */
 class Tx extends Reader implements StoreTx {
-  readonly changed: Array<[string, string]> = [];
+  changed: Array<[string, string]> = [];
   private bumped = false;
+  reset(): void { this.changed = []; this.bumped = false; }
   private readonly w;
   constructor(db: Database.Database) {
     super(db);
@@ -151,6 +155,7 @@ class Tx extends Reader implements StoreTx {
 
 export class SqliteStore extends Reader implements Store {
   private readonly writer: Database.Database;
+  private readonly tx: Tx;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(type: string, uuid: string) => void>();
 
@@ -170,11 +175,13 @@ export class SqliteStore extends Reader implements Store {
   private constructor(writer: Database.Database, reader: Database.Database) {
     super(reader);
     this.writer = writer;
+    this.tx = new Tx(writer);
   }
 
   transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      const tx = new Tx(this.writer);
+      const tx = this.tx;
+      tx.reset();
       this.writer.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
@@ -184,7 +191,8 @@ export class SqliteStore extends Reader implements Store {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
         throw e;
       }
-      for (const [type, uuid] of tx.changed) for (const l of this.listeners) {
+      const changed = tx.changed;
+      for (const [type, uuid] of changed) for (const l of this.listeners) {
         try { l(type, uuid); } catch { /* a listener's failure is not the writer's */ }
       }
       return result;
