@@ -20,5 +20,12 @@ export interface EngineHost {
   onChange(listener: (type: string, uuid: string) => void): () => void;
 }
 
-/** Registers the SE protocol routes (docs/engine-protocol.md) on the controller's server. */
+/**
+ * Registers the SE protocol routes (docs/engine-protocol.md) on the controller's server.
+ * The controller's auth hook authenticates every `/api/...` request except `/api/se/...`
+ * (left to these routes). For routes elsewhere that need a logged-in user, the server has the
+ * decorator `app.requireUser` (a preHandler: 401/403 `{error}` unless the request carries a
+ * session or basic credentials). `app.engineRegistry`, when these routes set it, feeds
+ * `GET /api/virtualservice/<uuid>/runtime` and `GET /api/pool/<uuid>/runtime`.
+ */
 export type RegisterEngineRoutes = (app: FastifyInstance, host: EngineHost) => Promise<void>;
