@@ -3,7 +3,7 @@
 // annotations on the object (merge patch, only when they differ), and core/v1 Events, repeated ones
 // folded into one Event whose count goes up.
 import {
-  CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions,
+  CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions,
   type CoreV1Event, type KubeConfig, type V1LoadBalancerIngress,
 } from '@kubernetes/client-node';
 import { statusKey } from './memory.js';
@@ -31,9 +31,22 @@ export interface KubernetesStatusSinkOptions {
   maxRememberedEvents?: number;
 }
 
+/** AKO's verdict on one of its CRD objects (HostRule, HTTPRule, AviInfraSetting, L4Rule, …). */
+export interface CrdStatus {
+  status: 'Accepted' | 'Rejected';
+  /** Why it was rejected ('' when accepted). */
+  error?: string;
+}
+
 export interface KubernetesStatusSink extends StatusSink {
   /** Forgets what was written, so the next `set` of each object reads it again (e.g. on a full sync). */
   invalidate(): void;
+  /**
+   * Writes `status.status` and `status.error` of an ako.vmware.com object through its status
+   * subresource, as AKO does, only when they differ. `ref.apiVersion` is required
+   * (`ako.vmware.com/v1beta1`); an empty `ref.namespace` means a cluster-scoped kind.
+   */
+  crdStatus(ref: ObjectRef, status: CrdStatus): Promise<void>;
 }
 
 interface Written {
@@ -66,6 +79,7 @@ function sameEvent(a: StatusEvent, b: StatusEvent): boolean {
 class KubernetesSink implements KubernetesStatusSink {
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
+  private readonly custom: CustomObjectsApi;
   private readonly written = new Map<string, Written>();
   /** Per object, the write in progress: writes to one object run one after the other. */
   private readonly queues = new Map<string, Promise<void>>();
@@ -76,6 +90,7 @@ class KubernetesSink implements KubernetesStatusSink {
   constructor(kc: KubeConfig, private readonly opts: KubernetesStatusSinkOptions) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   set(status: ObjectStatus): Promise<void> {
@@ -93,6 +108,32 @@ class KubernetesSink implements KubernetesStatusSink {
       // An Event is a note: failing to write one must not fail the sync that produced it.
       this.opts.logger?.warn(`could not record ${event.type} event ${event.reason} on ${ref.kind} ${ref.namespace}/${ref.name}: ${(err as Error).message}`);
     }
+  }
+
+  crdStatus(ref: ObjectRef, status: CrdStatus): Promise<void> {
+    return this.serialize(statusKey(ref), () => this.writeCrdStatus(ref, status));
+  }
+
+  private async writeCrdStatus(ref: ObjectRef, wanted: CrdStatus): Promise<void> {
+    const [group, version] = (ref.apiVersion ?? '').split('/');
+    if (!group || !version) throw new Error(`crdStatus: ${ref.kind} ${ref.namespace}/${ref.name}: ref.apiVersion must be <group>/<version>`);
+    const key = statusKey(ref);
+    const body = { status: { status: wanted.status, error: wanted.error ?? '' } };
+    const fingerprint = JSON.stringify(body);
+    if (this.written.get(key)?.fingerprint === fingerprint) return;
+    const p = { group, version, plural: `${ref.kind.toLowerCase()}s`, name: ref.name };
+    const at = ref.namespace ? { ...p, namespace: ref.namespace } : undefined;
+    try {
+      const current = (at ? await this.custom.getNamespacedCustomObject(at) : await this.custom.getClusterCustomObject(p)) as { status?: { status?: string; error?: string } };
+      if (current.status?.status !== body.status.status || (current.status?.error ?? '') !== body.status.error) {
+        if (at) await this.custom.patchNamespacedCustomObjectStatus({ ...at, body }, MERGE_PATCH);
+        else await this.custom.patchClusterCustomObjectStatus({ ...p, body }, MERGE_PATCH);
+      }
+    } catch (err) {
+      if (errorCode(err) === 404) { this.written.delete(key); return; }
+      throw this.failure('write the status of', ref, err);
+    }
+    this.written.set(key, { fingerprint, annotationKeys: [], events: this.written.get(key)?.events ?? [] });
   }
 
   invalidate(): void {

@@ -7,6 +7,10 @@ export interface MemoryStatusSink extends StatusSink {
   /** Every handled object, sorted by kind, namespace, name. */
   list(): ObjectStatus[];
   get(ref: ObjectRef): ObjectStatus | undefined;
+  /** AKO's verdict on a CRD object (HostRule, …): kept for the view, as the Kubernetes sink writes it. */
+  crdStatus(ref: ObjectRef, status: { status: 'Accepted' | 'Rejected'; error?: string }): Promise<void>;
+  /** The CRD verdicts, sorted like `list()`. */
+  crdStatuses(): Array<{ ref: ObjectRef; status: 'Accepted' | 'Rejected'; error: string }>;
 }
 
 export function statusKey(ref: ObjectRef): string {
@@ -25,6 +29,9 @@ function uniqueEvents(events: StatusEvent[]): StatusEvent[] {
 
 export function createMemoryStatusSink(): MemoryStatusSink {
   const objects = new Map<string, ObjectStatus>();
+  const verdicts = new Map<string, { ref: ObjectRef; status: 'Accepted' | 'Rejected'; error: string }>();
+  const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }): number =>
+    a.ref.kind.localeCompare(b.ref.kind) || a.ref.namespace.localeCompare(b.ref.namespace) || a.ref.name.localeCompare(b.ref.name);
   return {
     async set(status) {
       const copy = structuredClone(status);
@@ -33,6 +40,7 @@ export function createMemoryStatusSink(): MemoryStatusSink {
     },
     async clear(ref) {
       objects.delete(statusKey(ref));
+      verdicts.delete(statusKey(ref));
     },
     async event(ref, event) {
       const key = statusKey(ref);
@@ -44,9 +52,13 @@ export function createMemoryStatusSink(): MemoryStatusSink {
       if (!s.events.some((e) => sameEvent(e, event))) s.events.push({ type: event.type, reason: event.reason, message: event.message });
     },
     list() {
-      return [...objects.values()]
-        .sort((a, b) => a.ref.kind.localeCompare(b.ref.kind) || a.ref.namespace.localeCompare(b.ref.namespace) || a.ref.name.localeCompare(b.ref.name))
-        .map((s) => structuredClone(s));
+      return [...objects.values()].sort(byRef).map((s) => structuredClone(s));
+    },
+    async crdStatus(ref, status) {
+      verdicts.set(statusKey(ref), { ref: structuredClone(ref), status: status.status, error: status.error ?? '' });
+    },
+    crdStatuses() {
+      return [...verdicts.values()].sort(byRef).map((v) => structuredClone(v));
     },
     get(ref) {
       const s = objects.get(statusKey(ref));

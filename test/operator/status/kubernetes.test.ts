@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKubernetesStatusSink, type KubernetesStatusSink } from '../../../src/operator/status/kubernetes.js';
 import type { ObjectStatus } from '../../../src/operator/status/types.js';
-import { KubeApiDouble } from '../../support/kube-api-double/index.js';
+import { akoCrd, KubeApiDouble } from '../../support/kube-api-double/index.js';
 
 const SVC = { kind: 'Service', namespace: 'default', name: 'web' };
 const ING = { kind: 'Ingress', namespace: 'shop', name: 'shop' };
@@ -114,6 +114,23 @@ describe('Kubernetes status sink', () => {
     await sink.set({ ref: { kind: 'Service', namespace: 'default', name: 'missing' }, ingress: [{ ip: '10.0.0.9' }], virtualServices: [], events: [] });
     await sink.clear({ kind: 'Service', namespace: 'default', name: 'missing' });
     assert.equal(double.countWrites(), 0);
+  });
+
+  it('writes Accepted/Rejected on AKO CRD objects, only when it changes', async () => {
+    double.create(akoCrd('HostRule'));
+    double.create(akoCrd('AviInfraSetting'));
+    double.create({ apiVersion: 'ako.vmware.com/v1beta1', kind: 'HostRule', metadata: { name: 'hr', namespace: 'shop' }, spec: { virtualhost: { fqdn: 'a.example.com' } } });
+    double.create({ apiVersion: 'ako.vmware.com/v1beta1', kind: 'AviInfraSetting', metadata: { name: 'infra' }, spec: {} });
+    double.clearWrites();
+    const hr = { kind: 'HostRule', namespace: 'shop', name: 'hr', apiVersion: 'ako.vmware.com/v1beta1' };
+    await sink.crdStatus(hr, { status: 'Rejected', error: 'sslKeyCertificate foo not found' });
+    await sink.crdStatus(hr, { status: 'Rejected', error: 'sslKeyCertificate foo not found' });
+    assert.deepEqual((double.get('ako.vmware.com/v1beta1', 'HostRule', 'hr', 'shop') as { status?: unknown }).status, { status: 'Rejected', error: 'sslKeyCertificate foo not found' });
+    await sink.crdStatus(hr, { status: 'Accepted' });
+    await sink.crdStatus({ kind: 'AviInfraSetting', namespace: '', name: 'infra', apiVersion: 'ako.vmware.com/v1beta1' }, { status: 'Accepted' });
+    assert.deepEqual((double.get('ako.vmware.com/v1beta1', 'AviInfraSetting', 'infra') as { status?: unknown }).status, { status: 'Accepted', error: '' });
+    assert.equal(double.countWrites({ subresource: 'status' }), 3);
+    assert.equal(double.countWrites(), 3);
   });
 
   it('rejects with the object named when the API refuses the write', async () => {

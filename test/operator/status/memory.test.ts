@@ -19,5 +19,9 @@ describe('memory status sink', () => {
     assert.equal(sink.list()[0].ingress.length, 1, 'list hands out copies');
     await sink.clear(shop);
     assert.deepEqual(sink.list().map((s) => s.ref.name), ['web']);
+    const hr = { kind: 'HostRule', namespace: 'shop', name: 'hr' };
+    await sink.crdStatus(hr, { status: 'Rejected', error: 'no such secret' });
+    await sink.crdStatus(hr, { status: 'Accepted' });
+    assert.deepEqual(sink.crdStatuses(), [{ ref: hr, status: 'Accepted', error: '' }]);
   });
 });

@@ -156,6 +156,10 @@ describe('Kubernetes API double', () => {
     double.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
     double.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'doomed' } });
     double.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'doomed' }, spec: { holderIdentity: 'x' } });
+    double.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'keep', namespace: 'doomed', labels: { keep: 'yes' } } });
+    double.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'drop', namespace: 'doomed', labels: { keep: 'no' } } });
+    const dropped = await call('DELETE', '/api/v1/namespaces/doomed/secrets?labelSelector=keep%3Dno');
+    assert.deepEqual(dropped.body.items.map((i: Json) => i.metadata.name), ['drop'], 'deletecollection with a selector');
     double.delete('v1', 'Namespace', 'doomed');
     assert.equal(double.list('v1', 'Secret', 'doomed').length, 0);
     assert.equal(double.list('coordination.k8s.io/v1', 'Lease', 'doomed').length, 0);

@@ -9,7 +9,7 @@ import { ApiError, type ChangeEvent, type KubeObject, type Store } from './store
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const BUILTIN = new Set(BUILTIN_RESOURCES);
-const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** An open watch response. */
 export interface WatchStream {
@@ -155,9 +155,13 @@ export class RequestHandler {
         const out = this.store.patch(type, namespace, name, patchType, body, subresource);
         return sendJson(res, existed ? 200 : 201, out);
       }
-      case 'DELETE':
-        if (!name) throw new ApiError(405, 'MethodNotAllowed', 'DELETE of a collection is not supported by the double');
-        return sendJson(res, 200, this.store.delete(type, namespace, name));
+      case 'DELETE': {
+        if (name) return sendJson(res, 200, this.store.delete(type, namespace, name));
+        // deletecollection: everything matching the selectors, in the namespace (or all of them).
+        const match = selectors(q);
+        const gone = this.store.list(type, namespace).filter(match).map((o) => this.store.delete(type, o.metadata.namespace, o.metadata.name));
+        return sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: this.store.resourceVersion }, items: gone });
+      }
       default:
         throw new ApiError(405, 'MethodNotAllowed', `method ${method} is not supported`);
     }
