@@ -259,3 +259,65 @@ describe('portico-operator chart: values.schema.json', () => {
     assert.equal(must(r, 'StatefulSet').spec.template.spec.nodeSelector, undefined);
   });
 });
+
+describe('portico-operator chart: AKO compatibility and Helm conventions', () => {
+  // ako-behaviour.md §6: every key of AKO's values.yaml, with AKO's default.
+  const AKO_DEFAULTS: Record<string, unknown> = {
+    'featureGates.GatewayAPI': false, 'featureGates.EnablePrometheus': false, replicaCount: 1,
+    'image.pullPolicy': 'IfNotPresent', 'image.pullSecrets': [], 'GatewayAPI.image.pullPolicy': 'IfNotPresent',
+    'AKOSettings.primaryInstance': true, 'AKOSettings.enableEvents': 'true', 'AKOSettings.logLevel': 'WARN',
+    'AKOSettings.fullSyncFrequency': '1800', 'AKOSettings.apiServerPort': 8080, 'AKOSettings.deleteConfig': 'false',
+    'AKOSettings.disableStaticRouteSync': 'false', 'AKOSettings.clusterName': 'my-cluster', 'AKOSettings.cniPlugin': '',
+    'AKOSettings.enableEVH': false, 'AKOSettings.layer7Only': false, 'AKOSettings.namespaceSelector.labelKey': '',
+    'AKOSettings.namespaceSelector.labelValue': '', 'AKOSettings.servicesAPI': false, 'AKOSettings.vipPerNamespace': 'false',
+    'AKOSettings.istioEnabled': false, 'AKOSettings.blockedNamespaceList': [], 'AKOSettings.ipFamily': '',
+    'AKOSettings.useDefaultSecretsOnly': 'false', 'AKOSettings.vpcMode': false,
+    'NetworkSettings.nodeNetworkList': [], 'NetworkSettings.enableRHI': false, 'NetworkSettings.nsxtT1LR': '',
+    'NetworkSettings.bgpPeerLabels': [], 'NetworkSettings.vipNetworkList': [], 'NetworkSettings.defaultDomain': '',
+    'L7Settings.defaultIngController': 'true', 'L7Settings.noPGForSNI': false, 'L7Settings.serviceType': 'ClusterIP',
+    'L7Settings.shardVSSize': 'LARGE', 'L7Settings.passthroughShardSize': 'SMALL', 'L7Settings.enableMCI': 'false',
+    'L7Settings.fqdnReusePolicy': 'InterNamespaceAllowed',
+    'L4Settings.defaultLBController': 'true', 'L4Settings.defaultDomain': '', 'L4Settings.autoFQDN': 'default',
+    'ControllerSettings.serviceEngineGroupName': 'Default-Group', 'ControllerSettings.controllerVersion': '',
+    'ControllerSettings.cloudName': 'Default-Cloud', 'ControllerSettings.controllerHost': '', 'ControllerSettings.tenantName': 'admin',
+    'ControllerSettings.vrfName': '', 'ControllerSettings.dedicatedTenantMode': false,
+    'nodePortSelector.key': '', 'nodePortSelector.value': '',
+    'resources.limits.cpu': '350m', 'resources.limits.memory': '400Mi', 'resources.requests.cpu': '200m', 'resources.requests.memory': '300Mi',
+    securityContext: {}, podSecurityContext: {}, 'rbac.pspEnable': false,
+    'avicredentials.username': null, 'avicredentials.password': null, 'avicredentials.authtoken': null, 'avicredentials.certificateAuthorityData': null,
+    persistentVolumeClaim: '', mountPath: '/log', logFile: 'avi.log', akoGatewayLogFile: 'avi-gw.log',
+    'ako-crd-operator.enabled': true, 'ako-crd-operator.controllerManager.container.resources.limits.cpu': '256m',
+    'ako-crd-operator.controllerManager.container.resources.limits.memory': '128Mi',
+    'ako-crd-operator.controllerManager.container.resources.requests.cpu': '128m',
+    'ako-crd-operator.controllerManager.container.resources.requests.memory': '64Mi',
+  };
+
+  it('has every AKO values key with AKO\'s default', () => {
+    for (const [key, want] of Object.entries(AKO_DEFAULTS)) {
+      let cur: unknown = chart.values;
+      for (const part of key.split('.')) {
+        assert.ok(cur !== null && typeof cur === 'object' && part in (cur as Obj), `values.yaml has ${key}`);
+        cur = (cur as Obj)[part];
+      }
+      assert.deepEqual(cur, want, key);
+    }
+  });
+
+  it('follows Helm conventions: chart metadata, namespaces, labels, unique objects', () => {
+    assert.equal(chart.meta.apiVersion, 'v2');
+    assert.equal(chart.meta.name, 'portico-operator');
+    assert.match(String(chart.meta.version), /^\d+\.\d+\.\d+$/);
+    const r = renderChart(chart, { values: [{ replicaCount: 2, avicredentials: { username: 'u', password: 'p' } }], namespace: 'lb' });
+    const clusterScoped = new Set(['ClusterRole', 'ClusterRoleBinding', 'IngressClass', 'CustomResourceDefinition']);
+    const seen = new Set<string>();
+    for (const d of r.docs) {
+      const o = d.object as Obj;
+      const id = `${o.kind}/${o.metadata.name}`;
+      assert.ok(!seen.has(id), `${id} rendered once`);
+      seen.add(id);
+      if (clusterScoped.has(o.kind)) assert.equal(o.metadata.namespace, undefined, `${id} has no namespace`);
+      else assert.equal(o.metadata.namespace, 'lb', `${id} is in the release namespace`);
+      assert.equal(o.metadata.labels?.['app.kubernetes.io/managed-by'], 'Helm', `${id} is labelled`);
+    }
+  });
+});
