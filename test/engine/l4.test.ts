@@ -217,3 +217,18 @@ test('performance_limits.max_concurrent_connections caps open sessions across th
   assert.match(await tcpExchange('127.21.1.10', 9011, 'ok'), /^b1:ok/);
   c2.destroy();
 });
+
+test('a VIP:port held by another process is retried until it is free', async () => {
+  const [a] = await backends(1, 19);
+  const squatter = net.createServer();
+  await new Promise<void>((r) => squatter.listen(9013, '127.21.1.11', r));
+  const s = new SnapshotBuilder();
+  const vs = s.l4vs('late', '127.21.1.11', [9013], s.pool('p', [a]));
+  const rt = runtime();
+  const r = await rt.apply(s.build());
+  assert.equal(r.opened, 0);
+  assert.match(rt.vsStates().find((v) => v.uuid === vs)!.reason!, /EADDRINUSE/);
+  await new Promise((res) => squatter.close(res));
+  await until('bound on retry', () => rt.vsStates().find((v) => v.uuid === vs)!.oper_state === 'OPER_UP', 5000);
+  assert.match(await tcpExchange('127.21.1.11', 9013, 'x'), /^b1:x/);
+});

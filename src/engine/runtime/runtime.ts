@@ -43,6 +43,8 @@ export interface ApplyResult {
 
 /** How long a removed listener's connections may drain before they are cut. */
 const DRAIN_MS = 30_000;
+const BIND_RETRY_MIN_MS = 1000;
+const BIND_RETRY_MAX_MS = 30_000;
 
 export class EngineRuntime {
   readonly metrics = new EngineMetrics();
@@ -58,6 +60,9 @@ export class EngineRuntime {
   private readonly refs = new RefCache();
   version = -1;
   snapshot: Snapshot | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = BIND_RETRY_MIN_MS;
+  private stopped = false;
 
   constructor(private readonly vips: VipManager, private readonly log: RuntimeLog, private readonly onStateChange: () => void = () => {}) {
     this.pools = new PoolManager((pool, server) => this.serverChanged(pool, server));
@@ -164,9 +169,34 @@ export class EngineRuntime {
     this.index = index;
     this.version = snapshot.version;
     this.snapshot = snapshot;
-    const result: ApplyResult = { version: snapshot.version, changed: [...changedVs], opened: fresh.length, closed, ms: performance.now() - t0 };
+    const result: ApplyResult = { version: snapshot.version, changed: [...changedVs], opened: fresh.length - [...desired.keys()].filter((k) => !this.listeners.has(k)).length, closed, ms: performance.now() - t0 };
+    this.scheduleBindRetry(desired.size > this.listeners.size);
     this.onStateChange();
     return result;
+  }
+
+  /**
+   * A listener that could not bind (address in use, VIP not yet present) is retried with backoff
+   * by re-applying the current snapshot, which touches nothing else.
+   */
+  private scheduleBindRetry(pending: boolean): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (!pending || this.stopped) {
+      this.retryDelay = BIND_RETRY_MIN_MS;
+      return;
+    }
+    const snapshot = this.snapshot!;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.snapshot !== snapshot || this.stopped) return;
+      this.retryDelay = Math.min(BIND_RETRY_MAX_MS, this.retryDelay * 2);
+      this.apply(snapshot).then(
+        (r) => r.opened > 0 && this.log.info({ opened: r.opened }, 'listeners bound on retry'),
+        (err: Error) => this.log.warn({ err: err.message }, 'bind retry failed'),
+      );
+    }, this.retryDelay);
+    this.retryTimer.unref();
   }
 
   private create(plan: ListenerPlan, index: SnapshotIndex): AnyListener {
@@ -246,6 +276,8 @@ export class EngineRuntime {
 
   /** Closes every listener (connections are cut after `drainMs`) and stops every monitor. */
   async stop(drainMs = 1000): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.queue;
     const all = [...this.listeners.values()];
     this.listeners.clear();
