@@ -175,6 +175,7 @@ class KubernetesProvider implements SnapshotProvider {
   private discoveryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private syncWaiter: (() => void) | undefined;
+  private discovering = false;
   private readonly retry: { retryMinMs: number; retryMaxMs: number; rewatchMs: number; logger?: SourceLogger };
 
   constructor(private readonly opts: KubernetesProviderOptions) {
@@ -227,6 +228,16 @@ class KubernetesProvider implements SnapshotProvider {
 
   /** Finds the ako.vmware.com kinds the API serves; starts and stops their informers to match. */
   private async refreshCrds(): Promise<void> {
+    if (this.discovering) return; // a slow discovery is not overtaken by the next tick
+    this.discovering = true;
+    try {
+      await this.syncCrdKinds();
+    } finally {
+      this.discovering = false;
+    }
+  }
+
+  private async syncCrdKinds(): Promise<void> {
     let found: CrdKind[];
     try {
       found = await this.discoverCrdKinds();
