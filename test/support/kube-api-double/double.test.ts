@@ -165,6 +165,35 @@ describe('Kubernetes API double', () => {
     assert.equal(double.list('coordination.k8s.io/v1', 'Lease', 'doomed').length, 0);
   });
 
+  it('applies a multi-document YAML text, CRDs first, with statuses', () => {
+    const objects = double.applyManifests(`apiVersion: ako.vmware.com/v1beta1
+kind: HTTPRule
+metadata: {name: r, namespace: m}
+spec: {fqdn: a.example.com}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: httprules.ako.vmware.com}
+spec:
+  group: ako.vmware.com
+  scope: Namespaced
+  names: {kind: HTTPRule, plural: httprules}
+  versions: [{name: v1beta1, served: true, storage: true}]
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: s, namespace: m}
+  spec: {type: LoadBalancer}
+  status: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}
+`);
+    assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'HTTPRule', 'Service']);
+    assert.deepEqual((double.get('v1', 'Service', 's', 'm') as Json).status, { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } });
+    assert.equal((double.get('ako.vmware.com/v1beta1', 'HTTPRule', 'r', 'm') as Json).spec.fqdn, 'a.example.com');
+  });
+
   it('runs as a child process, printing its URL, with the control endpoints', async () => {
     const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
     const child = spawn(process.execPath, [main, '--port', '0', '--host', '127.31.4.3', '--ako-crds'], { stdio: ['ignore', 'pipe', 'inherit'] });

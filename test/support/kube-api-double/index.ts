@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { groupVersion, type ResourceType } from './catalog.js';
 import { loadKubeConfig, writeKubeconfig } from './kubeconfig.js';
 import type { PatchType } from './patch.js';
@@ -112,6 +113,20 @@ export class KubeApiDouble {
   apply<T extends object>(obj: T): T & KubeObject {
     const o = obj as unknown as KubeObject;
     return this.tryGet(o.apiVersion ?? '', o.kind ?? '', o.metadata.name, o.metadata.namespace) ? this.update(obj) : this.create(obj);
+  }
+
+  /**
+   * Creates or updates every object of a YAML text (several documents, `kind: List` expanded),
+   * CRDs first so their kinds are served when their objects come; the status of each is written too.
+   */
+  applyManifests(yamlText: string): KubeObject[] {
+    const docs = (loadAll(yamlText) as unknown[]).filter((d): d is KubeObject => d !== null && typeof d === 'object');
+    const objects = docs.flatMap((d) => (d.kind === 'List' && Array.isArray(d.items) ? d.items as KubeObject[] : [d]));
+    const crdsFirst = [...objects].sort((a, b) => Number(b.kind === 'CustomResourceDefinition') - Number(a.kind === 'CustomResourceDefinition'));
+    return crdsFirst.map((o) => {
+      const stored = this.apply(o);
+      return o.status === undefined ? stored : this.setStatus({ ...stored, status: o.status });
+    });
   }
 
   /** Writes the status subresource (`obj.status`). */
