@@ -51,6 +51,8 @@ export interface RunningOperator {
   lastReport(): SyncReport | undefined;
   /** Number of completed passes. */
   passes(): number;
+  /** Re-reads the controller and syncs everything (e.g. on becoming leader). */
+  resync(): void;
   metrics: OperatorMetrics;
   close(): Promise<void>;
 }
@@ -280,6 +282,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     status: () => [...statuses.values()],
     lastReport: () => report,
     passes: () => passCount,
+    resync: () => { needRefresh = true; kick(); },
     idle: () => new Promise<void>((resolve) => {
       if (!running && !dirty) resolve();
       else idleWaiters.push(resolve);

@@ -1,11 +1,13 @@
 // `portico operator --controller URL (--kubeconfig FILE | --in-cluster | --manifests DIR) [--values FILE] [--listen HOST:PORT]`
 import type { Command } from 'commander';
+import { hostname } from 'node:os';
 import pino from 'pino';
 import { loadSettings } from '../../operator/settings/values.js';
 import { startOperator } from '../../operator/operator.js';
 import type { SnapshotProvider } from '../../operator/source/types.js';
 import type { StatusSink } from '../../operator/status/types.js';
 import { createMemoryStatusSink } from '../../operator/status/memory.js';
+import { startLeaderElection, type LeaderElection } from '../../operator/leader.js';
 
 interface OperatorCliOptions {
   controller: string;
@@ -14,6 +16,7 @@ interface OperatorCliOptions {
   manifests?: string;
   values?: string;
   listen?: string;
+  leaderElection?: boolean;
 }
 
 const LEVEL: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
@@ -27,6 +30,7 @@ export function registerOperator(program: Command): void {
     .option('--manifests <dir>', 'watch a folder of YAML manifests instead of a cluster')
     .option('--values <file>', 'AKO Helm values file (AKOSettings, NetworkSettings, L7Settings, L4Settings, ControllerSettings, …)')
     .option('--listen <host:port>', '/api/status and /metrics address (default 127.0.0.1:<AKOSettings.apiServerPort>)')
+    .option('--leader-election', 'with --kubeconfig/--in-cluster: active/passive replicas on the Lease ako-lease-lock in POD_NAMESPACE (identity POD_NAME or the host name)')
     .action(async (o: OperatorCliOptions) => {
       const sources = [o.kubeconfig, o.inCluster, o.manifests].filter(Boolean).length;
       if (sources !== 1) {
@@ -45,6 +49,8 @@ export function registerOperator(program: Command): void {
       }
       let provider: SnapshotProvider;
       let sink: StatusSink;
+      let election: LeaderElection | undefined;
+      let becameLeader: (() => void) | undefined;
       const sourceLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) };
       if (o.manifests) {
         const { createManifestProvider } = await import('../../operator/source/manifests.js');
@@ -58,6 +64,15 @@ export function registerOperator(program: Command): void {
           const kubeConfig = loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster });
           provider = createKubernetesProvider({ kubeConfig, logger: sourceLog });
           sink = createKubernetesStatusSink(kubeConfig, { logger: sourceLog });
+          if (o.leaderElection) {
+            const identity = process.env.POD_NAME || hostname();
+            election = startLeaderElection({
+              kubeConfig, namespace: settings.akoNamespace, name: 'ako-lease-lock', identity, logger: sourceLog,
+              onStartedLeading: () => { log.warn(`${identity} is now the leader`); becameLeader?.(); },
+              // As AKO: losing leadership ends the process (the pod restarts as a follower).
+              onStoppedLeading: () => { log.error(`${identity} lost the leadership: exiting`); process.exit(1); },
+            });
+          }
         } catch (err) {
           console.error(`portico operator: ${(err as Error).message}`);
           process.exitCode = 2;
@@ -66,15 +81,18 @@ export function registerOperator(program: Command): void {
       }
       let op;
       try {
-        op = await startOperator({ controller: o.controller, provider, sink, settings, listen: o.listen, username, password, logger: log });
+        op = await startOperator({ controller: o.controller, provider, sink, settings, listen: o.listen, username, password, logger: log, ...(election ? { leader: election } : {}) });
       } catch (err) {
         console.error(`portico operator: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }
+      const running = op;
+      becameLeader = () => running.resync();
+      if (election?.isLeader()) running.resync();
       console.log(`portico operator listening on ${op.url} (cluster ${settings.clusterName}, controller ${o.controller})`);
       const stop = () => {
-        void op.close().then(() => process.exit(0), () => process.exit(1));
+        void Promise.all([op.close(), election?.stop({ release: true })]).then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
