@@ -165,6 +165,29 @@ describe('Kubernetes API double', () => {
     assert.equal(double.list('coordination.k8s.io/v1', 'Lease', 'doomed').length, 0);
   });
 
+  it('serves HTTPS with a certificate the kubeconfig trusts, watches included', async () => {
+    const secure = await KubeApiDouble.start({ host: '127.31.4.4', tls: true, token: 'sekret' });
+    try {
+      assert.match(secure.url, /^https:\/\/127\.31\.4\.4:\d+$/);
+      secure.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'tls' } });
+      const kc = secure.kubeConfig();
+      const list = await kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces();
+      assert.deepEqual(list.items.map((i) => i.metadata?.name), ['tls']);
+      const seen: string[] = [];
+      const req = await new Watch(kc).watch('/api/v1/services', { resourceVersion: list.metadata?.resourceVersion }, (type, obj) => seen.push(`${type} ${obj.metadata.name}`), () => undefined);
+      try {
+        secure.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'later' } });
+        await waitFor('the event over TLS', () => seen.includes('ADDED later'));
+      } finally {
+        req.abort();
+      }
+      const anonymous = await fetch(`${secure.url}/api`).catch((err: Error) => err);
+      assert.ok(anonymous instanceof Error, 'an untrusted certificate is refused by a verifying client');
+    } finally {
+      await secure.stop();
+    }
+  });
+
   it('applies a multi-document YAML text, CRDs first, with statuses', () => {
     const objects = double.applyManifests(`apiVersion: ako.vmware.com/v1beta1
 kind: HTTPRule

@@ -2,10 +2,12 @@
 // exactly as to a cluster (discovery, list/watch with resourceVersions, 410 Gone, CRUD, patch,
 // status subresource, Events, Leases, CRDs), plus a programmatic API for the test itself.
 // See docs/kube-double.md.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
+import selfsigned from 'selfsigned';
 import { groupVersion, type ResourceType } from './catalog.js';
 import { loadKubeConfig, writeKubeconfig } from './kubeconfig.js';
 import type { PatchType } from './patch.js';
@@ -25,6 +27,8 @@ export interface KubeApiDoubleOptions {
   maxHistory?: number;
   /** When set, requests must carry `Authorization: Bearer <token>` (the written kubeconfig does). */
   token?: string;
+  /** Serve HTTPS with a fresh self-signed certificate for the host; kubeconfigs then carry it as the CA. */
+  tls?: boolean;
 }
 
 export type WriteFilter = Partial<Pick<WriteRecord, 'verb' | 'kind' | 'resource' | 'namespace' | 'name' | 'subresource' | 'by' | 'changed'>>;
@@ -35,22 +39,35 @@ export class KubeApiDouble {
   private readonly server: Server;
   private readonly token: string;
   url = '';
+  /** The server certificate (PEM) when serving HTTPS. */
+  readonly caPem: string | undefined;
 
-  private constructor(private readonly options: KubeApiDoubleOptions) {
+  private constructor(private readonly options: KubeApiDoubleOptions, tls?: { cert: string; key: string }) {
     this.store = new Store(options.maxHistory ?? 1000);
     this.token = options.token ?? 'portico-double';
     this.handler = new RequestHandler(this.store, options.token);
-    this.server = createServer((req, res) => {
+    const listener: RequestListener = (req, res) => {
       if (req.url?.startsWith(CONTROL_PREFIX)) void this.control(req, res);
       else void this.handler.handle(req, res);
-    });
+    };
+    this.caPem = tls?.cert;
+    this.server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, listener) : createServer(listener);
     // Watches are long-lived; the server must not cut them.
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 5000;
   }
 
   static async start(options: KubeApiDoubleOptions = {}): Promise<KubeApiDouble> {
-    const d = new KubeApiDouble(options);
+    const host = options.host ?? '127.0.0.1';
+    let tls: { cert: string; key: string } | undefined;
+    if (options.tls) {
+      const pems = await selfsigned.generate([{ name: 'commonName', value: host }], {
+        days: 2, keyType: 'ec', algorithm: 'sha256',
+        extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: host }, { type: 2, value: 'localhost' }] }],
+      } as never);
+      tls = { cert: pems.cert, key: pems.private };
+    }
+    const d = new KubeApiDouble(options, tls);
     await d.listen(options.port ?? 0);
     return d;
   }
@@ -62,7 +79,7 @@ export class KubeApiDouble {
       this.server.listen(port, host, () => { this.server.off('error', reject); resolve(); });
     });
     const addr = this.server.address() as AddressInfo;
-    this.url = `http://${addr.address}:${addr.port}`;
+    this.url = `${this.caPem ? 'https' : 'http'}://${addr.address}:${addr.port}`;
   }
 
   async stop(): Promise<void> {
@@ -75,11 +92,11 @@ export class KubeApiDouble {
 
   /** Writes a kubeconfig for the double (to `file`, or a temp file) and returns its path. */
   writeKubeconfig(file?: string): string {
-    return writeKubeconfig(this.url, file, this.token);
+    return writeKubeconfig(this.url, file, this.token, this.caPem);
   }
 
   kubeConfig(): KubeConfig {
-    return loadKubeConfig(this.url, this.token);
+    return loadKubeConfig(this.url, this.token, this.caPem);
   }
 
   // ── objects (programmatic; recorded as writes `by: 'test'`) ──────────────────────────────────

@@ -1,5 +1,5 @@
 // Runs the Kubernetes API double as a process:
-//   node dist/test/support/kube-api-double/main.js --port 0 [--host 127.0.0.1] [--kubeconfig FILE] [--max-history N] [--ako-crds]
+//   node dist/test/support/kube-api-double/main.js --port 0 [--host 127.0.0.1] [--kubeconfig FILE] [--max-history N] [--ako-crds] [--tls]
 // Prints the URL on the first stdout line; SIGTERM/SIGINT stop it (exit 0).
 import { Command } from 'commander';
 import { akoCrds, KubeApiDouble } from './index.js';
@@ -11,9 +11,10 @@ const program = new Command('kube-api-double')
   .option('--max-history <n>', 'changes kept for watch resumption (older → 410 Gone)', '1000')
   .option('--token <token>', 'require this bearer token')
   .option('--ako-crds', 'install the ako.vmware.com CRDs at start', false)
+  .option('--tls', 'serve HTTPS with a fresh self-signed certificate (the kubeconfig carries it as the CA)', false)
   .parse();
 
-const opts = program.opts<{ host: string; port: string; kubeconfig?: string; maxHistory: string; token?: string; akoCrds: boolean }>();
+const opts = program.opts<{ host: string; port: string; kubeconfig?: string; maxHistory: string; token?: string; akoCrds: boolean; tls: boolean }>();
 const port = Number(opts.port);
 const maxHistory = Number(opts.maxHistory);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -25,7 +26,7 @@ if (!Number.isInteger(maxHistory) || maxHistory < 1) {
   process.exit(2);
 }
 
-const double = await KubeApiDouble.start({ host: opts.host, port, maxHistory, token: opts.token });
+const double = await KubeApiDouble.start({ host: opts.host, port, maxHistory, token: opts.token, tls: opts.tls });
 if (opts.akoCrds) for (const crd of akoCrds()) double.create(crd);
 if (opts.kubeconfig) double.writeKubeconfig(opts.kubeconfig);
 process.stdout.write(`${double.url}\n`);
