@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadChart, renderChart, ValuesError, RenderError, type Rendered, type Values } from '../../src/packaging/chart.js';
+import { kubeVersionSatisfies, loadChart, renderChart, ValuesError, RenderError, type Rendered, type Values } from '../../src/packaging/chart.js';
 import { validateObject } from './kube-validate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -319,5 +319,17 @@ describe('portico-operator chart: AKO compatibility and Helm conventions', () =>
       else assert.equal(o.metadata.namespace, 'lb', `${id} is in the release namespace`);
       assert.equal(o.metadata.labels?.['app.kubernetes.io/managed-by'], 'Helm', `${id} is labelled`);
     }
+  });
+});
+
+describe('Chart.yaml kubeVersion', () => {
+  it('is checked against the cluster version as Helm does', () => {
+    assert.equal(kubeVersionSatisfies('>=1.22.0-0', 'v1.30.2'), true);
+    assert.equal(kubeVersionSatisfies('>=1.22.0-0', 'v1.22.0-eks-1'), true);
+    assert.equal(kubeVersionSatisfies('>=1.22.0-0', '1.21.9'), false);
+    assert.equal(kubeVersionSatisfies('>=1.22.0 <1.31.0 || =1.10.0', 'v1.31.0'), false);
+    assert.equal(kubeVersionSatisfies('>=1.22.0 <1.31.0 || =1.10.0', 'v1.10.0'), true);
+    assert.throws(() => renderChart(chart, { kubeVersion: 'v1.20.4' }), (e: unknown) => e instanceof RenderError && /requires kubeVersion: >=1\.22\.0-0 which is incompatible with Kubernetes v1\.20\.4/.test((e as Error).message));
+    assert.doesNotThrow(() => renderChart(chart, { kubeVersion: 'v1.22.0' }));
   });
 });
