@@ -68,6 +68,8 @@ export function registerEngine(program: Command): void {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // A bug hit by one connection must not take every other connection down with the process.
+      process.on('uncaughtException', (err) => log.error({ err: { message: err.message, stack: err.stack } }, 'uncaught exception (process kept running)'));
       starting = startEngine({
         controller: o.controller,
         controllerCa,

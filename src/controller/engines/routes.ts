@@ -4,7 +4,7 @@
 // `engineRegistryOf(app)` (for /api/virtualservice/<uuid>/runtime and the SE's RO fields).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineHost, RegisterEngineRoutes, StoredObject } from './host.js';
-import { EngineRegistry, type HeartbeatReport } from './registry.js';
+import { EngineRegistry, type HeartbeatReport, type SeState } from './registry.js';
 import { SnapshotService } from './snapshot-service.js';
 import { bearer, hashSecret, newSecret, secretMatches } from './secrets.js';
 import { validateHeartbeat, validateJoin, validateTokenRequest, BadInput } from './validate.js';
@@ -12,6 +12,8 @@ import { validateHeartbeat, validateJoin, validateTokenRequest, BadInput } from 
 export const HEARTBEAT_INTERVAL_MS = 1000;
 const DEFAULT_TOKEN_TTL_S = 24 * 3600;
 const MAX_WAIT_S = 60;
+/** How stale the SE record's last_heartbeat may get while nothing else changes. */
+const PERSIST_EVERY_MS = 30_000;
 
 const registries = new WeakMap<FastifyInstance, EngineRegistry>();
 
@@ -166,11 +168,12 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
       if (err instanceof BadInput) return error(reply, 400, err.message);
       throw err;
     }
-    const prev = registry.engines.get(se.uuid);
-    const wasDown = !prev?.report || !!(prev as { persistedDown?: boolean }).persistedDown || prev.report.applied_version !== report.applied_version;
-    registry.engines.set(se.uuid, { uuid: se.uuid, name: se.name, groupUuid: se.groupUuid, lastHeartbeat: Date.now(), intervalMs: HEARTBEAT_INTERVAL_MS, report });
-    // The SE's record changes only when its state does, not at every beat.
-    if (wasDown) {
+    const prev = registry.engines.get(se.uuid) as (SeState & { persistedAt?: number; persistedDown?: boolean }) | undefined;
+    const now = Date.now();
+    const changed = !prev?.report || !!prev.persistedDown || prev.report.applied_version !== report.applied_version || now - (prev.persistedAt ?? 0) > PERSIST_EVERY_MS;
+    registry.engines.set(se.uuid, { uuid: se.uuid, name: se.name, groupUuid: se.groupUuid, lastHeartbeat: now, intervalMs: HEARTBEAT_INTERVAL_MS, report, persistedAt: changed ? now : prev?.persistedAt } as SeState);
+    // The SE's record is written when its state changes (and its last_heartbeat now and then), not at every beat.
+    if (changed) {
       await persist(se.uuid, { se_connected: true, applied_version: report.applied_version, last_heartbeat: new Date().toISOString(), oper_status: { state: 'OPER_UP' } }).catch((err: Error) => req.log.warn({ err: err.message }, 'could not record SE state'));
     }
     const latest = await snapshots.currentVersion(se.groupUuid);

@@ -24,8 +24,8 @@ interface TargetCounters { requests: number; bytes_in: number; bytes_out: number
 const newVs = (): VsCounters => ({ connections: 0, open: 0, requests: 0, responses_2xx: 0, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: 0, bytes_out: 0, latency_ms_sum: 0, latency_count: 0, no_server: 0 });
 
 export interface HealthView {
-  /** [poolUuid, poolName, serverKey, up] for every server of every pool. */
-  servers(): Iterable<[string, string, string, boolean]>;
+  /** [poolUuid, poolName, serverKey, up, open connections] for every server of every pool. */
+  servers(): Iterable<[string, string, string, boolean, number]>;
   vsName(uuid: string): string;
 }
 
@@ -88,6 +88,14 @@ export class EngineMetrics implements VsMetrics {
         this.reset();
         if (!self.health) return;
         for (const [pool, poolName, server, up] of self.health.servers()) this.set({ pool, pool_name: poolName, server }, up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'portico_server_open_connections', help: 'Connections (L4) or requests (L7) open on the server', labelNames: ['pool', 'server'], registers: [this.registry],
+      collect() {
+        this.reset();
+        if (!self.health) return;
+        for (const [pool, , server, , open] of self.health.servers()) this.set({ pool, server }, open);
       },
     });
   }

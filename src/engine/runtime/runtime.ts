@@ -69,7 +69,7 @@ export class EngineRuntime {
     const self = this;
     this.metrics.health = {
       *servers() {
-        for (const p of self.pools.allPools()) for (const s of p.servers) yield [p.uuid, p.name, s.key, s.eligible] as [string, string, string, boolean];
+        for (const p of self.pools.allPools()) for (const s of p.servers) yield [p.uuid, p.name, s.key, s.eligible, s.conns] as [string, string, string, boolean, number];
       },
       vsName: (uuid) => self.plans.get(uuid)?.name ?? '',
     };
