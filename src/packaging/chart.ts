@@ -65,7 +65,13 @@ export const DEFAULT_API_VERSIONS = [
 ];
 
 export function loadChart(dir: string): Chart {
-  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+  const read = (f: string) => {
+    try { return readFileSync(join(dir, f), 'utf8'); } catch (e) { throw new RenderError(`${join(dir, f)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (is this a chart folder?)' : (e as Error).message}`); }
+  };
+  const parsed = <T>(f: string, parse: (text: string) => T): T => {
+    const text = read(f);
+    try { return parse(text); } catch (e) { throw new RenderError(`${join(dir, f)}: ${(e as Error).message.split('\n')[0]}`); }
+  };
   const listDir = (sub: string) => {
     const p = join(dir, sub);
     const m = new Map<string, string>();
@@ -73,10 +79,10 @@ export function loadChart(dir: string): Chart {
     for (const f of readdirSync(p, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort()) m.set(f, read(join(sub, f)));
     return m;
   };
-  const meta = parseYaml(read('Chart.yaml')) as Record<string, unknown>;
+  const meta = parsed('Chart.yaml', (t) => parseYaml(t) as Record<string, unknown>);
   if (!meta || typeof meta.name !== 'string') throw new RenderError(`${dir}/Chart.yaml: "name" is required`);
-  const values = existsSync(join(dir, 'values.yaml')) ? ((parseYaml(read('values.yaml')) ?? {}) as Values) : {};
-  const schema = existsSync(join(dir, 'values.schema.json')) ? (JSON.parse(read('values.schema.json')) as object) : null;
+  const values = existsSync(join(dir, 'values.yaml')) ? parsed('values.yaml', (t) => (parseYaml(t) ?? {}) as Values) : {};
+  const schema = existsSync(join(dir, 'values.schema.json')) ? parsed('values.schema.json', (t) => JSON.parse(t) as object) : null;
   return { dir, meta, values, schema, templates: listDir('templates'), crds: listDir('crds') };
 }
 

@@ -49,6 +49,11 @@ describe('template-cli', () => {
     assert.match(broken.stderr, /bad\.yaml/);
     assert.doesNotMatch(broken.stderr, /\n\s+at /);
 
+    const noChart = run(join(tmp, 'no-chart-here'));
+    assert.equal(noChart.status, 1);
+    assert.match(noChart.stderr, /no-chart-here\/Chart\.yaml: no such file/);
+    assert.doesNotMatch(noChart.stderr, /\n\s+at /);
+
     const missing = run(chartDir, '-f', join(tmp, 'nope.yaml'));
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /nope\.yaml/);
