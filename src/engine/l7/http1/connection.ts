@@ -457,8 +457,16 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       return;
     }
     this.state = St.Head;
+    this.responseStarted = false;
     this.resumeClient();
-    if (this.buf !== undefined) this.readHeads();
+    if (this.buf !== undefined) {
+      // A pipelined request: its errors are the client's, whoever's callback we are in.
+      try {
+        this.readHeads();
+      } catch (e) {
+        this.fail(e);
+      }
+    }
   }
 
   /** Bad input or an internal error: answer 400 (or the parse error's status) when possible, and close. */

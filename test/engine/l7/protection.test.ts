@@ -1,0 +1,133 @@
+// Protection: malformed HTTP → 400 and close (smuggling attempts never reach a server), header
+// size/count limits, slow heads and bodies, idle keep-alive, max connections per VS, and one
+// bad connection never disturbing another.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import fc from 'fast-check';
+import { startBackend, startProxy, poolOf, request, rawExchange, waitFor, type Backend, type Proxy } from './support.js';
+
+const VS = 'virtualservice-guarded';
+let backend: Backend;
+let proxy: Proxy;
+
+function objects(): Record<string, any>[] {
+  return [
+    { uuid: VS, name: 'guarded', type: 'VS_TYPE_NORMAL', services: [{ port: 8080 }], pool_ref: 'pool-a', application_profile_ref: 'applicationprofile-tight', performance_limits: { max_concurrent_connections: 6 } },
+    {
+      uuid: 'applicationprofile-tight',
+      name: 'tight',
+      type: 'APPLICATION_PROFILE_TYPE_HTTP',
+      http_profile: { client_max_header_size: 2, max_header_count: 20, client_header_timeout: 400, keepalive_timeout: 600, client_body_timeout: 400 },
+    },
+    poolOf('pool-a', [backend]),
+  ];
+}
+
+before(async () => {
+  backend = await startBackend('a');
+  proxy = await startProxy(objects(), VS);
+});
+
+after(async () => {
+  await proxy?.close();
+  await backend?.close();
+});
+
+async function rejected(raw: string, status: number): Promise<void> {
+  const before = backend.requests;
+  const res = await rawExchange(proxy.address, proxy.port, raw);
+  assert.match(res.text, new RegExp(`^HTTP/1\\.1 ${status} `), `${JSON.stringify(raw)} → ${res.text.slice(0, 80)}`);
+  assert.match(res.text, /\r\nConnection: close\r\n/);
+  assert.match(res.text, /\r\nServer: Portico\r\n/);
+  assert.ok(res.closed, 'connection closed');
+  assert.equal(backend.requests, before, 'nothing reached the server');
+}
+
+test('request smuggling attempts are refused with 400 and the connection closed', async () => {
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +4\r\n\r\nabcd', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400);
+  await rejected('GET / HTTP/1.1\nHost: h\n\n\r\n\r\n', 400);
+  await rejected('GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n', 400);
+  await rejected('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400);
+  await rejected('GET / HTTP/1.1\r\n\r\n', 400);
+  await rejected('GET /a b HTTP/1.1\r\nHost: h\r\n\r\n', 400);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 501);
+  await rejected('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n', 501);
+  await rejected('GET / HTTP/2.0\r\nHost: h\r\n\r\n', 505);
+  // The request before a bad one is answered; the bad one ends the connection.
+  const res = await rawExchange(proxy.address, proxy.port, 'GET /ok HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+  assert.match(res.text, /^HTTP\/1\.1 200 /);
+  assert.match(res.text, /HTTP\/1\.1 400 /);
+  assert.ok(res.closed);
+});
+
+test('header size and count limits answer 431', async () => {
+  await rejected(`GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(3000)}\r\n\r\n`, 431);
+  await rejected(`GET / HTTP/1.1\r\nHost: h\r\n${Array.from({ length: 25 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`, 431);
+  const ok = await rawExchange(proxy.address, proxy.port, `GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n${Array.from({ length: 15 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`);
+  assert.match(ok.text, /^HTTP\/1\.1 200 /);
+});
+
+test('a slow head gets 408, a stalled body 408, an idle keep-alive connection is closed', async () => {
+  const slow = await rawExchange(proxy.address, proxy.port, 'GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ', 5000);
+  assert.match(slow.text, /^HTTP\/1\.1 408 /);
+  assert.ok(slow.closed);
+  const body = await rawExchange(proxy.address, proxy.port, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nonly-some', 5000);
+  assert.match(body.text, /^HTTP\/1\.1 408 /);
+  assert.ok(body.closed);
+  const idle = await rawExchange(proxy.address, proxy.port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', 5000);
+  assert.match(idle.text, /^HTTP\/1\.1 200 /);
+  assert.ok(idle.closed, 'idle keep-alive connection closed by the proxy');
+});
+
+test('max concurrent connections per VS', async () => {
+  const held = await Promise.all(
+    Array.from({ length: 6 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+      const s = connect({ host: proxy.address, port: proxy.port }, () => resolve(s));
+      s.on('error', () => undefined);
+    })),
+  );
+  try {
+    await waitFor(() => proxy.ctx.metrics.opened - proxy.ctx.metrics.closed >= 6, 3000, 'connections admitted');
+    const extra = await rawExchange(proxy.address, proxy.port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', 2000);
+    assert.equal(extra.text, '');
+    assert.ok(extra.closed, 'the connection over the limit is closed at once');
+  } finally {
+    for (const s of held) s.destroy();
+  }
+  await waitFor(() => proxy.ctx.metrics.opened === proxy.ctx.metrics.closed, 3000, 'connections released');
+  assert.equal((await request(`${proxy.url}/`, { agent: false })).status, 200);
+});
+
+test('random garbage never crashes the proxy nor disturbs another connection', async () => {
+  const good = connect({ host: proxy.address, port: proxy.port });
+  good.on('error', () => undefined);
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.constantFrom('', 'GET / HTTP/1.1\r\n', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n'), async (bytes, prefix) => {
+        const res = await rawExchange(proxy.address, proxy.port, [prefix, Buffer.from(bytes), '\r\n\r\n'], 1500);
+        assert.ok(res.text === '' || /^HTTP\/1\.1 \d{3} /.test(res.text), res.text.slice(0, 60));
+      }),
+      { numRuns: 60 },
+    );
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      good.on('data', (d) => {
+        text += d.toString('latin1');
+        if (text.includes('"backend"')) resolve(text);
+      });
+    });
+    good.write('GET /still-fine HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.match(await answer, /^HTTP\/1\.1 200 /);
+  } finally {
+    good.destroy();
+  }
+  assert.equal(proxy.ctx.log.lines.filter((l) => l.level === 'error').length, 0, JSON.stringify(proxy.ctx.log.lines.filter((l) => l.level === 'error')));
+});
