@@ -4,6 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startController, type Controller } from '../../src/controller/server.js';
+import { startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
+
+/**
+ * One suite, two backends: PORTICO_TEST_STORE=etcd runs every controller on a real etcd cluster
+ * (test/controller/store/api-suite-etcd.test.ts does so). The cluster lives as long as the data
+ * directory, so a restart on the same `dir` finds its objects.
+ */
+const STORE = process.env.PORTICO_TEST_STORE === 'etcd' ? 'etcd' : 'sqlite';
+const etcdOfDir = new Map<string, EtcdCluster>();
 
 let nextHost = 1 + (process.pid % 250);
 /** A loopback address of this suite's range, different per call (parallel test files stay apart). */
@@ -18,13 +27,16 @@ export interface TestController { c: Controller; dir: string; api: Client; stop(
 
 export async function startTestController(o: { dir?: string; vipCidr?: string } = {}): Promise<TestController> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'portico-ctl-'));
-  const c = await startController({ listen: `${freshAddress()}:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: o.vipCidr ?? '127.77.0.0/24' });
+  let etcd = etcdOfDir.get(dir);
+  if (STORE === 'etcd' && !etcd) { etcd = await startEtcdCluster(); etcdOfDir.set(dir, etcd); }
+  const cluster = etcd && { endpoints: etcd.endpoints, nodeName: `test-${process.pid}`, leaseTtlS: 2 };
+  const c = await startController({ listen: `${freshAddress()}:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: o.vipCidr ?? '127.77.0.0/24', cluster });
   let stopped = false;
   return {
     c, dir, api: new Client(c.url),
     async stop(keepData = false) {
       if (!stopped) { stopped = true; await c.close(); }
-      if (!keepData) rmSync(dir, { recursive: true, force: true });
+      if (!keepData) { rmSync(dir, { recursive: true, force: true }); await etcd?.stop(); etcdOfDir.delete(dir); }
     },
   };
 }

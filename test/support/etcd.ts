@@ -11,6 +11,12 @@ export const ETCD_BIN = process.env.PORTICO_ETCD_BIN ?? 'etcd';
 /** Whether an etcd binary is installed (tests skip with a reason otherwise). */
 export const etcdMissing: string | false = spawnSync(ETCD_BIN, ['--version']).status === 0 ? false : `no ${ETCD_BIN} binary: apt-get install etcd-server`;
 
+/** Members still running: killed by PID when the test process exits, whatever happened. */
+const running = new Set<ChildProcess>();
+const killRunning = () => { for (const p of running) { try { process.kill(p.pid!, 'SIGKILL'); } catch { /* gone */ } } };
+process.once('exit', killRunning);
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { killRunning(); process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)); });
+
 let seq = 0;
 /** A /24-ish slice of 127.90.0.0/16 per cluster: pid and a counter keep parallel runs apart. */
 function nextBlock(): string {
@@ -64,12 +70,16 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
       '--heartbeat-interval', '100', '--election-timeout', '1000', '--log-level', 'error',
     ], { stdio: ['ignore', 'ignore', process.env.PORTICO_TEST_ECHO ? 'inherit' : 'ignore'] });
     proc.on('error', () => undefined);
+    running.add(proc);
+    proc.unref(); // a cluster kept for a restart (data kept) must not hold the test process open
+    proc.once('exit', () => running.delete(proc));
     m.proc = proc;
   };
   const killMember = async (m: EtcdMember) => {
     const p = m.proc;
     m.proc = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    p.ref();
     const gone = new Promise((r) => p.once('exit', r));
     try { process.kill(p.pid!, 'SIGKILL'); } catch { /* gone */ }
     await gone;
