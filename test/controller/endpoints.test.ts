@@ -88,3 +88,31 @@ test('/metrics and the OpenAPI document', async () => {
   assert.ok(doc.paths['/api/virtualservice/{uuid}']);
   assert.ok(doc.components.schemas.VsVip.properties.vip);
 });
+
+test('TLS: the API over HTTPS with the given certificate', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const https = await import('node:https');
+  const { selfSigned } = await import('../../src/controller/certs/selfsigned.js');
+  const { startController } = await import('../../src/controller/server.js');
+  const { freshAddress, PASSWORD } = await import('./support.js');
+  const cert = selfSigned({ commonName: 'localhost', altNames: ['localhost'] });
+  const dir = mkdtempSync(join(tmpdir(), 'portico-tls-'));
+  const c = await startController({ listen: `${freshAddress()}:0`, dataDir: dir, adminPassword: PASSWORD, tls: { cert: cert.cert, key: cert.key } });
+  try {
+    assert.ok(c.url.startsWith('https://'));
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = https.request(`${c.url}/api/cloud?include_name`, { ca: cert.cert, servername: 'localhost', headers: { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` } }, (res) => {
+        let s = ''; res.on('data', (d) => (s += d)); res.on('end', () => resolve(s));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const j = JSON.parse(body);
+    assert.ok(j.results[0].url.startsWith('https://'), 'refs carry the https origin');
+  } finally {
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

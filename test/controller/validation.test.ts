@@ -133,3 +133,22 @@ test('bad input on other verbs: PUT/PATCH bodies, unknown paths, bad query value
   const big = await t.api.post('/api/pool', { name: 'big', description: 'x'.repeat(5 * 1024 * 1024) });
   assert.equal(big.status, 413);
 });
+
+test('random bodies (fast-check) never get a 5xx', async () => {
+  const fc = (await import('fast-check')).default;
+  const types = ['pool', 'poolgroup', 'vsvip', 'virtualservice', 'network', 'httppolicyset', 'sslkeyandcertificate', 'user', 'healthmonitor', 'l4policyset'];
+  // Shapes close to real bodies (so validation gets deep), plus arbitrary JSON.
+  const nearly = fc.record({
+    name: fc.oneof(fc.string(), fc.constant('fuzz')),
+    servers: fc.array(fc.record({ ip: fc.record({ type: fc.constantFrom('V4', 'V6', 'DNS', 'X'), addr: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()) }), port: fc.integer({ min: -5, max: 70000 }) }, { requiredKeys: [] }), { maxLength: 3 }),
+    vip: fc.array(fc.record({ vip_id: fc.string(), auto_allocate_ip: fc.boolean(), ip_address: fc.record({ type: fc.constant('V4'), addr: fc.ipV4() }) }, { requiredKeys: [] }), { maxLength: 2 }),
+    members: fc.array(fc.record({ pool_ref: fc.oneof(fc.string(), fc.constant('/api/pool?name=v-pool')) }), { maxLength: 2 }),
+    certificate: fc.record({ certificate: fc.string() }),
+    services: fc.array(fc.record({ port: fc.integer({ min: -1, max: 70000 }) }), { maxLength: 2 }),
+  }, { requiredKeys: [] });
+  await fc.assert(fc.asyncProperty(fc.constantFrom(...types), fc.oneof(nearly, fc.jsonValue()), async (type, body) => {
+    const r = await t.api.post(`/api/${type}`, JSON.stringify(body));
+    if (r.status >= 500) throw new Error(`${type} ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status >= 400) assert.equal(typeof r.body.error, 'string');
+  }), { numRuns: 300 });
+});
