@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 // Builds the web console into console/dist (served by the controller at `/`).
 // One ES module bundle (Preact + htm), one stylesheet and index.html; no runtime dependencies.
+// Each file is replaced atomically (write aside, rename) and the folder is never removed, so a
+// controller started during a rebuild still finds index.html and never serves half a file.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist');
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+
+function replace(path, contents) {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
+}
 
 const result = await build({
   entryPoints: [join(here, 'src/main.js')],
@@ -19,11 +26,12 @@ const result = await build({
   minify: process.env.CONSOLE_DEBUG !== '1',
   sourcemap: true,
   outfile: join(out, 'app.js'),
-  metafile: true,
+  write: false,
   logLevel: 'warning',
 });
-copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
-copyFileSync(join(here, 'src/styles.css'), join(out, 'styles.css'));
-const bytes = result.metafile.outputs['console/dist/app.js']?.bytes
-  ?? Object.entries(result.metafile.outputs).find(([k]) => k.endsWith('app.js'))?.[1].bytes;
-console.log(`console: built console/dist (app.js ${Math.round((bytes ?? 0) / 1024)} KiB)`);
+// The bundle (and its map) before the page that loads it.
+for (const f of result.outputFiles) replace(f.path, f.contents);
+replace(join(out, 'styles.css'), readFileSync(join(here, 'src/styles.css')));
+replace(join(out, 'index.html'), readFileSync(join(here, 'index.html')));
+const app = result.outputFiles.find((f) => basename(f.path) === 'app.js');
+console.log(`console: built console/dist (app.js ${Math.round((app?.contents.length ?? 0) / 1024)} KiB)`);

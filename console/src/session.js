@@ -13,7 +13,9 @@ export function useSession() {
   const [session, setSession] = useState({ state: 'checking', user: '', notice: '' });
 
   useEffect(() => {
-    onUnauthorized(() => setSession({ state: 'out', user: '', notice: 'Your session has expired. Please log in again.' }));
+    // Only a logged-in console can have its session expire: a 401 to a request still in flight
+    // after a logout must not replace the logout's own message.
+    onUnauthorized(() => setSession((s) => (s.state === 'in' ? { state: 'out', user: '', notice: 'Your session has expired. Please log in again.' } : s)));
     get('/api/tenant?page_size=1&fields=name', { quiet401: true })
       .then(() => setSession({ state: 'in', user: localStorage.getItem('portico.user') || 'admin', notice: '' }))
       .catch(() => setSession({ state: 'out', user: '', notice: '' }));
@@ -23,13 +25,14 @@ export function useSession() {
   useEffect(() => {
     if (session.state !== 'in') return undefined;
     let last = Date.now();
-    const touch = () => { last = Date.now(); };
+    // The browser sends zero-distance moves when the page changes under a resting pointer: not activity.
+    const touch = (e) => { if (e.type !== 'pointermove' || e.movementX || e.movementY) last = Date.now(); };
     const events = ['keydown', 'pointerdown', 'pointermove', 'wheel'];
     events.forEach((e) => addEventListener(e, touch, { passive: true }));
     const timer = setInterval(async () => {
       if (Date.now() - last > idleLimitMs()) {
-        await apiLogout();
         setSession({ state: 'out', user: '', notice: 'You were logged out after a period of inactivity.' });
+        await apiLogout();
       }
     }, 1000);
     return () => { clearInterval(timer); events.forEach((e) => removeEventListener(e, touch)); };
@@ -43,8 +46,8 @@ export function useSession() {
       setSession({ state: 'in', user: username, notice: '' });
     },
     async logout() {
-      await apiLogout();
       setSession({ state: 'out', user: '', notice: 'You have logged out.' });
+      await apiLogout();
     },
   };
 }

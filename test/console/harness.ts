@@ -10,7 +10,7 @@ export const ADMIN_PASSWORD = 'console-test-Secret-1';
 export interface Controller {
   origin: string;
   proc: CliProcess;
-  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
 
@@ -23,10 +23,10 @@ export async function startController(host: string): Promise<Controller> {
     const line = await proc.waitForLine(new RegExp(`https?://${host.replace(/\./g, '\\.')}:\\d+`), 60_000);
     const origin = new RegExp(`https?://${host.replace(/\./g, '\\.')}:\\d+`).exec(line)![0];
     const auth = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
-    const api = async (method: string, path: string, body?: unknown) => {
+    const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const res = await fetch(origin + path, {
         method,
-        headers: { Authorization: auth, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        headers: { Authorization: auth, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();

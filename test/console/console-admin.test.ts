@@ -1,0 +1,181 @@
+// The console's everyday administration in a real browser against a real controller: keyboard
+// login, certificate import, markers and the created_by filter, edit with a concurrent change,
+// delete (and a refused delete), tenants, an expired session and the idle logout.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { selfSigned } from '../../src/controller/certs/selfsigned.js';
+import { launchChromium, screenshot, type Chromium } from './browser.js';
+import { ADMIN_PASSWORD, byName, startController, waitFor, type Controller } from './harness.js';
+
+const HOST = '127.50.8.1';
+const v4 = (addr: string) => ({ addr, type: 'V4' });
+
+async function login(page: Page, origin: string): Promise<void> {
+  await page.goto(`${origin}/`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByRole('heading', { name: 'Applications dashboard' }).waitFor();
+}
+
+describe('web console administration', { timeout: 180_000 }, () => {
+  let ctl: Controller;
+  let chrome: Chromium;
+  let page: Page;
+
+  before(async () => {
+    ctl = await startController(HOST);
+    chrome = await launchChromium();
+    page = await chrome.newPage({ width: 1280, height: 800 });
+    page.setDefaultTimeout(15_000);
+    await page.addInitScript("localStorage.setItem('portico.pollMs', '1000')");
+    // An object made by the operator (AKO), with its markers.
+    const pool = await ctl.api('POST', '/api/pool', { name: 'c1--default-web-TCP-80', created_by: 'ako-c1',
+      markers: [{ key: 'clustername', values: ['c1'] }, { key: 'Namespace', values: ['default'] }, { key: 'ServiceName', values: ['web'] }],
+      servers: [{ ip: v4('127.50.8.30'), port: 8080 }] });
+    assert.equal(pool.status, 201, JSON.stringify(pool.body));
+    const vip = await ctl.api('POST', '/api/vsvip', { name: 'c1--default-web', vip: [{ vip_id: '0', auto_allocate_ip: true }] });
+    assert.equal(vip.status, 201, JSON.stringify(vip.body));
+    const vs = await ctl.api('POST', '/api/virtualservice', { name: 'c1--default-web', created_by: 'ako-c1',
+      markers: [{ key: 'clustername', values: ['c1'] }, { key: 'Namespace', values: ['default'] }, { key: 'ServiceName', values: ['web'] }],
+      vsvip_ref: '/api/vsvip?name=c1--default-web', pool_ref: '/api/pool?name=c1--default-web-TCP-80', services: [{ port: 80 }],
+      application_profile_ref: '/api/applicationprofile?name=System-L4-Application' });
+    assert.equal(vs.status, 201, JSON.stringify(vs.body));
+  });
+
+  after(async () => {
+    await chrome?.close();
+    await ctl?.stop();
+  });
+
+  it('logs in with the keyboard alone', async () => {
+    await page.goto(`${ctl.origin}/`);
+    await page.getByLabel('Username').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Applications dashboard' }).waitFor();
+    // The skip link is the first stop and leads to the content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+  });
+
+  it('shows markers and filters by created_by', async () => {
+    const row = page.locator('tr[data-vs="c1--default-web"]');
+    await row.getByText('ako-c1').waitFor();
+    await row.getByText('ServiceName').waitFor();
+    await page.getByLabel('Created by').selectOption('ako-c1');
+    await row.waitFor();
+    await page.getByLabel('Created by').selectOption('-');
+    await row.waitFor({ state: 'detached' });
+    await page.getByLabel('Created by').selectOption('');
+    await page.getByLabel('Name').fill('nothing-like-this');
+    await page.getByText('No virtual service matches the filters.').waitFor();
+    await page.getByLabel('Name').fill('');
+  });
+
+  it('imports a certificate with its key and shows subject, SANs and expiry; the key never comes back', async () => {
+    const { cert, key } = selfSigned({ commonName: 'shop.avi.internal', altNames: ['shop.avi.internal', 'www.shop.avi.internal'], days: 90 });
+    await page.goto(`${ctl.origin}/#/new/sslkeyandcertificate`);
+    await page.getByLabel('Name *').fill('shop-cert');
+    await page.getByLabel('Certificate (PEM) *').fill(cert);
+    await page.getByLabel('Private key (PEM)').fill(key);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/#\/list\/sslkeyandcertificate$/);
+    const row = page.getByRole('row', { name: /shop-cert/ });
+    await row.getByText('www.shop.avi.internal').waitFor();
+    await row.getByText(/expires in (89|90)d/).waitFor();
+    const stored = await byName(ctl, 'sslkeyandcertificate', 'shop-cert');
+    assert.equal(stored.certificate.subject.common_name, 'shop.avi.internal');
+    assert.equal(stored.key, undefined);
+    await page.getByRole('link', { name: 'Edit shop-cert' }).click();
+    await page.getByText('www.shop.avi.internal').waitFor();
+    assert.equal(await page.getByLabel('Private key (PEM)').inputValue(), '', 'the key is not shown again');
+    assert.ok(!(await page.content()).includes('PRIVATE KEY-----\n'), 'no private key in the page');
+    await screenshot(page, 'certificate-edit');
+
+    // A key that does not belong to the certificate: the server's message, next to the key.
+    const other = selfSigned({ commonName: 'other.avi.internal' });
+    await page.goto(`${ctl.origin}/#/new/sslkeyandcertificate`);
+    await page.getByLabel('Name *').fill('mismatched');
+    await page.getByLabel('Certificate (PEM) *').fill(cert);
+    await page.getByLabel('Private key (PEM)').fill(other.key);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('[data-field="key"] .field-error').waitFor();
+    assert.equal((await ctl.api('GET', '/api/sslkeyandcertificate?name=mismatched')).body.count, 0);
+  });
+
+  it('edits an object, and refuses to overwrite a change made meanwhile', async () => {
+    const created = await ctl.api('POST', '/api/network', { name: 'edit-net', configured_subnets: [{ prefix: { ip_addr: v4('127.50.9.0'), mask: 24 },
+      static_ip_ranges: [{ type: 'STATIC_IPS_FOR_VIP', range: { begin: v4('127.50.9.10'), end: v4('127.50.9.20') } }] }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await page.goto(`${ctl.origin}/#/edit/network/${created.body.uuid}`);
+    await page.getByLabel('Last address').fill('127.50.9.30');
+    // Someone else changes it first.
+    const theirs = { ...created.body, markers: [{ key: 'owner', values: ['someone-else'] }] };
+    delete theirs.url;
+    assert.equal((await ctl.api('PUT', `/api/network/${created.body.uuid}`, theirs)).status, 200);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.form-error').getByText(/changed since it was read/).waitFor();
+
+    await page.reload();
+    await page.getByLabel('Last address').fill('127.50.9.30');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#\/list\/network$/);
+    const net = (await ctl.api('GET', `/api/network/${created.body.uuid}`)).body;
+    assert.equal(net.configured_subnets[0].static_ip_ranges[0].range.end.addr, '127.50.9.30');
+    assert.deepEqual(net.markers, [{ key: 'owner', values: ['someone-else'] }], 'their change is kept');
+  });
+
+  it('deletes from a list, and shows why a delete is refused', async () => {
+    page.on('dialog', (d) => { void d.accept(); });
+    await page.goto(`${ctl.origin}/#/list/network`);
+    await page.getByRole('button', { name: 'Delete edit-net' }).click();
+    await page.getByRole('row', { name: /edit-net/ }).waitFor({ state: 'detached' });
+    assert.equal((await ctl.api('GET', '/api/network?name=edit-net')).body.count, 0);
+
+    await page.goto(`${ctl.origin}/#/list/pool`);
+    await page.getByRole('button', { name: 'Delete c1--default-web-TCP-80' }).click();
+    const err = page.locator('.error-box');
+    await err.waitFor();
+    assert.match((await err.textContent()) ?? '', /c1--default-web|virtualservice|refer/i);
+    assert.equal((await ctl.api('GET', '/api/pool?name=c1--default-web-TCP-80')).body.count, 1);
+  });
+
+  it('switches tenants: lists and writes follow the selected tenant', async () => {
+    assert.equal((await ctl.api('POST', '/api/tenant', { name: 'team-a' })).status, 201);
+    await page.goto(`${ctl.origin}/#/`);
+    await page.reload();
+    await page.locator('tr[data-vs="c1--default-web"]').waitFor();
+    await page.getByLabel('Tenant').selectOption('team-a');
+    await page.getByText('No virtual services yet.').waitFor();
+    await page.goto(`${ctl.origin}/#/new/healthmonitor`);
+    await page.getByLabel('Name *').fill('team-a-monitor');
+    await page.getByLabel('Type *').selectOption('HEALTH_MONITOR_TCP');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/#\/list\/healthmonitor$/);
+    const inTeam = await ctl.api('GET', '/api/healthmonitor?name=team-a-monitor', undefined, { 'X-Avi-Tenant': 'team-a' });
+    assert.equal(inTeam.body.count, 1);
+    assert.equal((await ctl.api('GET', '/api/healthmonitor?name=team-a-monitor')).body.count, 0, 'not in admin');
+    await page.getByLabel('Tenant').selectOption('admin');
+    await page.getByRole('row', { name: /team-a-monitor/ }).waitFor({ state: 'detached' });
+  });
+
+  it('returns to the login page when the session is gone, and logs out when idle', async () => {
+    await page.goto(`${ctl.origin}/#/`);
+    await page.locator('tr[data-vs="c1--default-web"]').waitFor();
+    await page.context().clearCookies();
+    await page.getByText('Your session has expired. Please log in again.').waitFor();
+
+    await login(page, ctl.origin);
+    await page.evaluate("localStorage.setItem('portico.idleMinutes', '0.03')");
+    await page.reload();
+    await page.getByText('You were logged out after a period of inactivity.').waitFor({ timeout: 20_000 });
+    await page.evaluate("localStorage.removeItem('portico.idleMinutes')");
+    await waitFor(async () => (await page.evaluate(async () => (await fetch('/api/tenant')).status)) === 401, 10_000,
+      'the idle logout to end the session on the controller too');
+  });
+});
