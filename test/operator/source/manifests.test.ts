@@ -2,7 +2,7 @@
 // and live edits (including editors' write-to-temp-then-rename), each visible within 2 s.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createManifestProvider } from '../../../src/operator/source/manifests.js';
@@ -215,6 +215,32 @@ describe('manifest provider: IngressClass avi-lb', () => {
     } finally {
       await own.stop();
       await notDefault.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows a ConfigMap-mounted folder, whose update swaps a ..data symlink', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-manifests-'));
+    const svcYaml = (v: string): string => `apiVersion: v1\nkind: Service\nmetadata: {name: cm, labels: {v: "${v}"}}\n`;
+    mkdirSync(join(dir, '..2024_01'));
+    writeFileSync(join(dir, '..2024_01', 'app.yaml'), svcYaml('1'));
+    symlinkSync('..2024_01', join(dir, '..data'));
+    symlinkSync(join('..data', 'app.yaml'), join(dir, 'app.yaml'));
+    const p = createManifestProvider(dir, { debounceMs: 20 });
+    try {
+      let snap: ClusterSnapshot | undefined;
+      await p.start((s) => { snap = s; });
+      assert.equal(snap?.services.get('default/cm')?.metadata?.labels?.v, '1');
+      assert.equal(snap?.services.size, 1, 'the ..-prefixed folders are not read twice');
+      // What the kubelet does on a ConfigMap update.
+      mkdirSync(join(dir, '..2024_02'));
+      writeFileSync(join(dir, '..2024_02', 'app.yaml'), svcYaml('2'));
+      symlinkSync('..2024_02', join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      rmSync(join(dir, '..2024_01'), { recursive: true });
+      await waitFor('the swapped content', () => snap?.services.get('default/cm')?.metadata?.labels?.v === '2', 2000);
+    } finally {
+      await p.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
