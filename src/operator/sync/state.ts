@@ -12,6 +12,25 @@ export interface HeldObject {
 }
 
 const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'vsvip']);
+const CKSUM_TYPES = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'vsvip']);
+
+/**
+ * What is kept of a controller object: checksummed types are compared by checksum, so only the
+ * fields the operator reads are kept (tens of thousands of objects stay small); others in full.
+ */
+function slim(type: OwnedType, o: Record<string, any>): Record<string, any> {
+  if (!CKSUM_TYPES.has(type)) return o;
+  const kept: Record<string, any> = { name: o.name, uuid: o.uuid };
+  if (o.cloud_config_cksum !== undefined) kept.cloud_config_cksum = o.cloud_config_cksum;
+  if (o.vsvip_cloud_config_cksum !== undefined) kept.vsvip_cloud_config_cksum = o.vsvip_cloud_config_cksum;
+  if (o.created_by !== undefined) kept.created_by = o.created_by;
+  if (o.type !== undefined) kept.type = o.type;
+  if (type === 'vsvip') {
+    kept.markers = o.markers;
+    if (Array.isArray(o.vip)) kept.vip = o.vip.map((v: Record<string, any>) => ({ vip_id: v.vip_id, ip_address: v.ip_address, ip6_address: v.ip6_address }));
+  }
+  return kept;
+}
 
 export class ControllerState {
   private readonly held = new Map<string, HeldObject>();
@@ -27,7 +46,7 @@ export class ControllerState {
   }
 
   set(type: OwnedType, obj: Record<string, any>): void {
-    this.held.set(ControllerState.key(type, obj.name), { type, name: obj.name, uuid: obj.uuid, obj });
+    this.held.set(ControllerState.key(type, obj.name), { type, name: obj.name, uuid: obj.uuid, obj: slim(type, obj) });
   }
 
   drop(type: string, name: string): void {

@@ -19,11 +19,14 @@ export class ObjectSet {
   readonly tenantRef: string;
   readonly cloudRef: string;
   readonly vrfRef: string;
+  /** One shared marker object: tens of thousands of objects carry it. */
+  private readonly clusterMarker: Marker;
 
   constructor(readonly infra: Infra, readonly cluster: string, readonly createdBy: string) {
     this.tenantRef = ref('tenant', infra.tenant);
     this.cloudRef = ref('cloud', infra.cloud);
     this.vrfRef = ref('vrfcontext', infra.vrf);
+    this.clusterMarker = Object.freeze({ key: 'clustername', values: Object.freeze([cluster]) as string[] });
   }
 
   static tooLong(name: string): boolean {
@@ -47,7 +50,7 @@ export class ObjectSet {
     if (HAS_CLOUD.has(type)) body.cloud_ref = this.cloudRef;
     if (HAS_CREATED_BY.has(type)) body.created_by = this.createdBy;
     Object.assign(body, fields);
-    body.markers = [{ key: 'clustername', values: [this.cluster] }, ...markers];
+    body.markers = [this.clusterMarker, ...markers];
     const obj: DesiredObject = { type, name, body, cksum: '', deps: deps.map(([t, n]) => `${t}/${n}`) };
     this.byKey.set(`${type}/${name}`, obj);
     return obj;
