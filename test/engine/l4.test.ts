@@ -232,3 +232,31 @@ test('a VIP:port held by another process is retried until it is free', async () 
   await until('bound on retry', () => rt.vsStates().find((v) => v.uuid === vs)!.oper_state === 'OPER_UP', 5000);
   assert.match(await tcpExchange('127.21.1.11', 9013, 'x'), /^b1:x/);
 });
+
+test('consistent hash and client-IP persistence through the proxy: a client keeps its server', async () => {
+  const bs = await backends(3, 20);
+  const s = new SnapshotBuilder();
+  s.l4vs('ch', '127.21.1.12', [9014], s.pool('ch', bs, { lb_algorithm: 'LB_ALGORITHM_CONSISTENT_HASH' }));
+  const persist = s.add('applicationpersistenceprofile', { name: 'ip', persistence_type: 'PERSISTENCE_TYPE_CLIENT_IP_ADDRESS', ip_persistence_profile: { ip_persistent_timeout: 5 } });
+  s.l4vs('sticky', '127.21.1.13', [9015], s.pool('sticky', bs, { lb_algorithm: 'LB_ALGORITHM_ROUND_ROBIN', application_persistence_profile_ref: persist }));
+  const rt = runtime();
+  await rt.apply(s.build());
+  const from = (local: string, port: number, vip: string) => new Promise<string>((resolve, reject) => {
+    const c = net.connect({ host: vip, port, localAddress: local, allowHalfOpen: true });
+    let got = '';
+    c.on('connect', () => c.end('x'));
+    c.on('data', (d) => (got += d));
+    c.on('end', () => { c.end(); resolve(got.split(':')[0]); });
+    c.on('error', reject);
+  });
+  for (const [vip, port] of [['127.21.1.12', 9014], ['127.21.1.13', 9015]] as const) {
+    const servers = new Set<string>();
+    for (let i = 1; i <= 12; i++) {
+      const client = `127.21.21.${i}`;
+      const first = await from(client, port, vip);
+      for (let k = 0; k < 3; k++) assert.equal(await from(client, port, vip), first, `${vip}: client ${client} moved`);
+      servers.add(first);
+    }
+    assert.ok(servers.size >= 2, `${vip}: clients spread over servers`);
+  }
+});

@@ -249,6 +249,17 @@ export class EngineRuntime {
       else if (down && plan.app === 'HTTP' && !(this.index.get('virtualservice')?.get(plan.uuid)?.http_policies?.length)) out.push({ uuid: plan.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${down.target!.type} ${down.target!.uuid}` });
       else out.push({ uuid: plan.uuid, oper_state: 'OPER_UP' });
     }
+    // VH children have no sockets of their own: they are up when their parent listens and their pool has a server.
+    const parents = new Map(out.map((st) => [st.uuid, st]));
+    for (const vs of this.index.get('virtualservice')?.values() ?? []) {
+      if (vs.type !== 'VS_TYPE_VH_CHILD' || vs.enabled === false) continue;
+      const parent = parents.get(vs.vh_parent_vs_ref);
+      const target: ListenerPlan['target'] = typeof vs.pool_ref === 'string' ? { type: 'pool', uuid: vs.pool_ref } : typeof vs.pool_group_ref === 'string' ? { type: 'poolgroup', uuid: vs.pool_group_ref } : undefined;
+      if (!parent) out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: 'its parent virtual service is not on this service engine' });
+      else if (parent.oper_state === 'OPER_DOWN' && !parent.reason?.startsWith('no server up')) out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: `parent: ${parent.reason}` });
+      else if (target && !this.targetUp(target) && !vs.http_policies?.length) out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${target.type} ${target.uuid}` });
+      else out.push({ uuid: vs.uuid, oper_state: 'OPER_UP' });
+    }
     return out;
   }
 
