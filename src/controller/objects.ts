@@ -99,6 +99,11 @@ export class ObjectService {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('(body): expected {"add"|"replace"|"delete": {...}}');
     const ops = input as Record<string, unknown>;
     const body = structuredClone(old.body) as Record<string, any>;
+    if ('json_patch' in ops) {
+      if (!Array.isArray(ops.json_patch)) throw badRequest('json_patch: expected an array of {op, path, value}');
+      ops.json_patch.forEach((p, i) => applyJsonPatch(body, p, `json_patch[${i}]`));
+      delete ops.json_patch;
+    }
     for (const [op, fields] of Object.entries(ops)) {
       if (!['add', 'replace', 'delete'].includes(op)) throw badRequest(`${op}: unknown PATCH operation (use add, replace or delete)`);
       if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw badRequest(`${op}: expected an object of fields`);
@@ -178,6 +183,26 @@ export class ObjectService {
       await typeHooks[type]?.remove?.(tx, rec);
       await tx.delete(uuid);
     });
+  }
+}
+
+/** RFC 6902 add / replace / remove (what newer Avi controllers accept as `json_patch`). */
+function applyJsonPatch(body: Record<string, any>, p: unknown, at: string): void {
+  if (!isObj(p) || typeof p.path !== 'string' || !p.path.startsWith('/')) throw badRequest(`${at}.path: expected a JSON pointer such as /servers/0`);
+  const segs = p.path.slice(1).split('/').map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const leaf = segs.pop()!;
+  let parent: any = body;
+  for (const s of segs) {
+    parent = parent?.[Array.isArray(parent) ? Number(s) : s];
+    if (typeof parent !== 'object' || parent === null) throw badRequest(`${at}.path: ${p.path} does not exist`);
+  }
+  const index = Array.isArray(parent) ? (leaf === '-' ? parent.length : Number(leaf)) : undefined;
+  if (index !== undefined && (!Number.isInteger(index) || index < 0 || index > parent.length)) throw badRequest(`${at}.path: bad array index in ${p.path}`);
+  switch (p.op) {
+    case 'add': if (index !== undefined) parent.splice(index, 0, p.value); else parent[leaf] = p.value; return;
+    case 'replace': if (index !== undefined) parent[index] = p.value; else parent[leaf] = p.value; return;
+    case 'remove': if (index !== undefined) parent.splice(index, 1); else delete parent[leaf]; return;
+    default: throw badRequest(`${at}.op: ${JSON.stringify(p.op)} is not one of add, replace, remove`);
   }
 }
 

@@ -165,3 +165,18 @@ test('VH children are listed on their parent; a parent with children is not dele
   assert.equal((await t.api.del(`/api/virtualservice/${child.uuid}`)).status, 204);
   assert.equal((await t.api.get(`/api/virtualservice/${parent.uuid}`)).body.vh_child_vs_uuid, undefined);
 });
+
+test('PATCH json_patch (add, replace, remove by JSON pointer)', async () => {
+  const p = await t.api.create('pool', { name: 'jp-pool', servers: [{ ip: { type: 'V4', addr: '10.4.0.1' } }] });
+  const r = await t.api.patch(`/api/pool/${p.uuid}`, { json_patch: [
+    { op: 'add', path: '/servers/-', value: { ip: { type: 'V4', addr: '10.4.0.2' } } },
+    { op: 'replace', path: '/default_server_port', value: 8080 },
+    { op: 'remove', path: '/servers/0' },
+  ] });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.servers.map((s: any) => s.ip.addr), ['10.4.0.2']);
+  assert.equal(r.body.default_server_port, 8080);
+  const bad = await t.api.patch(`/api/pool/${p.uuid}`, { json_patch: [{ op: 'move', path: '/servers/0' }] });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error, /json_patch\[0\]\.op/);
+});
