@@ -317,6 +317,12 @@ function refsOfCodes(key, when) {
     placeholder: 'HTTP_2XX\nHTTP_3XX', help: 'One per line: HTTP_ANY, HTTP_1XX … HTTP_5XX.' };
 }
 
+/** `Network` → `network`, `SSL certificate` stays: for use inside a sentence. */
+export function inSentence(one) {
+  const first = one.split(' ')[0];
+  return /^[A-Z0-9/]{2,}$/.test(first) ? one : one.charAt(0).toLowerCase() + one.slice(1);
+}
+
 export const SECTIONS = [
   { id: 'applications', title: 'Applications', kinds: ['virtualservice', 'pool', 'poolgroup', 'vsvip'] },
   { id: 'infrastructure', title: 'Infrastructure', kinds: ['cloud', 'network', 'vrfcontext', 'serviceenginegroup', 'serviceengine'] },

@@ -253,6 +253,18 @@ describe('web console', { timeout: 240_000 }, () => {
     }
     const row = page.locator('tr[data-vs="web-app"]');
 
+    // The engine on the Service Engines page: connected, heartbeating, its config applied.
+    await page.goto(`${ctl.origin}/#/list/serviceengine`);
+    const se = page.locator('tr[data-name="console-se-1"]');
+    await se.locator('[data-state="OPER_UP"]').waitFor();
+    await se.locator('td[data-label="SE group"]', { hasText: 'K8s-SE-Group' }).waitFor();
+    await se.locator('td[data-label="Virtual services"]', { hasText: 'web-app' }).waitFor();
+    await screenshot(page, 'service-engines');
+    await page.goto(`${ctl.origin}/#/list/network`);
+    await page.getByRole('row', { name: /k8s-vip-network/ }).getByText('2 / 8').waitFor();
+    await screenshot(page, 'networks');
+    await page.goto(`${ctl.origin}/#/`);
+
     backend.closeAllConnections();
     await new Promise<void>((resolve) => backend!.close(() => resolve()));
     backend = undefined;

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getObject, post, put, writeRefs } from '../api.js';
 import { locateError } from '../errors.js';
 import { navigate } from '../hooks.js';
-import { KINDS } from '../kinds.js';
+import { inSentence, KINDS } from '../kinds.js';
 import { prune } from '../paths.js';
 import { useRefOptions } from '../refoptions.js';
 import { Field } from '../ui/fields.js';
@@ -66,7 +66,7 @@ export function FormPage({ kind, uuid }) {
     }
   };
 
-  const title = uuid ? `Edit ${spec.one.toLowerCase()}${draft?.name ? ` ${draft.name}` : ''}` : `Create ${spec.one.toLowerCase()}`;
+  const title = uuid ? `Edit ${inSentence(spec.one)}${draft?.name ? ` ${draft.name}` : ''}` : `Create ${inSentence(spec.one)}`;
   if (loadError) return html`<div><${PageHead} title=${title}/><${ErrorBox} error=${loadError}/></div>`;
   if (!draft) return html`<${Loading}/>`;
   const formError = submit.error && !submit.error.key ? submit.error : null;

@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { del, list, post } from '../api.js';
 import { usePoll } from '../hooks.js';
-import { KINDS } from '../kinds.js';
+import { inSentence, KINDS } from '../kinds.js';
 import { networkUsage } from '../netusage.js';
 import { ErrorBox, Loading, PageHead } from '../ui/common.js';
 
@@ -44,7 +44,7 @@ export function ListPage({ kind }) {
   const [actionError, setActionError] = useState(null);
   const [tokenFor, setTokenFor] = useState(null);
   const remove = async (o) => {
-    if (!confirm(`Delete ${spec.one.toLowerCase()} ${o.name}?`)) return;
+    if (!confirm(`Delete ${inSentence(spec.one)} ${o.name}?`)) return;
     setActionError(null);
     try {
       await del(`/api/${kind}/${o.uuid}`);
@@ -64,7 +64,7 @@ export function ListPage({ kind }) {
   const columns = spec.columns ?? [{ label: 'Name', render: (o) => html`<a href=${ctx.editHref(o)}>${o.name}</a>` }];
   return html`<div>
     <${PageHead} title=${spec.title}>
-      ${spec.readOnly ? null : html`<a class="button primary" href=${kind === 'virtualservice' ? '#/wizard' : `#/new/${kind}`}>Create ${spec.one.toLowerCase()}</a>`}
+      ${spec.readOnly ? null : html`<a class="button primary" href=${kind === 'virtualservice' ? '#/wizard' : `#/new/${kind}`}>Create ${inSentence(spec.one)}</a>`}
     </${PageHead}>
     <div class="toolbar">
       <label for="list-filter">Filter by name</label>

@@ -3,27 +3,43 @@ import { html } from 'htm/preact';
 import { getOptional, list } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { fmtAgo, fmtBytes } from '../format.js';
-import { refName } from '../refs.js';
+import { refName, refUuid } from '../refs.js';
 import { ErrorBox, Loading, PageHead } from '../ui/common.js';
 import { StatusBadge } from '../ui/status.js';
 
+/** SE uuid → names of the virtual services whose runtime lists it (when SE records do not say). */
+async function vsesBySe() {
+  const vses = await list('virtualservice', { fields: 'name' });
+  const runtimes = await Promise.all(vses.slice(0, 200).map((vs) => getOptional(`/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
+  const out = new Map();
+  runtimes.forEach((rt, i) => {
+    for (const se of rt?.se_list ?? []) {
+      if (se.connected === false) continue;
+      const key = se.se_uuid ?? refUuid(se.se_ref ?? '');
+      out.set(key, [...(out.get(key) ?? []), vses[i].name]);
+    }
+  });
+  return out;
+}
+
 async function load() {
-  const [ses, inventory] = await Promise.all([
+  const [ses, inventory, held] = await Promise.all([
     list('serviceengine'),
     getOptional('/api/serviceengine-inventory?include_name=true&page_size=200').catch(() => null),
+    vsesBySe().catch(() => new Map()),
   ]);
   const inv = new Map((inventory?.results ?? []).map((i) => [i.uuid ?? i.config?.uuid, i]));
-  return ses.map((se) => ({ se, inv: inv.get(se.uuid) }));
+  return ses.map((se) => ({ se, inv: inv.get(se.uuid), held: held.get(se.uuid) ?? [] }));
 }
 
 const first = (...xs) => xs.find((x) => x !== undefined && x !== null);
 
-function seFacts({ se, inv }) {
+function seFacts({ se, inv, held }) {
   const rt = inv?.runtime ?? {};
   const os = se.oper_status ?? rt.oper_status ?? {};
   const connected = first(se.se_connected, rt.se_connected);
   const state = os.state ?? (connected === true ? 'OPER_UP' : connected === false ? 'OPER_DOWN' : undefined);
-  const vses = first(se.virtualservices, se.vs_refs, inv?.virtualservices, inv?.vs_refs, os.virtualservices, rt.virtualservices) ?? [];
+  const vses = first(se.virtualservices, se.vs_refs, inv?.virtualservices, inv?.vs_refs, os.virtualservices, rt.virtualservices) ?? held;
   return {
     state, reason: os.reason,
     heartbeat: first(se.last_heartbeat, rt.last_heartbeat),
