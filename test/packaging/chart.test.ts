@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { kubeVersionSatisfies, loadChart, renderChart, ValuesError, RenderError, type Rendered, type Values } from '../../src/packaging/chart.js';
 import { validateObject } from './kube-validate.js';
@@ -254,6 +255,10 @@ describe('portico-operator chart: values.schema.json', () => {
     assert.deepEqual(problems({ NetworkSettings: { subnetIP: '10.0.0.0', subnetPrefix: '24', networkName: 'old' }, L7Settings: { l7ShardingScheme: 'hostname' } }), []);
   });
 
+  it('refuses to drop a whole section (a null removes the key, as in Helm)', () => {
+    assert.deepEqual(problems({ L4Settings: null }), ["(root): must have required property 'L4Settings'"]);
+  });
+
   it('a null in the user file removes the default, as in Helm', () => {
     const r = renderChart(chart, { values: [{ nodeSelector: null, tolerations: null }] });
     assert.equal(must(r, 'StatefulSet').spec.template.spec.nodeSelector, undefined);
@@ -331,5 +336,48 @@ describe('Chart.yaml kubeVersion', () => {
     assert.equal(kubeVersionSatisfies('>=1.22.0 <1.31.0 || =1.10.0', 'v1.10.0'), true);
     assert.throws(() => renderChart(chart, { kubeVersion: 'v1.20.4' }), (e: unknown) => e instanceof RenderError && /requires kubeVersion: >=1\.22\.0-0 which is incompatible with Kubernetes v1\.20\.4/.test((e as Error).message));
     assert.doesNotThrow(() => renderChart(chart, { kubeVersion: 'v1.22.0' }));
+  });
+});
+
+describe('portico-operator chart: any values file', () => {
+  it('either breaks the schema (ValuesError naming the field) or renders valid YAML (property)', async () => {
+    // per key: values AKO users write (valid), mixed with junk of every JSON type
+    const valid: Record<string, unknown[]> = {
+      'AKOSettings.primaryInstance': [true, false, 'true', 'false'], 'AKOSettings.enableEvents': ['true', false],
+      'AKOSettings.logLevel': ['INFO', 'DEBUG'], 'AKOSettings.fullSyncFrequency': ['0', '1800', 60], 'AKOSettings.apiServerPort': [8080, 9999],
+      'AKOSettings.deleteConfig': ['false', true], 'AKOSettings.clusterName': ['c1', 'lab_2'], 'AKOSettings.namespaceSelector': [{ labelKey: 'a', labelValue: 'b' }, {}],
+      'AKOSettings.blockedNamespaceList': [[], ['kube-system'], null], 'AKOSettings.istioEnabled': [true, false],
+      'NetworkSettings.vipNetworkList': [[], [{ networkName: 'n', cidr: '10.0.0.0/24' }], null], 'NetworkSettings.nodeNetworkList': [[{ networkName: 'n', cidrs: ['10.1.0.0/24'] }]],
+      'NetworkSettings.bgpPeerLabels': [['p1']], 'NetworkSettings.enableRHI': ['true', false], 'NetworkSettings.defaultDomain': ['', 'lab.example.com', null],
+      'L7Settings.defaultIngController': ['true', 'false', false], 'L7Settings.serviceType': ['ClusterIP', 'NodePort', 'NodePortLocal'], 'L7Settings.shardVSSize': ['LARGE', 'DEDICATED'],
+      'L4Settings.autoFQDN': ['flat', 'disabled'], 'L4Settings.defaultDomain': ['', null],
+      'ControllerSettings.controllerHost': ['10.0.0.1', 'https://ctl:8443', '', null], 'ControllerSettings.cloudName': ['Default-Cloud'], 'ControllerSettings.tenantName': ['admin', 't1'],
+      'avicredentials.username': ['admin', null], 'avicredentials.password': ['pw', null, ''], 'avicredentials.authtoken': ['tok', null], 'avicredentials.certificateAuthorityData': ['PEM', null],
+      'image.repository': ['ghcr.io/x/y', 'projects.registry.vmware.com/ako/ako'], 'image.pullPolicy': ['Always'], 'image.pullSecrets': [[{ name: 'r' }], []], 'image.tag': ['1.2.3'],
+    };
+    const junk = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -5, max: 70000 }), fc.string({ maxLength: 6 }), fc.constant([1]), fc.constant({ x: 1 }));
+    const leafFor = (key: string) => fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...valid[key]!) }, { weight: 1, arbitrary: junk });
+    const sectionNames = [...new Set(Object.keys(valid).map((k) => k.split('.')[0]!))];
+    const section = (name: string) => fc.record(Object.fromEntries(Object.keys(valid).filter((k) => k.startsWith(`${name}.`)).map((k) => [k.slice(name.length + 1), leafFor(k)])), { requiredKeys: [] });
+    const values = fc.record({
+      ...Object.fromEntries(sectionNames.map((n) => [n, fc.oneof({ weight: 15, arbitrary: section(n) }, { weight: 1, arbitrary: junk })])),
+      replicaCount: fc.constantFrom(1, 2, 3, '2'),
+      persistentVolumeClaim: fc.constantFrom('', 'logs', null), securityContext: fc.constantFrom({}, { runAsUser: 1000 }, 'x'), nodeSelector: fc.constantFrom({ a: 'b' }, null, {}),
+    }, { requiredKeys: [] });
+    let rendered = 0;
+    await fc.assert(fc.asyncProperty(values, async (v) => {
+      let r: Rendered;
+      try {
+        r = renderChart(chart, { values: [v as Values] });
+      } catch (e) {
+        if (e instanceof ValuesError) { assert.ok(e.problems.every((p) => p.length > 0)); return; }
+        if (e instanceof RenderError && /replicaCount 2 is not supported for a secondary instance/.test(e.message)) return;
+        throw e;
+      }
+      rendered++;
+      const sts = r.docs.find((d) => d.object.kind === 'StatefulSet')!;
+      assert.deepEqual(await validateObject(sts.object), []);
+    }), { numRuns: 120 });
+    assert.ok(rendered > 10, `some generated files were valid (${rendered})`);
   });
 });
