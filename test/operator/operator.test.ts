@@ -3,7 +3,7 @@
 // objects of others untouched; deletion order; IP exhaustion → Warning then recovery; deleteConfig.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -184,5 +184,42 @@ spec:
     }
     assert.equal((await ctl!.api('GET', '/api/vsvip?name.contains=optest--')).body.count, 0);
     await stopOperator(del);
+  });
+
+  test('a TLS host whose secret is missing: Warning, not served; served as soon as the secret appears', async (t) => {
+    if (skip) return t.skip(skip);
+    const dir = folder();
+    writeFileSync(join(dir, 'app.yaml'), `${lbService('app2').replace('type: LoadBalancer', 'type: ClusterIP')}---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: tls-site, namespace: default}
+spec:
+  tls: [{hosts: [secure.portico.local], secretName: late-secret}]
+  rules:
+    - host: secure.portico.local
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app2, port: {number: 80}}}}]}
+    - host: plain.portico.local
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app2, port: {number: 80}}}}]}
+`);
+    const op = await operator(dir);
+    const before = await eventually(async () => (await statusOf(op)).find((i) => i.name === 'tls-site' && i.loadBalancer.ingress.length), 'the plain host to be served');
+    assert.deepEqual(before.loadBalancer.ingress.map((i: any) => i.hostname), ['plain.portico.local']);
+    assert.ok(before.events.some((e: any) => e.reason === 'SecretNotFound'), JSON.stringify(before.events));
+    assert.equal((await ctl!.api('GET', '/api/virtualservice?name=optest--secure.portico.local')).body.count, 0);
+    const tls = new URL('./fixtures/tls/', `file://${process.cwd()}/test/operator/`);
+    const b64 = (f: string) => readFileSync(new URL(f, tls)).toString('base64');
+    writeFileSync(join(dir, 'secret.yaml'), `apiVersion: v1
+kind: Secret
+metadata: {name: late-secret, namespace: default}
+type: kubernetes.io/tls
+data: {tls.crt: ${b64('secure.example.com.crt')}, tls.key: ${b64('secure.example.com.key')}}
+`);
+    const after = await eventually(async () => (await statusOf(op)).find((i) => i.name === 'tls-site' && i.loadBalancer.ingress.length === 2), 'the secure host to be served');
+    assert.deepEqual(after.loadBalancer.ingress.map((i: any) => i.hostname).sort(), ['plain.portico.local', 'secure.portico.local']);
+    assert.ok(!after.events.some((e: any) => e.type === 'Warning'), 'the fixed Warning is gone');
+    const child = await ctl!.api('GET', '/api/virtualservice?name=optest--secure.portico.local&include_name=true');
+    assert.equal(child.body.count, 1);
+    assert.match(child.body.results[0].vh_parent_vs_ref, /#optest--Shared-L7-0$/);
+    await stopOperator(op);
   });
 });

@@ -138,8 +138,8 @@ export class ControllerClient {
   }
 
   /** Every object of a collection query, following `next` (page_size 100, as AKO asks). */
-  async list<T = Json>(type: string, query: Record<string, string> = {}, tenant?: string): Promise<T[]> {
-    const q = new URLSearchParams({ page_size: '100', ...query });
+  async list<T = Json>(type: string, query: Record<string, string> = {}, tenant?: string, pageSize = 100): Promise<T[]> {
+    const q = new URLSearchParams({ page_size: String(pageSize), ...query });
     let path: string | undefined = `/api/${type}?${q.toString()}`;
     const out: T[] = [];
     for (let guard = 0; path && guard < 100_000; guard++) {
