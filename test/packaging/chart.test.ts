@@ -53,7 +53,7 @@ describe('portico-operator chart: default values', () => {
     const sts = must(r, 'StatefulSet', 'ako');
     assert.equal(sts.spec.replicas, 1);
     assert.deepEqual(container(r).args, ['operator', '--in-cluster', '--values', '/etc/portico/values.yaml', '--controller', 'https://', '--listen', '0.0.0.0:8080']);
-    assert.ok(!envNames(container(r)).includes('PORTICO_LEASE_NAME'), 'no leader election for one replica');
+    assert.ok(!(container(r).args as string[]).includes('--leader-election'), 'no leader election for one replica');
   });
 
   it('probes /api/status on apiServerPort, runs as non-root on a read-only root filesystem', () => {
@@ -179,8 +179,8 @@ describe('portico-operator chart: HA and secondary instances', () => {
     const sts = must(r, 'StatefulSet', 'ako');
     assert.equal(sts.spec.replicas, 2);
     assert.ok(sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.length > 0);
-    const lease = (container(r).env as Obj[]).find((e) => e.name === 'PORTICO_LEASE_NAME');
-    assert.equal(lease?.value, 'ako-lease-lock');
+    assert.equal((container(r).args as string[]).at(-1), '--leader-election');
+    assert.ok(envNames(container(r)).includes('POD_NAME') && envNames(container(r)).includes('POD_NAMESPACE'), 'the Lease identity and namespace');
     const leaseRules = (must(r, 'Role').rules as Obj[]).filter((x) => x.apiGroups.includes('coordination.k8s.io'));
     assert.deepEqual(leaseRules.flatMap((x) => x.verbs as string[]).sort(), ['create', 'get', 'patch', 'update', 'watch']);
     assert.ok(leaseRules.some((x) => (x.resourceNames ?? []).includes('ako-lease-lock')));

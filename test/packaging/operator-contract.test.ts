@@ -35,8 +35,8 @@ describe('chart ↔ operator', () => {
     });
   }
 
-  it('the container command line is accepted by `portico operator`', () => {
-    const { container, valuesFile } = rendered(akoUser);
+  for (const [name, values] of [['one replica', akoUser], ['HA, with --leader-election', { ...akoUser, replicaCount: 2 }]] as const) it(`the container command line is accepted by \`portico operator\` (${name})`, () => {
+    const { container, valuesFile } = rendered(values as Values);
     const dir = mkdtempSync(join(tmpdir(), 'portico-contract-'));
     try {
       const file = join(dir, 'values.yaml');
