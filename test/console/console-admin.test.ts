@@ -108,6 +108,69 @@ describe('web console administration', { timeout: 180_000 }, () => {
     assert.equal((await ctl.api('GET', '/api/sslkeyandcertificate?name=mismatched')).body.count, 0);
   });
 
+  it('shows a VS tree: SNI parent and child, policy, pools, certificate with expiry', async () => {
+    const post = async (type: string, body: unknown) => {
+      const r = await ctl.api('POST', `/api/${type}`, body);
+      assert.equal(r.status, 201, `${type}: ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    await post('vsvip', { name: 'c1--Shared-L7-0', vip: [{ vip_id: '0', auto_allocate_ip: true }] });
+    const parent = await post('virtualservice', { name: 'c1--Shared-L7-0', type: 'VS_TYPE_VH_PARENT', created_by: 'ako-c1',
+      vsvip_ref: '/api/vsvip?name=c1--Shared-L7-0', application_profile_ref: '/api/applicationprofile?name=System-HTTP',
+      services: [{ port: 80 }, { port: 443, enable_ssl: true }], markers: [{ key: 'clustername', values: ['c1'] }] });
+    await post('pool', { name: 'c1--default-shop.avi.internal_api-ing1', servers: [{ ip: v4('127.50.8.31'), port: 8080 }] });
+    await post('httppolicyset', { name: 'c1--default-shop.avi.internal_api-ing1', http_request_policy: { rules: [{ name: 'r0', index: 0, enable: true,
+      match: { path: { match_criteria: 'BEGINS_WITH', match_str: ['/api'] } },
+      switching_action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: '/api/pool?name=c1--default-shop.avi.internal_api-ing1' } }] } });
+    const child = await post('virtualservice', { name: 'c1--shop.avi.internal', type: 'VS_TYPE_VH_CHILD', created_by: 'ako-c1',
+      vh_parent_vs_ref: '/api/virtualservice?name=c1--Shared-L7-0', vh_domain_name: ['shop.avi.internal'],
+      application_profile_ref: '/api/applicationprofile?name=System-Secure-HTTP',
+      ssl_key_and_certificate_refs: ['/api/sslkeyandcertificate?name=shop-cert'],
+      http_policies: [{ index: 11, http_policy_set_ref: '/api/httppolicyset?name=c1--default-shop.avi.internal_api-ing1' }],
+      markers: [{ key: 'clustername', values: ['c1'] }, { key: 'Namespace', values: ['default'] }, { key: 'IngressName', values: ['ing1'] }] });
+
+    await page.goto(`${ctl.origin}/#/vs/${parent.uuid}`);
+    const tree = page.getByRole('list', { name: 'Configuration tree' });
+    await tree.getByRole('link', { name: 'c1--shop.avi.internal' }).waitFor();
+    await page.getByText('80, 443 (TLS)').waitFor();
+    await tree.getByRole('link', { name: 'c1--shop.avi.internal' }).click();
+    await page.getByRole('heading', { name: 'c1--shop.avi.internal' }).waitFor();
+    await tree.getByRole('link', { name: 'c1--Shared-L7-0' }).waitFor();
+    await tree.getByRole('link', { name: 'c1--default-shop.avi.internal_api-ing1' }).first().waitFor();
+    await tree.getByRole('link', { name: 'shop-cert' }).waitFor();
+    await tree.getByText(/expires in (89|90)d/).waitFor();
+    await page.getByText('IngressName').waitFor();
+    assert.ok(page.url().endsWith(`#/vs/${child.uuid}`));
+    await screenshot(page, 'vs-detail-sni-child');
+  });
+
+  it('opens the list and the create form of every object type without an error', async () => {
+    const errors: string[] = [];
+    const onError = (e: Error) => errors.push(e.message);
+    page.on('pageerror', onError);
+    try {
+      const kinds = ['virtualservice', 'pool', 'poolgroup', 'vsvip', 'cloud', 'network', 'vrfcontext', 'serviceenginegroup', 'serviceengine',
+        'ipamdnsproviderprofile', 'applicationprofile', 'networkprofile', 'healthmonitor', 'sslkeyandcertificate', 'sslprofile', 'httppolicyset', 'tenant'];
+      for (const kind of kinds) {
+        await page.goto(`${ctl.origin}/#/list/${kind}`);
+        await page.locator('table.list tbody tr').first().waitFor();
+        assert.equal(await page.locator('.error-box').count(), 0, `${kind} list: ${await page.locator('.error-box').allTextContents()}`);
+        if (kind === 'serviceengine') continue;
+        await page.goto(`${ctl.origin}/#/new/${kind}`);
+        await page.getByLabel('Name *').waitFor();
+        await page.getByRole('link', { name: 'Cancel' }).click();
+        await page.waitForURL(new RegExp(`#/list/${kind}$`));
+      }
+      // System objects open in their edit form too.
+      await page.goto(`${ctl.origin}/#/list/applicationprofile`);
+      await page.getByRole('link', { name: 'Edit System-HTTP' }).click();
+      assert.equal(await page.getByLabel('Name *').inputValue(), 'System-HTTP');
+    } finally {
+      page.off('pageerror', onError);
+    }
+    assert.deepEqual(errors, []);
+  });
+
   it('edits an object, and refuses to overwrite a change made meanwhile', async () => {
     const created = await ctl.api('POST', '/api/network', { name: 'edit-net', configured_subnets: [{ prefix: { ip_addr: v4('127.50.9.0'), mask: 24 },
       static_ip_ranges: [{ type: 'STATIC_IPS_FOR_VIP', range: { begin: v4('127.50.9.10'), end: v4('127.50.9.20') } }] }] });

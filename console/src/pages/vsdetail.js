@@ -102,6 +102,23 @@ function RequestLogs({ logs }) {
       <td>${l.server_ip ?? l.server ?? ''}</td><td>${l.total_time ?? l.latency_ms ?? ''}${l.total_time != null || l.latency_ms != null ? ' ms' : ''}</td></tr>`)}</tbody></table></div>`;
 }
 
+function vipText({ vsvip, runtime, parent }) {
+  const own = (vsvip?.vip ?? []).map((v) => v.ip_address?.addr).filter(Boolean);
+  if (own.length) return own.join(', ');
+  const shared = [].concat(runtime?.vip_summary ?? []).map((v) => v.ip_address?.addr).filter(Boolean);
+  if (parent) return `${shared.join(', ') || 'the parent\'s'} (of ${parent.name})`;
+  return shared.join(', ') || '–';
+}
+
+function typeText(vs) {
+  const evh = vs.vh_type === 'VS_TYPE_VH_ENHANCED';
+  switch (vs.type) {
+    case 'VS_TYPE_VH_PARENT': return evh ? 'EVH parent' : 'SNI parent';
+    case 'VS_TYPE_VH_CHILD': return evh ? 'EVH child' : 'SNI child';
+    default: return 'normal';
+  }
+}
+
 export function VsDetailPage({ uuid }) {
   const { data, error, loading } = usePoll(() => loadVs(uuid), [uuid]);
   if (loading && !data) return html`<${Loading} what="Loading virtual service"/>`;
@@ -124,9 +141,9 @@ export function VsDetailPage({ uuid }) {
         <div><dt>Status</dt><dd><${StatusBadge} state=${runtime?.oper_status?.state ?? (vs.enabled === false ? 'OPER_DISABLED' : undefined)} reason=${runtime?.oper_status?.reason}/>
           ${runtime?.oper_status?.reason?.length ? html`<div class="reason small">${nameUuids([].concat(runtime.oper_status.reason).join('; '), new Map(data.pools.map((p) => [p.uuid, p.name])))}</div>` : null}</dd></div>
         <div><dt>Health</dt><dd><${HealthScore} score=${typeof runtime?.health_score === 'number' ? runtime.health_score : runtime?.health_score?.health_score}/></dd></div>
-        <div><dt>VIP</dt><dd>${(data.vsvip?.vip ?? []).map((v) => v.ip_address?.addr).filter(Boolean).join(', ') || (data.parent ? `parent's (${data.parent.name})` : '–')}</dd></div>
+        <div><dt>VIP</dt><dd>${vipText(data)}</dd></div>
         <div><dt>Ports</dt><dd>${portsText(vs.services, vs.network_profile_ref) || '–'}</dd></div>
-        <div><dt>Type</dt><dd>${(vs.type ?? 'VS_TYPE_NORMAL').replace('VS_TYPE_', '').replace('_', ' ').toLowerCase()}</dd></div>
+        <div><dt>Type</dt><dd>${typeText(vs)}</dd></div>
         <div><dt>SE group</dt><dd>${refName(vs.se_group_ref) || '–'}</dd></div>
         <div><dt>Service engines</dt><dd>${ses.join(', ') || '–'}</dd></div>
         <div><dt>Servers up</dt><dd class="servers-up">${health.serversTotal != null ? `${health.serversUp}/${health.serversTotal}` : '–'}</dd></div>
