@@ -116,3 +116,23 @@ test('TLS: the API over HTTPS with the given certificate', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('inventories: virtual services and service engines with config and runtime, paged', async () => {
+  await t.api.create('virtualservice', { name: 'inv-vs', vsvip_ref: '/api/vsvip?name=rt-vip', services: [{ port: 81 }] });
+  const inv = await t.api.get('/api/virtualservice-inventory?include_name=true&page_size=200&include=config,runtime,health_score');
+  assert.equal(inv.status, 200);
+  const item = inv.body.results.find((r: any) => r.config.name === 'inv-vs');
+  assert.ok(item.config.vsvip_ref.endsWith('#rt-vip'));
+  assert.equal(item.runtime.oper_status.state, 'OPER_DOWN');
+  assert.equal(item.health_score.health_score, 0);
+  assert.equal(inv.body.count, inv.body.results.length);
+  const one = await t.api.get(`/api/virtualservice-inventory/${item.uuid}`);
+  assert.equal(one.body.config.name, 'inv-vs');
+  const group = (await t.c.host.list('serviceenginegroup'))[0]!;
+  const se = await t.c.host.create('serviceengine', { name: 'inv-se', se_group_ref: group.uuid, oper_status: { state: 'OPER_UP' }, se_connected: true });
+  const ses = await t.api.get('/api/serviceengine-inventory?include_name=true&page_size=200');
+  const seItem = ses.body.results.find((r: any) => r.uuid === se.uuid);
+  assert.deepEqual(seItem.runtime.oper_status, { state: 'OPER_UP' });
+  assert.equal(seItem.runtime.se_connected, true);
+  assert.equal((await t.api.get(`/api/serviceengine/${se.uuid}/runtime`)).body.oper_status.state, 'OPER_UP');
+});

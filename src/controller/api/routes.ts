@@ -166,40 +166,39 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
   });
 
   // ---- runtime (fed by the engines module's registry when it is there) ----
-  const engines = () => (app as unknown as { engineRegistry?: EngineRuntimeSource }).engineRegistry;
   app.get('/api/virtualservice/:uuid/runtime', async (req: Req) => {
     req.params.type = 'virtualservice';
-    const vs = await getOne(req);
-    const b = vs.body as Record<string, any>;
-    const enabled = b.enabled !== false;
-    const rt = engines()?.virtualServiceRuntime(vs.uuid, b.se_group_ref, enabled)
-      ?? { oper_status: { state: enabled ? 'OPER_DOWN' : 'OPER_DISABLED', reason: enabled ? ['no service engine has reported'] : [] }, percent_ses_up: 0, num_se_assigned: 0, se_list: [], servers: [] };
-    const base = baseUrl(req);
-    let vsvipUuid = b.vsvip_ref as string | undefined;
-    if (!vsvipUuid && b.vh_parent_vs_ref) vsvipUuid = (await store.get(b.vh_parent_vs_ref))?.body.vsvip_ref as string | undefined;
-    const vsvip = vsvipUuid ? await store.get(vsvipUuid) : undefined;
-    const seNames = await store.names(rt.se_list.map((s) => s.se_uuid));
-    const vip_summary = ((vsvip?.body.vip as any[]) ?? []).map((v) => ({
-      vip_id: v.vip_id,
-      ip_address: v.ip_address,
-      ...(v.ip6_address ? { ip6_address: v.ip6_address } : {}),
-      oper_status: { state: rt.oper_status.state },
-      num_se_assigned: rt.num_se_assigned,
-      num_se_requested: 1,
-      percent_ses_up: rt.percent_ses_up,
-      auto_allocate_ip: !!v.auto_allocate_ip,
-      auto_allocate_ip_type: v.auto_allocate_ip_type,
-      service_engine: rt.se_list.map((s, i) => ({ url: refUrl(base, 'serviceengine', s.se_uuid, seNames), uuid: s.se_uuid, primary: i === 0, standby: false, connected: s.connected })),
-    }));
-    return {
-      name: vs.name, uuid: vs.uuid, url: refUrl(base, 'virtualservice', vs.uuid),
-      tenant_ref: refUrl(base, 'tenant', vs.tenant), type: b.type,
-      oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up,
-      vip_summary, se_list: rt.se_list, servers: rt.servers,
-      // The SEs' cumulative counters: the console derives live rates from them (docs/console.md).
-      ...(rt.metrics ? { metrics: rt.metrics } : {}),
-      ...(b.vh_child_vs_uuid ? { vh_child_vs_ref: (b.vh_child_vs_uuid as string[]).map((u) => refUrl(base, 'virtualservice', u)) } : {}),
-    };
+    return vsRuntime(app, store, await getOne(req), baseUrl(req));
+  });
+  const engines = () => engineRuntime(app);
+  // ---- inventories: config + runtime per object, paged like the lists ----
+  const vsInventory = async (req: Req, cfg: Record<string, any>) => {
+    const rec = (await store.get(cfg.uuid))!;
+    const rt = await vsRuntime(app, store, rec, baseUrl(req));
+    const up = (rt.oper_status as { state: string }).state === 'OPER_UP';
+    return { uuid: cfg.uuid, url: cfg.url, config: cfg, runtime: { oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up, vip_summary: rt.vip_summary }, health_score: { health_score: up ? 100 : 0 } };
+  };
+  const seRuntime = (b: Record<string, any>) => ({
+    oper_status: b.oper_status ?? { state: 'OPER_UNKNOWN' }, se_connected: !!b.se_connected,
+    ...(b.last_heartbeat ? { last_heartbeat: b.last_heartbeat } : {}), ...(b.applied_version !== undefined ? { applied_version: b.applied_version } : {}),
+  });
+  const inventory = (type: string, item: (req: Req, cfg: Record<string, any>) => Promise<unknown>) => {
+    app.get(`/api/${type}-inventory`, async (req: Req) => {
+      req.params.type = type;
+      const page = (await list(req)) as { results: Record<string, any>[] };
+      return { ...page, results: await Promise.all(page.results.map((cfg) => item(req, cfg))) };
+    });
+    app.get(`/api/${type}-inventory/:uuid`, async (req: Req) => {
+      req.params.type = type;
+      return item(req, (await single(req, await getOne(req)))!);
+    });
+  };
+  inventory('virtualservice', vsInventory);
+  inventory('serviceengine', async (_req, cfg) => ({ uuid: cfg.uuid, url: cfg.url, config: cfg, runtime: seRuntime((await store.get(cfg.uuid))!.body) }));
+  app.get('/api/serviceengine/:uuid/runtime', async (req: Req) => {
+    req.params.type = 'serviceengine';
+    const se = await getOne(req);
+    return { name: se.name, uuid: se.uuid, ...seRuntime(se.body) };
   });
   app.get('/api/pool/:uuid/runtime', async (req: Req) => {
     req.params.type = 'pool';
@@ -217,6 +216,39 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
     };
   });
 }
+
+/** The runtime summary of a VS (`GET /api/virtualservice/<uuid>/runtime`, inventories). */
+export async function vsRuntime(app: FastifyInstance, store: Store, vs: ObjectRecord, base: string): Promise<Record<string, unknown>> {
+  const b = vs.body as Record<string, any>;
+  const enabled = b.enabled !== false;
+  const rt = engineRuntime(app)?.virtualServiceRuntime(vs.uuid, b.se_group_ref, enabled)
+    ?? { oper_status: { state: enabled ? 'OPER_DOWN' : 'OPER_DISABLED', reason: enabled ? ['no service engine has reported'] : [] }, percent_ses_up: 0, num_se_assigned: 0, se_list: [], servers: [] };
+  let vsvipUuid = b.vsvip_ref as string | undefined;
+  if (!vsvipUuid && b.vh_parent_vs_ref) vsvipUuid = (await store.get(b.vh_parent_vs_ref))?.body.vsvip_ref as string | undefined;
+  const vsvip = vsvipUuid ? await store.get(vsvipUuid) : undefined;
+  const seNames = await store.names(rt.se_list.map((s) => s.se_uuid));
+  const vip_summary = ((vsvip?.body.vip as any[]) ?? []).map((v) => ({
+    vip_id: v.vip_id,
+    ip_address: v.ip_address,
+    ...(v.ip6_address ? { ip6_address: v.ip6_address } : {}),
+    oper_status: { state: rt.oper_status.state },
+    num_se_assigned: rt.num_se_assigned,
+    num_se_requested: 1,
+    percent_ses_up: rt.percent_ses_up,
+    auto_allocate_ip: !!v.auto_allocate_ip,
+    auto_allocate_ip_type: v.auto_allocate_ip_type,
+    service_engine: rt.se_list.map((s, i) => ({ url: refUrl(base, 'serviceengine', s.se_uuid, seNames), uuid: s.se_uuid, primary: i === 0, standby: false, connected: s.connected })),
+  }));
+  return {
+    name: vs.name, uuid: vs.uuid, url: refUrl(base, 'virtualservice', vs.uuid),
+    tenant_ref: refUrl(base, 'tenant', vs.tenant), type: b.type,
+    oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up,
+    vip_summary, se_list: rt.se_list, servers: rt.servers,
+    ...(b.vh_child_vs_uuid ? { vh_child_vs_ref: (b.vh_child_vs_uuid as string[]).map((u) => refUrl(base, 'virtualservice', u)) } : {}),
+  };
+}
+
+export const engineRuntime = (app: FastifyInstance) => (app as unknown as { engineRegistry?: EngineRuntimeSource }).engineRegistry;
 
 /** What this module reads from the engines module's runtime registry (src/controller/engines/registry.ts). */
 interface EngineRuntimeSource {
