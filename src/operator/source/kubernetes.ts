@@ -65,6 +65,8 @@ class WatchedKind {
   /** Failed at least once before its first successful list (does not hold back the first snapshot). */
   failedBeforeSync = false;
   problem: string | undefined;
+  /** Failures so far: a (re)start that adds none has connected, even if no event came yet. */
+  private failures = 0;
 
   constructor(
     readonly kind: string,
@@ -93,7 +95,9 @@ class WatchedKind {
   /** Lists (when needed) and watches; `synced` once the first list's items are in the map. */
   async start(): Promise<void> {
     this.stopped = false;
+    const failuresBefore = this.failures;
     await this.informer.start();
+    if (this.failures === failuresBefore && !this.stopped) this.recovered();
     if (this.listed && !this.synced) {
       this.synced = true;
       this.changed();
@@ -133,6 +137,7 @@ class WatchedKind {
   private failed(err: unknown): void {
     // A stream this side ended on purpose (stop, or a restart replacing it) reports an AbortError.
     if (this.stopped || (err as Error)?.name === 'AbortError') return;
+    this.failures += 1;
     if (!this.synced) this.failedBeforeSync = true;
     const message = describeError(err);
     if (this.problem !== message) {

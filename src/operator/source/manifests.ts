@@ -174,17 +174,26 @@ class ManifestProvider implements SnapshotProvider {
       await this.walk(this.dir, 0, found, dirs);
       this.folderProblem = undefined;
     } catch (err) {
-      this.folderProblem = { where: this.dir, message: `cannot read the manifest folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      // The folder cannot be read (gone, replaced, out of file handles): keep serving what was read
+      // last rather than taking everything down, and say so.
+      this.folderProblem = { where: this.dir, message: `cannot read the manifest folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); serving what was read before` };
+      if (!this.stopped) { this.syncWatches(dirs); this.publish(); }
+      return;
     }
     if (!this.stopped) this.syncWatches(dirs);
     for (const path of [...this.files.keys()]) if (!found.has(path)) this.files.delete(path);
     for (const [path, signature] of found) {
-      if (this.files.get(path)?.signature === signature) continue;
+      const before = this.files.get(path);
+      if (before?.signature === signature) continue;
       let text: string;
       try {
         text = await readFile(join(this.dir, path), 'utf8');
-      } catch {
-        this.files.delete(path); // gone between readdir and read (a rename-write): the next event brings it back
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // Gone between readdir and read (a rename-write): the next event brings it back.
+        if (code === 'ENOENT') this.files.delete(path);
+        // Unreadable: its last objects stay; an empty signature makes the next scan try again.
+        else this.files.set(path, { signature: '', placed: before?.placed ?? [], problems: [{ where: path, message: `cannot read the file (${code ?? (err as Error).message})` }] });
         continue;
       }
       this.files.set(path, { signature, ...prepare(parseManifest(path, text)) });

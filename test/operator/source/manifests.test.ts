@@ -245,6 +245,25 @@ describe('manifest provider: IngressClass avi-lb', () => {
     }
   });
 
+  it('keeps serving the last objects when the folder goes away, and reports it', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'portico-manifests-'));
+    const dir = join(parent, 'm');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 's.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: kept}\n');
+    const p = createManifestProvider(dir, { debounceMs: 20, pollMs: 100 });
+    try {
+      let snap: ClusterSnapshot | undefined;
+      let probs: SourceProblem[] = [];
+      await p.start((s, pr) => { snap = s; probs = pr; });
+      renameSync(dir, join(parent, 'moved'));
+      await waitFor('the folder problem', () => probs.some((x) => /serving what was read before/.test(x.message)), 3000);
+      assert.ok(snap?.services.has('default/kept'));
+    } finally {
+      await p.stop();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing folder and picks it up once it appears', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'portico-manifests-'));
     const dir = join(parent, 'later');
@@ -253,7 +272,7 @@ describe('manifest provider: IngressClass avi-lb', () => {
       let snap: ClusterSnapshot | undefined;
       let probs: SourceProblem[] = [];
       await p.start((s, pr) => { snap = s; probs = pr; });
-      assert.match(probs[0]?.message ?? '', /cannot read the manifest folder/);
+      assert.match(probs[0]?.message ?? '', /cannot read the manifest folder \(ENOENT\)/);
       mkdirSync(dir);
       writeFileSync(join(dir, 's.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: late}\n');
       await waitFor('the folder read', () => snap?.services.has('default/late') && probs.length === 0, 3000);
