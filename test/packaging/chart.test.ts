@@ -356,12 +356,12 @@ describe('portico-operator chart: any values file', () => {
       'image.repository': ['ghcr.io/x/y', 'projects.registry.vmware.com/ako/ako'], 'image.pullPolicy': ['Always'], 'image.pullSecrets': [[{ name: 'r' }], []], 'image.tag': ['1.2.3'],
     };
     const junk = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -5, max: 70000 }), fc.string({ maxLength: 6 }), fc.constant([1]), fc.constant({ x: 1 }));
-    const leafFor = (key: string) => fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...valid[key]!) }, { weight: 1, arbitrary: junk });
+    const leafFor = (key: string) => fc.oneof({ weight: 60, arbitrary: fc.constantFrom(...valid[key]!) }, { weight: 1, arbitrary: junk });
     const sectionNames = [...new Set(Object.keys(valid).map((k) => k.split('.')[0]!))];
     const section = (name: string) => fc.record(Object.fromEntries(Object.keys(valid).filter((k) => k.startsWith(`${name}.`)).map((k) => [k.slice(name.length + 1), leafFor(k)])), { requiredKeys: [] });
     const values = fc.record({
-      ...Object.fromEntries(sectionNames.map((n) => [n, fc.oneof({ weight: 15, arbitrary: section(n) }, { weight: 1, arbitrary: junk })])),
-      replicaCount: fc.constantFrom(1, 2, 3, '2'),
+      ...Object.fromEntries(sectionNames.map((n) => [n, fc.oneof({ weight: 30, arbitrary: section(n) }, { weight: 1, arbitrary: junk })])),
+      replicaCount: fc.constantFrom(1, 1, 2, 3, '2'),
       persistentVolumeClaim: fc.constantFrom('', 'logs', null), securityContext: fc.constantFrom({}, { runAsUser: 1000 }, 'x'), nodeSelector: fc.constantFrom({ a: 'b' }, null, {}),
     }, { requiredKeys: [] });
     let rendered = 0;
