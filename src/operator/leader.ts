@@ -116,10 +116,11 @@ class LeaseElector implements LeaderElection {
       if (!this.leading) {
         this.leading = true;
         this.opts.logger?.info(`${this.opts.identity} is now the leader (lease ${this.opts.namespace}/${this.opts.name})`);
-        try { await this.opts.onStartedLeading(); } catch (err) { this.opts.logger?.warn(`onStartedLeading failed: ${(err as Error).message}`); }
+        // Not awaited: a long start (a full sync) must not hold up the renewals (client-go runs it in a goroutine).
+        void Promise.resolve().then(() => this.opts.onStartedLeading()).catch((err) => this.opts.logger?.warn(`onStartedLeading failed: ${(err as Error).message}`));
       }
     } else if (this.leading && Date.now() - this.lastRenew > this.renewDeadlineMs) {
-      await this.lose(`could not renew the lease for ${this.renewDeadlineMs} ms`);
+      void this.lose(`could not renew the lease for ${this.renewDeadlineMs} ms`);
     }
   }
 

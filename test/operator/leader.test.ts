@@ -79,6 +79,20 @@ describe('leader election on a Lease', () => {
     await waitFor('ako-2 leading again', () => c.isLeader(), 3000);
   });
 
+  it('keeps renewing while onStartedLeading is still running', async () => {
+    let finish: () => void = () => undefined;
+    const slow = startLeaderElection({
+      kubeConfig: double.kubeConfig(), namespace: 'avi-system', name: 'slow-start', identity: 'slow', ...TIMING,
+      onStartedLeading: () => new Promise<void>((resolve) => { finish = resolve; }),
+      onStoppedLeading: () => undefined,
+    });
+    electors.push(slow);
+    await waitFor('slow leading', () => slow.isLeader());
+    const renewals = double.countWrites({ kind: 'Lease', name: 'slow-start' });
+    await waitFor('renewals during a start that has not finished', () => double.countWrites({ kind: 'Lease', name: 'slow-start' }) >= renewals + 3);
+    finish();
+  });
+
   it('rejects timings that cannot work', () => {
     assert.throws(() => startLeaderElection({
       kubeConfig: double.kubeConfig(), namespace: 'x', name: 'y', identity: 'z', leaseDurationMs: 1000, renewDeadlineMs: 2000,
