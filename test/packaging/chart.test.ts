@@ -31,6 +31,19 @@ async function assertAllValid(r: Rendered): Promise<void> {
     const problems = await validateObject(d.object);
     assert.deepEqual(problems, [], `${d.source} ${String(d.object.kind)}/${String((d.object.metadata as Obj)?.name)}`);
   }
+  // what the API server checks across fields: mounts name declared volumes, names are unique
+  const sts = find(r, 'StatefulSet');
+  if (sts) {
+    const pod = sts.spec.template.spec;
+    const volumes = (pod.volumes as Obj[]).map((v) => v.name as string);
+    assert.equal(new Set(volumes).size, volumes.length, 'volume names are unique');
+    const injected = pod.containers[0].volumeMounts.some((m: Obj) => m.name === 'istio-certs') ? ['istio-certs'] : [];
+    for (const m of pod.containers[0].volumeMounts as Obj[]) assert.ok([...volumes, ...injected].includes(m.name), `volume ${m.name} declared`);
+    const envs = (pod.containers[0].env as Obj[]).map((e) => e.name as string);
+    assert.equal(new Set(envs).size, envs.length, 'env names are unique');
+    assert.equal(pod.containers[0].ports[0].containerPort, pod.containers[0].livenessProbe.httpGet.port, 'the probe hits the declared port');
+    assert.deepEqual(sts.spec.selector.matchLabels, Object.fromEntries(Object.entries(sts.spec.template.metadata.labels).filter(([k]) => k in sts.spec.selector.matchLabels)), 'the selector matches the pod labels');
+  }
 }
 
 function container(r: Rendered): Obj {
