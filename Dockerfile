@@ -56,7 +56,7 @@ ENTRYPOINT ["/nodejs/bin/node", "/app/bin/portico.js", "controller"]
 CMD ["--listen", "0.0.0.0:9080", "--data", "/var/lib/portico"]
 
 # A service engine; append `--controller URL --join-token TOKEN [--vip-mode l2 --interface IF]`.
-# Ports below 1024 for non-root: run with --sysctl net.ipv4.ip_unprivileged_port_start=0.
+# Ports below 1024 and L2 VIPs need NET_BIND_SERVICE, NET_ADMIN, NET_RAW (see docs/deploy.md).
 FROM runtime AS engine
 COPY --from=build --chown=65532:65532 /out/empty /var/lib/portico-engine
 VOLUME ["/var/lib/portico-engine"]
