@@ -68,7 +68,11 @@ export async function readInfra(client: ControllerClient, settings: OperatorSett
     } catch (err) {
       if (!(err instanceof ControllerError) || err.status !== 404) throw err;
     }
-    return { ok: true, infra: { tenant: c.tenantName, cloud: c.cloudName, vrf, seGroup: c.serviceEngineGroupName, dnsDomains, vipNetworks, licenseTier } };
+    const cluster = await client.get<{ uuid?: string }>('/api/cluster', 'admin').catch(() => ({ uuid: undefined }));
+    return {
+      ok: true,
+      infra: { tenant: c.tenantName, cloud: c.cloudName, vrf, seGroup: c.serviceEngineGroupName, dnsDomains, vipNetworks, licenseTier, ...(cluster.uuid ? { clusterUuid: cluster.uuid } : {}) },
+    };
   } catch (err) {
     if (err instanceof ControllerError) {
       if (err.errorClass === 'network') return { ok: false, problem: `the controller at ${client.origin} is not reachable (${err.detail}): check --controller and that it runs` };

@@ -170,7 +170,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     const seen = new Set<string>();
     const counts: Record<string, number> = {};
     for (const o of t.outcomes) {
-      const s = computeStatus(o, state, r.failed, settings.controller.tenantName);
+      const s = computeStatus(o, state, r.failed, settings.controller.tenantName, infra?.clusterUuid);
       const k = refKey(s.ref);
       seen.add(k);
       counts[s.ref.kind] = (counts[s.ref.kind] ?? 0) + 1;

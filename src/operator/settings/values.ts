@@ -126,7 +126,12 @@ const APPLIED: Record<string, Apply> = {
   'NetworkSettings.enableRHI': set(bool, (s, v) => { s.network.enableRHI = v; }),
   'NetworkSettings.bgpPeerLabels': set(strings, (s, v) => { s.network.bgpPeerLabels = v; }),
   'L7Settings.defaultIngController': set(bool, (s, v) => { s.l7.defaultIngController = v; }),
-  'L7Settings.serviceType': set(oneOf(['ClusterIP', 'NodePort', 'NodePortLocal'] as const), (s, v) => { s.l7.serviceType = v; }),
+  'L7Settings.serviceType': (s, v, key, p) => {
+    const t = oneOf(['ClusterIP', 'NodePort', 'NodePortLocal'] as const)(v, key, p);
+    // NodePortLocal needs Antrea's pod annotations: not implemented, so ClusterIP members are used.
+    if (t === 'NodePortLocal') p.push({ key, message: 'NodePortLocal is not supported by Portico (ClusterIP mode used)' });
+    else if (t) s.l7.serviceType = t;
+  },
   'L7Settings.shardVSSize': set(oneOf(SHARD_SIZES), (s, v) => { s.l7.shardVSSize = v; }),
   'L7Settings.passthroughShardSize': set(oneOf(SHARD_SIZES), (s, v) => { s.l7.passthroughShardSize = v; }),
   'L7Settings.noPGForSNI': set(bool, (s, v) => { s.l7.noPGForSNI = v; }),

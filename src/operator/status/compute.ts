@@ -10,7 +10,7 @@ function failureEvent(f: SyncFailure): StatusEvent {
   return { type: 'Warning', reason: 'SyncFailed', message: `${f.type} ${f.name}: ${f.message}` };
 }
 
-export function computeStatus(o: ObjectOutcome, state: ControllerState, failed: Map<string, SyncFailure>, tenant: string): ObjectStatus {
+export function computeStatus(o: ObjectOutcome, state: ControllerState, failed: Map<string, SyncFailure>, tenant: string, clusterUuid?: string): ObjectStatus {
   const events: StatusEvent[] = [...o.warnings];
   const ingress: LoadBalancerIngress[] = [];
   const seen = new Set<string>();
@@ -41,6 +41,7 @@ export function computeStatus(o: ObjectOutcome, state: ControllerState, failed: 
   }
   if (Object.keys(map).length) {
     annotations['ako.vmware.com/host-fqdn-vs-uuid-map'] = JSON.stringify(map);
+    if (clusterUuid) annotations['ako.vmware.com/controller-cluster-uuid'] = clusterUuid;
     annotations['ako.vmware.com/tenant-name'] = tenant;
   }
   return {

@@ -50,4 +50,6 @@ export interface Infra {
   vipNetworks: Array<{ name: string; subnet?: { addr: string; mask: number } }>;
   /** `ENTERPRISE`… decides the TCP network profile of L4 virtual services. */
   licenseTier: string;
+  /** `GET /api/cluster` uuid, for the `controller-cluster-uuid` annotation. */
+  clusterUuid?: string;
 }
