@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EngineHost } from './host.js';
 import type { EngineRegistry } from './registry.js';
-import { buildGroupContent, WATCHED_TYPES, type GroupSnapshot } from './snapshots.js';
+import { buildGroupContent, ObjectMirror, WATCHED_TYPES, type GroupSnapshot } from './snapshots.js';
 
 interface Waiter { have: number; resolve: (s: GroupSnapshot | undefined) => void }
 interface Group { snap?: GroupSnapshot; stale: boolean; building?: Promise<GroupSnapshot>; waiters: Set<Waiter> }
@@ -15,10 +15,13 @@ export class SnapshotService {
   private readonly groups = new Map<string, Group>();
   private timer: NodeJS.Timeout | undefined;
   private readonly off: () => void;
+  private readonly mirror: ObjectMirror;
 
   constructor(private readonly host: EngineHost, private readonly registry: EngineRegistry) {
-    this.off = host.onChange((type) => {
+    this.mirror = new ObjectMirror(host);
+    this.off = host.onChange((type, uuid) => {
       if (!WATCHED_TYPES.has(type)) return;
+      this.mirror.changed(type, uuid);
       for (const g of this.groups.values()) g.stale = true;
       if (!this.timer) this.timer = setTimeout(() => void this.refresh(), DEBOUNCE_MS);
     });
@@ -44,7 +47,7 @@ export class SnapshotService {
   }
 
   private async build(uuid: string, prev: GroupSnapshot | undefined): Promise<GroupSnapshot> {
-    const content = await buildGroupContent(this.host, uuid);
+    const content = buildGroupContent(await this.mirror.settled(), uuid);
     this.registry.groupVses.set(uuid, new Set(content.vsUuids));
     if (prev && prev.hash === content.hash) return prev;
     const revision = await this.host.revision();

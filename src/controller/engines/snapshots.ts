@@ -26,15 +26,54 @@ export interface GroupSnapshot {
   vsUuids: string[];
 }
 
-type Objects = Map<string, Map<string, StoredObject>>;
+export type Objects = Map<string, Map<string, StoredObject>>;
 
-async function loadAll(host: EngineHost): Promise<Objects> {
-  const out: Objects = new Map();
-  await Promise.all([...WATCHED_TYPES].map(async (t) => {
-    const list = await host.list(t);
-    out.set(t, new Map(list.map((o) => [o.uuid, o])));
-  }));
-  return out;
+/**
+ * An in-memory copy of the watched object types, loaded once and then kept current from the
+ * host's change events, so a rebuild after one change reads nothing from the store.
+ */
+export class ObjectMirror {
+  readonly objects: Objects = new Map();
+  private loaded: Promise<void> | undefined;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly host: EngineHost) {}
+
+  private load(): Promise<void> {
+    this.loaded ??= Promise.all([...WATCHED_TYPES].map(async (t) => {
+      const list = await this.host.list(t);
+      this.objects.set(t, new Map(list.map((o) => [o.uuid, o])));
+    })).then(() => undefined, (err: Error) => {
+      this.loaded = undefined;
+      throw err;
+    });
+    return this.loaded;
+  }
+
+  /** One object changed (or went): refresh it, in the order the changes came. */
+  changed(type: string, uuid: string): void {
+    if (!WATCHED_TYPES.has(type)) return;
+    this.pending = this.pending.then(async () => {
+      if (!this.loaded) return; // the full load will read it
+      await this.loaded;
+      const o = await this.host.get(type, uuid);
+      let m = this.objects.get(type);
+      if (!m) this.objects.set(type, (m = new Map()));
+      if (o) m.set(uuid, o);
+      else m.delete(uuid);
+    }).catch(() => {
+      // Could not read it: start over with a full load next time.
+      this.loaded = undefined;
+    });
+  }
+
+  /** Resolves when every change seen so far is in the copy. */
+  async settled(): Promise<Objects> {
+    await this.load();
+    await this.pending;
+    if (!this.loaded) await this.load();
+    return this.objects;
+  }
 }
 
 function collect(objects: Objects, root: StoredObject, into: Map<string, StoredObject>): void {
@@ -89,8 +128,7 @@ function dnsFor(objects: Objects, dnsVses: StoredObject[]): { domains: string[];
 }
 
 /** The content of one group's snapshot (without version and SE). */
-export async function buildGroupContent(host: EngineHost, groupUuid: string): Promise<{ body: string; hash: string; vsUuids: string[] }> {
-  const objects = await loadAll(host);
+export function buildGroupContent(objects: Objects, groupUuid: string): { body: string; hash: string; vsUuids: string[] } {
   const vses = [...(objects.get('virtualservice')?.values() ?? [])];
   const roots = vses.filter((vs) => vs.enabled !== false && vs.type !== 'VS_TYPE_VH_CHILD' && groupOf(objects, vs) === groupUuid);
   const rootSet = new Set(roots.map((v) => v.uuid));
