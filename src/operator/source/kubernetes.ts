@@ -47,6 +47,17 @@ export interface KubernetesProviderOptions extends KubeConfigOptions {
 type SnapshotMapName = Exclude<keyof ClusterSnapshot, 'custom'>;
 type AnyObject = KubernetesObject & { metadata?: { name?: string; namespace?: string } };
 
+/**
+ * Listed objects come through client-node's deserializer (timestamps as Date), watched ones as plain
+ * JSON (strings): the metadata timestamps are made Dates for both, as the V1 types say.
+ */
+function normalizeTimestamps(o: AnyObject): AnyObject {
+  const meta = o.metadata as { creationTimestamp?: unknown; deletionTimestamp?: unknown } | undefined;
+  if (typeof meta?.creationTimestamp === 'string') meta.creationTimestamp = new Date(meta.creationTimestamp);
+  if (typeof meta?.deletionTimestamp === 'string') meta.deletionTimestamp = new Date(meta.deletionTimestamp);
+  return o;
+}
+
 function keyOf(o: AnyObject): string {
   const ns = o.metadata?.namespace;
   return ns ? `${ns}/${o.metadata?.name ?? ''}` : o.metadata?.name ?? '';
@@ -85,7 +96,7 @@ class WatchedKind {
       return result;
     };
     this.informer = makeInformer(kc, path, listAndMark);
-    const put = (o: AnyObject): void => { this.target.set(keyOf(o), o); this.recovered(); this.changed(); };
+    const put = (o: AnyObject): void => { this.target.set(keyOf(o), normalizeTimestamps(o)); this.recovered(); this.changed(); };
     this.informer.on('add', put);
     this.informer.on('update', put);
     this.informer.on('delete', (o) => { this.target.delete(keyOf(o)); this.changed(); });

@@ -69,6 +69,8 @@ describe('Kubernetes provider (against the API double)', () => {
   it('follows adds, updates and deletes', async () => {
     double.create(service('api', 'shop'));
     await waitFor('the added service', () => latest?.services.has('shop/api'));
+    assert.ok(latest!.services.get('shop/api')?.metadata?.creationTimestamp instanceof Date, 'watched objects carry Dates, as listed ones');
+    assert.ok(latest!.services.get('default/web')?.metadata?.creationTimestamp instanceof Date);
     double.patch('v1', 'Service', 'api', 'shop', { metadata: { labels: { tier: 'backend' } } });
     await waitFor('the label change', () => latest?.services.get('shop/api')?.metadata?.labels?.tier === 'backend');
     double.delete('v1', 'Service', 'api', 'shop');
