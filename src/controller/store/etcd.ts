@@ -4,13 +4,16 @@
 // private SQLite store (rebuilt at start, then followed by an etcd watch), which answers reads
 // and the API's rich queries (names, refs, claims, paging) without a round trip.
 //
-// A transaction runs against that copy as it stands, then commits to etcd with one Txn guarded
-// by compare-and-swap on the revision key's mod revision: it succeeds only when no other
-// replica wrote since the copy was last brought up to date. On a lost race the replica waits
-// until its watch has delivered the other write and runs the transaction again, so two
-// replicas never allocate the same VIP nor create two objects with one name. Reads keep working
-// from the copy when etcd loses quorum; writes fail with 503.
-import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
+// A write first takes the cluster's write lock (`<prefix>lock`, a key on this replica's lease, so
+// a dead replica's lock goes with its lease), which also tells it the latest revision key; it
+// waits until its copy has that revision, runs the transaction against the copy, and commits
+// to etcd with one Txn that releases the lock and is guarded by compare-and-swap on the revision
+// key's mod revision (no write since the copy was current). Transactions are therefore never
+// run twice (callers' closures may mutate what they captured), two replicas never allocate the
+// same VIP nor create two objects with one name. Reads keep working from the copy when etcd
+// loses quorum; writes fail with 503.
+import type { Etcd3, IKeyValue, IWatchResponse, Lease, Watcher } from 'etcd3';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite.js';
@@ -18,7 +21,8 @@ import type { ListQuery, ObjectRecord, PutRecord, Store, StoreTx } from './types
 import { ApiError } from '../errors.js';
 
 export const DEFAULT_PREFIX = '/portico/store/';
-const MAX_RETRIES = 50;
+/** Lock holders' lease: a crashed replica blocks writers at most this long. */
+const LOCK_TTL_S = 5;
 
 /** What one object key holds. */
 export interface EtcdRecord extends ObjectRecord { refs: string[]; claims: string[] }
@@ -30,8 +34,8 @@ export class StoreUnavailable extends ApiError {
   }
 }
 
-/** Another replica committed first: catch up to `latest` and run the transaction again. */
-class LostRace extends Error { constructor(readonly latest: number) { super('lost a write race'); } }
+/** Held write lock: its key's create revision identifies it for the release. */
+interface Held { createRev: string }
 
 interface Forward { refs: string[]; claims: string[] }
 
@@ -40,7 +44,7 @@ export interface EtcdStoreOptions {
   /** A directory for the local copy (wiped at start and on close). */
   cacheDir: string;
   prefix?: string;
-  /** How long a write waits for the local copy to catch up after a lost race (default 5000 ms). */
+  /** How long a write waits for the write lock and for the local copy to catch up (default 5000 ms). */
   catchUpMs?: number;
 }
 
@@ -82,6 +86,11 @@ export class EtcdStore implements Store {
   private readonly prefix: string;
   private readonly revKey: string;
   private readonly objPrefix: string;
+  private readonly lockKey: string;
+  private readonly holder = randomUUID();
+  private lease?: Lease;
+  /** Local writers queue here first: one at a time asks etcd for the lock. */
+  private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly catchUpMs: number;
   /** refs and claims per object as in the local copy (the SQLite reader keeps only reverse refs). */
   private readonly forward = new Map<string, Forward>();
@@ -101,6 +110,7 @@ export class EtcdStore implements Store {
     this.prefix = o.prefix ?? DEFAULT_PREFIX;
     this.revKey = `${this.prefix}rev`;
     this.objPrefix = `${this.prefix}o/`;
+    this.lockKey = `${this.prefix}lock`;
     this.catchUpMs = o.catchUpMs ?? 5000;
   }
 
@@ -134,39 +144,87 @@ export class EtcdStore implements Store {
   onChange(listener: (type: string, uuid: string) => void) { return this.cache.onChange(listener); }
 
   // ---- writes ----
-  async transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.cache.transact(async (tx) => {
-          const rec = new RecordingTx(tx, this);
-          const result = await fn(rec);
-          if (rec.writes.size) await this.commit(rec.writes);
-          return result;
-        });
-      } catch (e) {
-        if (!(e instanceof LostRace)) throw e;
-        if (attempt >= MAX_RETRIES) throw new StoreUnavailable('settle a write after many races with other replicas', 'busy');
-        await this.caughtUp(e.latest);
-      }
+  transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = () => this.locked(fn);
+    const p = this.writeQueue.then(run, run);
+    this.writeQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async locked<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const held = await this.lock();
+    let committed = false;
+    try {
+      return await this.cache.transact(async (tx) => {
+        const rec = new RecordingTx(tx, this);
+        const result = await fn(rec);
+        if (rec.writes.size) { await this.commit(rec.writes, held); committed = true; }
+        return result;
+      });
+    } finally {
+      if (!committed) await this.unlock(held);
     }
   }
 
-  /** One etcd Txn: the writes and the revision bump, if nobody wrote since our copy was current. */
-  private async commit(writes: Map<string, EtcdRecord | null>): Promise<void> {
+  private async leaseId(): Promise<string> {
+    if (!this.lease || this.lease.revoked()) {
+      const lease = this.client.lease(LOCK_TTL_S, { autoKeepAlive: true });
+      lease.on('lost', () => { if (this.lease === lease) this.lease = undefined; });
+      this.lease = lease;
+    }
+    try { return await this.lease.grant(); } catch (e) { this.lease = undefined; throw e; }
+  }
+
+  /** Takes the write lock (waiting while another replica holds it) and brings the copy up to date. */
+  private async lock(): Promise<Held> {
+    const deadline = Date.now() + this.catchUpMs;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      let res;
+      try {
+        const id = await this.leaseId();
+        res = await this.client.if(this.lockKey, 'Create', '==', 0)
+          .then(this.client.put(this.lockKey).value(this.holder).lease(id), this.client.get(this.revKey))
+          .else(this.client.get(this.lockKey))
+          .commit();
+      } catch (e) {
+        throw new StoreUnavailable('grant the write lock', e);
+      }
+      if (res.succeeded) {
+        const latest = Number(res.responses[1]?.response_range?.kvs?.[0]?.mod_revision ?? 0);
+        const held = { createRev: res.header.revision };
+        try { await this.caughtUp(latest); } catch (e) { await this.unlock(held); throw e; }
+        return held;
+      }
+      // Ours while we hold none: a lock request whose deadline passed was applied later (etcd was away). Drop it.
+      const kv = res.responses[0]?.response_range?.kvs?.[0];
+      if (kv && kv.value.toString() === this.holder) { await this.unlock({ createRev: kv.create_revision }); continue; }
+      if (Date.now() > deadline) throw new StoreUnavailable('grant the write lock in time', `another replica held it for ${this.catchUpMs} ms`);
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+    }
+  }
+
+  private async unlock(held: Held): Promise<void> {
+    await this.client.if(this.lockKey, 'Create', '==', held.createRev).then(this.client.delete().key(this.lockKey)).commit().catch(() => undefined);
+  }
+
+  /** One etcd Txn: the writes, the revision bump and the lock's release, if nobody wrote since our copy was current. */
+  private async commit(writes: Map<string, EtcdRecord | null>, held: Held): Promise<void> {
     const ops = [];
     for (const [uuid, rec] of writes) {
       ops.push(rec ? this.client.put(this.objPrefix + uuid).value(JSON.stringify(rec)) : this.client.delete().key(this.objPrefix + uuid));
     }
     ops.push(this.client.put(this.revKey).value(String(this.counter + 1)));
+    ops.push(this.client.delete().key(this.lockKey));
     let res;
     try {
-      res = await this.client.if(this.revKey, 'Mod', '==', this.revKeyMod).then(...ops).else(this.client.get(this.revKey)).commit();
+      res = await this.client.if(this.revKey, 'Mod', '==', this.revKeyMod).and(this.lockKey, 'Create', '==', held.createRev).then(...ops).commit();
     } catch (e) {
-      throw new StoreUnavailable('commit the write', e);
+      // A deadline is not a refusal: etcd may still apply the Txn when a majority returns.
+      throw new StoreUnavailable('confirm the write in time; it may still take effect when etcd recovers (read before retrying)', e);
     }
     if (!res.succeeded) {
-      const kv = res.responses[0]?.response_range?.kvs?.[0];
-      throw new LostRace(Number(kv?.mod_revision ?? 0));
+      // Our lock expired (a pause longer than its lease) and someone wrote: nothing was written.
+      throw new StoreUnavailable('accept the write: the write lock was lost, try again', 'lock expired');
     }
     // Nobody wrote in between: the local copy (committed right after this) equals etcd at this revision.
     const rev = Number(res.header.revision);
@@ -284,6 +342,8 @@ export class EtcdStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.wake();
+    await this.writeQueue;
+    await this.lease?.revoke().catch(() => undefined);
     await this.watcher?.cancel().catch(() => undefined);
     await this.applying;
     await this.cache.close();
