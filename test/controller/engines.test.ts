@@ -88,6 +88,9 @@ test('token create (CLI) → engine joins → VS through the API serves traffic,
   assert.deepEqual([...seen].sort(), ['s1', 's2']);
   const rt = await vsRuntime(vs.uuid);
   assert.equal(rt.se_list.length, 1);
+  // The heartbeat's counters reach the controller's registry.
+  const { engineRegistryOf } = await import('../../src/controller/engines/routes.js');
+  await until('VS counters reported', () => (engineRegistryOf(ctl.app)!.virtualServiceRuntime(vs.uuid).metrics?.connections ?? 0) >= 4);
   assert.equal(rt.se_list[0].connected, true);
   assert.equal(rt.servers.filter((s: any) => s.state === 'UP').length, 2);
 

@@ -3,6 +3,8 @@
 // applies them, keeps them on disk, and sends heartbeats. A lost controller means backoff and
 // retry; traffic is never interrupted by it.
 import os from 'node:os';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { ControllerClient, ControllerError } from './client.js';
 import { DataDir, type Identity } from './files.js';
 import { startAdminServer, type AdminServer } from './admin.js';
@@ -39,6 +41,12 @@ export interface Engine {
   /** Resolves once a snapshot with version ≥ v is applied. */
   waitForVersion(v: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Without --name: the host name plus a tag of the data dir, so two SEs on one host do not share a record. */
+function defaultName(dataDir: string): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'se';
+  return `${host}-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6)}`;
 }
 
 export async function startEngine(opts: EngineOptions): Promise<Engine> {
@@ -92,7 +100,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       if (identity && identity.controller === client!.base) return identity;
       if (!opts.joinToken) throw new Error('no identity.json in the data dir and no --join-token to join with');
       try {
-        const r = await client!.join({ token: opts.joinToken, name: opts.name ?? identity?.name, hostname: os.hostname(), version: ENGINE_VERSION, vip_mode: vips.mode, interface: opts.interface });
+        const r = await client!.join({ token: opts.joinToken, name: opts.name ?? identity?.name ?? defaultName(opts.dataDir), hostname: os.hostname(), version: ENGINE_VERSION, vip_mode: vips.mode, interface: opts.interface });
         identity = { controller: client!.base, se_uuid: r.se_uuid, se_secret: r.se_secret, name: r.name, se_group_uuid: r.se_group_uuid, heartbeat_interval_ms: r.heartbeat_interval_ms };
         await data.writeIdentity(identity);
         log.info({ se_uuid: r.se_uuid, name: r.name, se_group_uuid: r.se_group_uuid }, 'joined the controller');
