@@ -4,6 +4,8 @@
 // See docs/kube-double.md.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
@@ -39,6 +41,7 @@ export class KubeApiDouble {
   private readonly server: Server;
   private readonly token: string;
   url = '';
+  private readonly tempDirs: string[] = [];
   /** The server certificate (PEM) when serving HTTPS. */
   readonly caPem: string | undefined;
 
@@ -86,13 +89,16 @@ export class KubeApiDouble {
     this.dropWatches();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const dir of this.tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
   // ── kubeconfig ─────────────────────────────────────────────────────────────────────────────
 
-  /** Writes a kubeconfig for the double (to `file`, or a temp file) and returns its path. */
+  /** Writes a kubeconfig for the double (to `file`, or a temp file removed by `stop`) and returns its path. */
   writeKubeconfig(file?: string): string {
-    return writeKubeconfig(this.url, file, this.token, this.caPem);
+    const path = writeKubeconfig(this.url, file, this.token, this.caPem);
+    if (!file) this.tempDirs.push(dirname(path));
+    return path;
   }
 
   kubeConfig(): KubeConfig {
