@@ -56,8 +56,21 @@ ENTRYPOINT ["/nodejs/bin/node", "/app/bin/portico.js", "controller"]
 CMD ["--listen", "0.0.0.0:9080", "--data", "/var/lib/portico"]
 
 # A service engine; append `--controller URL --join-token TOKEN [--vip-mode l2 --interface IF]`.
+# In L2 mode it runs `ip addr` and `arping`, so this image is node:20-slim with iproute2 and
+# iputils-arping rather than distroless; it runs as the image's unprivileged user node (1000).
 # Ports below 1024 and L2 VIPs need NET_BIND_SERVICE, NET_ADMIN, NET_RAW (see docs/deploy.md).
-FROM runtime AS engine
-COPY --from=build --chown=65532:65532 /out/empty /var/lib/portico-engine
+FROM node:${NODE_VERSION}-slim AS engine
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iproute2 iputils-arping \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/portico-engine \
+ && chown 1000:1000 /var/lib/portico-engine
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/bin ./bin
+COPY --from=build /src/dist/src ./dist/src
+USER 1000:1000
 VOLUME ["/var/lib/portico-engine"]
-ENTRYPOINT ["/nodejs/bin/node", "/app/bin/portico.js", "engine", "--data", "/var/lib/portico-engine"]
+ENTRYPOINT ["node", "/app/bin/portico.js", "engine", "--data", "/var/lib/portico-engine"]

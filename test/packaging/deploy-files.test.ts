@@ -37,9 +37,19 @@ describe('Dockerfile', () => {
       assert.doesNotMatch(base, /:latest$/);
       assert.match(base, /^(node:20-slim|gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?)$/, `${base} is node:20-slim or distroless`);
     }
-    for (const t of ['operator', 'controller', 'engine']) {
+    for (const t of ['operator', 'controller']) {
       assert.match(resolve(chain(t)[0]!.base), /^gcr\.io\/distroless\//, `${t} runs on distroless`);
     }
+    assert.equal(resolve(chain('engine')[0]!.base), 'node:20-slim', 'the engine needs ip and arping: slim, not distroless');
+  });
+
+  it('gives the engine image the programs the engine runs (src/engine/vip)', () => {
+    const vip = readFileSync(join(root, 'src/engine/vip/manager.ts'), 'utf8');
+    const programs = [...new Set([...vip.matchAll(/run\('([\w-]+)'/g)].map((m) => m[1]!))];
+    assert.deepEqual(programs.sort(), ['arping', 'ip']);
+    const packages: Record<string, string> = { ip: 'iproute2', arping: 'iputils-arping' };
+    const installs = chain('engine').flatMap((s) => s.ins).filter((x) => x.op === 'RUN').map((x) => x.args).join(' ');
+    for (const p of programs) assert.match(installs, new RegExp(`apt-get install[^&]*\\b${packages[p]}\\b`), `${p} comes with ${packages[p]}`);
   });
 
   it('installs production dependencies only, with npm ci, into the runtime', () => {
