@@ -24,7 +24,11 @@ export interface OperatorOptions {
   /** `host:port` for /api/status and /metrics (default `127.0.0.1:<apiServerPort>`). */
   listen?: string;
   username: string;
-  password: string;
+  password?: string;
+  /** Token login instead of a password (avicredentials.authtoken). */
+  token?: string;
+  /** PEM CA of the controller's certificate (avicredentials.certificateAuthorityData); without it any certificate is accepted. */
+  ca?: string;
   /** Controller auth: session login with CSRF (default) or basic. */
   auth?: 'session' | 'basic';
   /** Accept a self-signed controller certificate. */
@@ -68,8 +72,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const log = opts.logger ?? pino({ name: 'portico-operator', level: LOG_LEVEL[settings.logLevel] ?? 'warn' }, pino.destination(2));
   const metrics = new OperatorMetrics();
   const client = new ControllerClient({
-    url: opts.controller, username: opts.username, password: opts.password, tenant: settings.controller.tenantName,
-    auth: opts.auth ?? 'session', insecure: opts.insecure ?? true, connections: opts.concurrency ?? 8,
+    url: opts.controller, username: opts.username, password: opts.password, token: opts.token, tenant: settings.controller.tenantName,
+    auth: opts.auth ?? 'session', ca: opts.ca, insecure: opts.insecure ?? !opts.ca, connections: opts.concurrency ?? 8,
   });
   const createdBy = `ako-${settings.clusterName}`;
   const state = new ControllerState(settings.clusterName, settings.controller.cloudName, createdBy);

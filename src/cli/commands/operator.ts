@@ -41,9 +41,9 @@ export function registerOperator(program: Command): void {
       const { settings, problems } = loadSettings(o.values);
       const log = pino({ name: 'portico-operator', level: LEVEL[settings.logLevel] ?? 'warn' }, pino.destination(2));
       for (const p of problems) log.warn({ key: p.key }, `values: ${p.key}: ${p.message}`);
-      const { username, password } = settings.credentials;
-      if (!username || !password) {
-        console.error('portico operator: controller credentials missing: set avicredentials.username/password in --values, or PORTICO_USERNAME / PORTICO_PASSWORD');
+      const { username, password, authtoken, certificateAuthorityData } = settings.credentials;
+      if (!username || (!password && !authtoken)) {
+        console.error('portico operator: controller credentials missing: set avicredentials.username and password (or authtoken) in --values, or PORTICO_USERNAME and PORTICO_PASSWORD (or PORTICO_AUTHTOKEN)');
         process.exitCode = 2;
         return;
       }
@@ -81,7 +81,8 @@ export function registerOperator(program: Command): void {
       }
       let op;
       try {
-        op = await startOperator({ controller: o.controller, provider, sink, settings, listen: o.listen, username, password, logger: log, ...(election ? { leader: election } : {}) });
+        const ca = certificateAuthorityData && !certificateAuthorityData.includes('-----BEGIN') ? Buffer.from(certificateAuthorityData, 'base64').toString('utf8') : certificateAuthorityData;
+        op = await startOperator({ controller: o.controller, provider, sink, settings, listen: o.listen, username, password, token: authtoken, ca, logger: log, ...(election ? { leader: election } : {}) });
       } catch (err) {
         console.error(`portico operator: ${(err as Error).message}`);
         process.exitCode = 1;

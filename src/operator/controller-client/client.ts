@@ -8,7 +8,9 @@ export interface ControllerClientOptions {
   /** `http(s)://host:port` */
   url: string;
   username: string;
-  password: string;
+  password?: string;
+  /** Token login (`{username, token}`) instead of a password, as AKO's authtoken. */
+  token?: string;
   tenant?: string;
   /** `session` (POST /login, cookies + X-CSRFToken; the default) or `basic`. */
   auth?: 'session' | 'basic';
@@ -38,7 +40,7 @@ export class ControllerClient {
     const u = new URL(opts.url);
     this.origin = u.origin;
     this.tenant = opts.tenant ?? 'admin';
-    this.basic = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    this.basic = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     this.agent = new Agent({
       connections: opts.connections ?? 8,
       keepAliveTimeout: 30_000,
@@ -83,7 +85,9 @@ export class ControllerClient {
       res = await request(`${this.origin}/login`, {
         method: 'POST', dispatcher: this.agent,
         headers: { 'content-type': 'application/json', referer: `${this.origin}/` },
-        body: JSON.stringify({ username: this.opts.username, password: this.opts.password }),
+        body: JSON.stringify(this.opts.password || !this.opts.token
+          ? { username: this.opts.username, password: this.opts.password }
+          : { username: this.opts.username, token: this.opts.token }),
       });
     } catch (err) {
       throw new ControllerError(0, (err as Error).message, 'POST', '/login', 'network');

@@ -255,6 +255,8 @@ function finish(s: OperatorSettings, raw: Map<string, unknown>, env: NodeJS.Proc
   envApply('LOG_LEVEL', 'AKOSettings.logLevel');
   envApply('PORTICO_USERNAME', 'avicredentials.username');
   envApply('PORTICO_PASSWORD', 'avicredentials.password');
+  envApply('PORTICO_AUTHTOKEN', 'avicredentials.authtoken');
+  envApply('PORTICO_CA_DATA', 'avicredentials.certificateAuthorityData');
   problems.push(...envProblems);
   if (e('POD_NAMESPACE')) s.akoNamespace = e('POD_NAMESPACE')!;
 }
