@@ -93,3 +93,22 @@ test('HTTPS, UDP and DNS checks answer up and down', async () => {
   const https = await runCheck(spec({ type: 'HEALTH_MONITOR_HTTPS' }), '127.21.32.3', (plain.address() as { port: number }).port);
   assert.equal(https.ok, false);
 });
+
+test('changing a pool\'s monitors keeps a down server down until the new monitor sees it healthy', async () => {
+  const dead = '127.21.33.1';
+  const s = new SnapshotBuilder();
+  const hm1 = s.add('healthmonitor', { name: 'tcp-a', type: 'HEALTH_MONITOR_TCP', ...fast });
+  const pool = s.pool('p', [{ ip: dead, port: 9 }], { health_monitor_refs: [hm1] });
+  s.l4vs('mon-change', '127.21.3.3', [9103], pool);
+  const rt = new EngineRuntime(new VipManager('loopback', undefined, silentLog), silentLog);
+  cleanups.push(() => rt.stop(100));
+  await rt.apply(s.build());
+  await until('down', () => rt.serverStates()[0].state === 'DOWN');
+  const hm2 = s.add('healthmonitor', { name: 'tcp-b', type: 'HEALTH_MONITOR_TCP', ...fast, send_interval: 3600 });
+  s.get('pool', pool).health_monitor_refs = [hm2];
+  await rt.apply(s.build());
+  assert.equal(rt.serverStates()[0].state, 'DOWN', 'not optimistic after a monitor change');
+  s.get('pool', pool).health_monitor_refs = [];
+  await rt.apply(s.build());
+  assert.equal(rt.serverStates()[0].state, 'UP', 'no monitors: up');
+});

@@ -15,10 +15,14 @@ class MonitorLoop {
   private stopped = false;
   private okRun = 0;
   private failRun = 0;
-  up = true;
+  up: boolean;
   reason: string | undefined;
 
-  constructor(private readonly spec: MonitorSpec, private readonly target: ProbeTarget, private readonly changed: () => void) {}
+  constructor(private readonly spec: MonitorSpec, private readonly target: ProbeTarget, private readonly changed: () => void) {
+    // A server that is down stays down until this monitor has seen it healthy (successful_checks).
+    this.up = target.up;
+    this.reason = target.reason;
+  }
 
   start(): void {
     this.schedule(0);

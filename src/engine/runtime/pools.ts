@@ -56,10 +56,12 @@ export class PoolManager implements PoolRegistry {
       if (prev && prev.monitorStamp !== monitorStamp) {
         for (const p of prev.probers.values()) p.stop();
         prev.probers.clear();
-        // New monitors judge afresh: start optimistic, as a new server does.
-        for (const s of prev.pool.servers) {
-          s.up = true;
-          s.reason = undefined;
+        // New monitors start from each server's current state; without monitors every server is up.
+        if (monitors.length === 0) {
+          for (const s of prev.pool.servers) {
+            s.up = true;
+            s.reason = undefined;
+          }
         }
       }
       entry.stamp = stamp;
