@@ -7,6 +7,7 @@ import { registerUp } from './commands/up.js';
 import { registerStatus } from './commands/status.js';
 import { registerDemo } from './commands/demo.js';
 import { registerToken } from './commands/token.js';
+import { registerStore } from './commands/store.js';
 
 const program = new Command();
 program.name('portico').description('Software load balancer and ingress platform for Kubernetes').version('0.1.0');
@@ -17,4 +18,5 @@ registerUp(program);
 registerStatus(program);
 registerDemo(program);
 registerToken(program);
+registerStore(program);
 await program.parseAsync(process.argv);
