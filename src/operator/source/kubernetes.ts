@@ -16,6 +16,8 @@ export { loadKubeConfig } from './kubeconfig.js';
 export const AKO_CRD_GROUP = 'ako.vmware.com';
 /** CRD kinds whose map is present in every snapshot (empty while the CRD is absent). */
 export const AKO_CRD_KINDS = ['HostRule', 'HTTPRule', 'AviInfraSetting', 'L4Rule'] as const;
+/** The ako.vmware.com kinds watched when served (others of the group, e.g. MultiClusterIngress, are not: no RBAC for them is expected). */
+export const WATCHED_CRD_KINDS: readonly string[] = [...AKO_CRD_KINDS, 'SSORule', 'L7Rule'];
 
 export interface SourceLogger {
   info(msg: string): void;
@@ -30,6 +32,8 @@ export interface KubernetesProviderOptions extends KubeConfigOptions {
   maxWaitMs?: number;
   /** Re-deliver the whole snapshot this often even without changes (default 0: off). */
   resyncMs?: number;
+  /** The ako.vmware.com kinds to watch when their CRDs are installed (default WATCHED_CRD_KINDS). */
+  crdKinds?: readonly string[];
   /** How often to look for ako.vmware.com CRDs being installed or removed (default 30 s). */
   crdDiscoveryMs?: number;
   /**
@@ -299,7 +303,7 @@ class KubernetesProvider implements SnapshotProvider {
     for (const version of versions) {
       const list = await custom.getAPIResources({ group: AKO_CRD_GROUP, version });
       for (const r of list.resources) {
-        if (r.name.includes('/') || out.has(r.kind)) continue;
+        if (r.name.includes('/') || out.has(r.kind) || !(this.opts.crdKinds ?? WATCHED_CRD_KINDS).includes(r.kind)) continue;
         out.set(r.kind, { kind: r.kind, group: AKO_CRD_GROUP, version, plural: r.name, namespaced: r.namespaced });
       }
     }

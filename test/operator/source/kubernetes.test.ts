@@ -109,7 +109,12 @@ describe('Kubernetes provider (against the API double)', () => {
 
   it('picks up ako.vmware.com CRDs installed later, and their objects', async () => {
     double.create(akoCrd('HostRule'));
+    double.create({
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'multiclusteringresses.ako.vmware.com' },
+      spec: { group: 'ako.vmware.com', scope: 'Namespaced', names: { kind: 'MultiClusterIngress', plural: 'multiclusteringresses' }, versions: [{ name: 'v1alpha1', served: true, storage: true }] },
+    });
     await waitFor('the HostRule watch', () => double.watchCount('hostrules') === 1);
+    assert.equal(double.watchCount('multiclusteringresses'), 0, 'kinds of the group the operator does not read are not watched');
     double.create({ apiVersion: 'ako.vmware.com/v1beta1', kind: 'HostRule', metadata: { name: 'hr', namespace: 'shop' }, spec: { virtualhost: { fqdn: 'shop.example.com' } } });
     await waitFor('the HostRule in the snapshot', () => latest?.custom.get('HostRule')?.has('shop/hr'));
     assert.equal(latest?.custom.get('HostRule')?.get('shop/hr')?.spec?.virtualhost !== undefined, true);
