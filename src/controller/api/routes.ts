@@ -244,6 +244,8 @@ export async function vsRuntime(app: FastifyInstance, store: Store, vs: ObjectRe
     tenant_ref: refUrl(base, 'tenant', vs.tenant), type: b.type,
     oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up,
     vip_summary, se_list: rt.se_list, servers: rt.servers,
+    // The SEs' cumulative counters: the web console derives live rates from them (docs/console.md).
+    ...(rt.metrics ? { metrics: rt.metrics } : {}),
     ...(b.vh_child_vs_uuid ? { vh_child_vs_ref: (b.vh_child_vs_uuid as string[]).map((u) => refUrl(base, 'virtualservice', u)) } : {}),
   };
 }
