@@ -39,6 +39,20 @@ async function optionalList(key, path) {
 
 const asArray = (x) => (Array.isArray(x) ? x : x ? [x] : []);
 
+/** `fn` over `items` with at most `limit` calls in flight: a dashboard of many VSes is no burst. */
+export async function mapLimit(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** Series by metric id from a metrics answer (a single object, or wrapped in `{results}`). */
 export function parseMetrics(resp) {
   const out = {};
@@ -114,14 +128,15 @@ export async function loadVsRows() {
   const vipsByUuid = new Map(vsvips.map((v) => [v.uuid, v]));
   const inventory = await optionalList('inventory', '/api/virtualservice-inventory?include_name=true&page_size=200&include=config,runtime,health_score');
   const invByUuid = new Map((inventory ?? []).map((i) => [i.uuid ?? i.config?.uuid, i]));
-  const runtimes = inventory ? null : await Promise.all(vses.map((vs) => optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
+  // The inventory gives health scores; the runtime has what it may leave out (servers, SEs, counters).
+  const runtimes = await mapLimit(vses, 6, (vs) => optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null));
   const wantMetrics = [METRICS.requests, METRICS.bandwidth, METRICS.connections];
-  const metrics = await Promise.all(vses.map((vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null)));
+  const metrics = await mapLimit(vses, 6, (vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null));
   const names = new Map([...vses, ...vsvips].map((o) => [o.uuid, o.name]));
   for (const p of await list('pool', { fields: 'name' }).catch(() => [])) names.set(p.uuid, p.name);
   const rows = vses.map((vs, i) => {
     const inv = invByUuid.get(vs.uuid);
-    const rt = inv?.runtime ?? runtimes?.[i] ?? null;
+    const rt = inv?.runtime || runtimes[i] ? { ...inv?.runtime, ...runtimes[i] } : null;
     const vsvip = vipsByUuid.get(refUuid(vs.vsvip_ref ?? ''));
     const parentVip = vs.vh_parent_vs_ref ? refName(vs.vh_parent_vs_ref) : '';
     const addrs = (vsvip?.vip ?? []).map((v) => v.ip_address?.addr).filter(Boolean);
@@ -139,7 +154,7 @@ export async function loadVsRows() {
       reason: rt?.oper_status?.reason,
       health: healthScore(inv) ?? healthScore(rt),
       ses: seNames(rt),
-      ...poolHealth(inv ?? rt),
+      ...poolHealth(rt),
       requests: m ? (m[METRICS.requests]?.length ? m[METRICS.requests] : m[METRICS.connections]) ?? [] : null,
       bandwidth: m ? m[METRICS.bandwidth] ?? [] : null,
     };

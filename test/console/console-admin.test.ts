@@ -11,6 +11,16 @@ import { ADMIN_PASSWORD, byName, startController, waitFor, type Controller } fro
 const HOST = '127.50.8.1';
 const v4 = (addr: string) => ({ addr, type: 'V4' });
 
+/** Controls without an accessible name, and buttons or links without text, on the current page. */
+async function unnamed(page: Page): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll('input, select, textarea, button, a[href]')]
+    .filter((el) => {
+      if (el.matches('button, a')) return !(el.textContent.trim() || el.getAttribute('aria-label'));
+      return !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby'));
+    })
+    .map((el) => el.id || el.outerHTML.slice(0, 80))`);
+}
+
 async function login(page: Page, origin: string): Promise<void> {
   await page.goto(`${origin}/`);
   await page.getByLabel('Username').fill('admin');
@@ -155,12 +165,21 @@ describe('web console administration', { timeout: 180_000 }, () => {
         await page.goto(`${ctl.origin}/#/list/${kind}`);
         await page.locator('table.list tbody tr').first().waitFor();
         assert.equal(await page.locator('.error-box').count(), 0, `${kind} list: ${await page.locator('.error-box').allTextContents()}`);
+        assert.deepEqual(await unnamed(page), [], `${kind} list`);
         if (kind === 'serviceengine') continue;
         await page.goto(`${ctl.origin}/#/new/${kind}`);
         await page.getByLabel('Name *').waitFor();
+        // Open every repeated group once, so its controls are checked too.
+        for (const add of await page.getByRole('button', { name: /^Add / }).all()) await add.click();
+        for (const add of await page.getByRole('button', { name: /^Add / }).all()) await add.click();
+        assert.deepEqual(await unnamed(page), [], `${kind} form`);
         await page.getByRole('link', { name: 'Cancel' }).click();
         await page.waitForURL(new RegExp(`#/list/${kind}$`));
       }
+      await page.goto(`${ctl.origin}/#/wizard`);
+      await page.getByText('Advanced').click();
+      await page.getByLabel('SE group').waitFor();
+      assert.deepEqual(await unnamed(page), [], 'wizard');
       // System objects open in their edit form too.
       await page.goto(`${ctl.origin}/#/list/applicationprofile`);
       await page.getByRole('link', { name: 'Edit System-HTTP' }).click();
@@ -191,6 +210,34 @@ describe('web console administration', { timeout: 180_000 }, () => {
     const net = (await ctl.api('GET', `/api/network/${created.body.uuid}`)).body;
     assert.equal(net.configured_subnets[0].static_ip_ranges[0].range.end.addr, '127.50.9.30');
     assert.deepEqual(net.markers, [{ key: 'owner', values: ['someone-else'] }], 'their change is kept');
+  });
+
+  it('wizard: a static VIP outside the pool is refused next to its field, nothing is left behind; a free one works', async () => {
+    const net = await ctl.api('POST', '/api/network', { name: 'static-net', configured_subnets: [{ prefix: { ip_addr: v4('127.50.10.0'), mask: 24 },
+      static_ip_ranges: [{ type: 'STATIC_IPS_FOR_VIP', range: { begin: v4('127.50.10.10'), end: v4('127.50.10.20') } }] }] });
+    assert.equal(net.status, 201, JSON.stringify(net.body));
+    await page.goto(`${ctl.origin}/#/wizard`);
+    await page.getByLabel('Name *').fill('static-app');
+    await page.getByLabel('VIP address *').selectOption('static');
+    await page.getByLabel('VIP network').selectOption({ label: 'static-net' });
+    await page.getByLabel('Static VIP address').fill('127.50.10.99');
+    await page.getByLabel('IP address *', { exact: true }).fill('127.50.8.40');
+    await page.getByRole('button', { name: 'Create virtual service' }).click();
+    const err = page.locator('[data-field="static_ip"] .field-error');
+    await err.waitFor();
+    assert.match((await err.textContent()) ?? '', /127\.50\.10\.99/);
+    assert.equal(await page.getByLabel('Static VIP address').getAttribute('aria-invalid'), 'true');
+    for (const type of ['vsvip', 'pool', 'virtualservice']) {
+      assert.equal((await ctl.api('GET', `/api/${type}?name.contains=static-app`)).body.count, 0, `no ${type} left behind`);
+    }
+    await screenshot(page, 'wizard-error');
+
+    await page.getByLabel('Static VIP address').fill('127.50.10.15');
+    await page.getByRole('button', { name: 'Create virtual service' }).click();
+    await page.waitForURL(/#\/vs\/virtualservice-/);
+    const vsvip = await byName(ctl, 'vsvip', 'static-app');
+    assert.equal(vsvip.vip[0].ip_address.addr, '127.50.10.15');
+    await page.getByText('127.50.10.15').first().waitFor();
   });
 
   it('deletes from a list, and shows why a delete is refused', async () => {

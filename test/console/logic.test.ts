@@ -125,6 +125,22 @@ describe('console logic', () => {
     assert.equal(nameUuids('pool pool-00000000-0000-4000-8000-000000000000 gone', names), 'pool pool-00000000-0000-4000-8000-000000000000 gone');
   });
 
+  it('runs at most N calls at once and keeps the order', async () => {
+    const { mapLimit } = await src('vsdata.js');
+    let inFlight = 0;
+    let peak = 0;
+    const out = await mapLimit([5, 1, 4, 2, 3, 0, 6], 3, async (x: number) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return x * 10;
+    });
+    assert.deepEqual(out, [50, 10, 40, 20, 30, 0, 60]);
+    assert.equal(peak, 3);
+    assert.deepEqual(await mapLimit([], 3, async () => 1), []);
+  });
+
   it('turns cumulative SE counters into rates, surviving a counter reset', async () => {
     const { recordCounters, derivedSeries } = await src('rates.js');
     const { METRICS } = await src('vsdata.js');

@@ -6,11 +6,12 @@ import { fmtAgo, fmtBytes } from '../format.js';
 import { refName, refUuid } from '../refs.js';
 import { ErrorBox, Loading, PageHead } from '../ui/common.js';
 import { StatusBadge } from '../ui/status.js';
+import { mapLimit } from '../vsdata.js';
 
 /** SE uuid → names of the virtual services whose runtime lists it (when SE records do not say). */
 async function vsesBySe() {
   const vses = await list('virtualservice', { fields: 'name' });
-  const runtimes = await Promise.all(vses.slice(0, 200).map((vs) => getOptional(`/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
+  const runtimes = await mapLimit(vses.slice(0, 500), 6, (vs) => getOptional(`/api/virtualservice/${vs.uuid}/runtime`).catch(() => null));
   const out = new Map();
   runtimes.forEach((rt, i) => {
     for (const se of rt?.se_list ?? []) {

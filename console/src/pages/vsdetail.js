@@ -12,6 +12,13 @@ import { ExpiryBadge, HealthScore, StatusBadge } from '../ui/status.js';
 
 const safe = (p) => p.catch(() => null);
 
+/** The VS runtime, with the health score from the inventory when the controller has one. */
+async function loadRuntime(uuid) {
+  const [rt, inv] = await Promise.all([getOptional(`/api/virtualservice/${uuid}/runtime`), getOptional(`/api/virtualservice-inventory/${uuid}`).catch(() => null)]);
+  if (!rt && !inv) return null;
+  return { ...inv?.runtime, ...rt, health_score: inv?.health_score ?? rt?.health_score };
+}
+
 async function loadVs(uuid) {
   const vs = await getObject('virtualservice', uuid);
   const poolRefs = new Set(vs.pool_ref ? [vs.pool_ref] : []);
@@ -26,7 +33,7 @@ async function loadVs(uuid) {
     Promise.all((vs.vh_child_vs_uuid ?? []).map((u) => safe(getObject('virtualservice', refUuid(u))))),
     vs.vh_parent_vs_ref ? safe(getObject('virtualservice', refUuid(vs.vh_parent_vs_ref))) : null,
     vs.vsvip_ref ? safe(getObject('vsvip', refUuid(vs.vsvip_ref))) : null,
-    safe(getOptional(`/api/virtualservice/${uuid}/runtime`)),
+    safe(loadRuntime(uuid)),
     safe(loadEvents(uuid)),
     safe(loadRequestLogs(uuid)),
   ]);
