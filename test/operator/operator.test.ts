@@ -222,4 +222,22 @@ data: {tls.crt: ${b64('secure.example.com.crt')}, tls.key: ${b64('secure.example
     assert.match(child.body.results[0].vh_parent_vs_ref, /#optest--Shared-L7-0$/);
     await stopOperator(op);
   });
+
+  test('a name held by an object it does not own: Warning, and that object is never overwritten', async (t) => {
+    if (skip) return t.skip(skip);
+    const foreign = await ctl!.api('POST', '/api/pool', { name: 'optest--default-taken-TCP-80', servers: [] });
+    assert.equal(foreign.status, 201, JSON.stringify(foreign.body));
+    const dir = folder();
+    writeFileSync(join(dir, 'taken.yaml'), lbService('taken'));
+    const op = await operator(dir);
+    const item = await eventually(async () => (await statusOf(op)).find((i) => i.name === 'taken' && i.events.some((e: any) => e.reason === 'SyncFailed')), 'a SyncFailed warning');
+    assert.match(item.events.find((e: any) => e.reason === 'SyncFailed').message, /not owned by ako-optest/);
+    assert.deepEqual(item.loadBalancer.ingress, []);
+    const after = await ctl!.api('GET', '/api/pool?name=optest--default-taken-TCP-80');
+    assert.equal(after.body.results[0].created_by, undefined);
+    assert.equal(after.body.results[0]._last_modified, foreign.body._last_modified);
+    // The VS that needs the pool was not attempted.
+    assert.equal((await ctl!.api('GET', '/api/virtualservice?name=optest--default-taken')).body.count, 0);
+    await stopOperator(op);
+  });
 });
