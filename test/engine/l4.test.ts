@@ -260,3 +260,18 @@ test('consistent hash and client-IP persistence through the proxy: a client keep
     assert.ok(servers.size >= 2, `${vip}: clients spread over servers`);
   }
 });
+
+test('idle TCP sessions are closed after the network profile\'s idle timeout', async () => {
+  const [a] = await backends(1, 22);
+  const s = new SnapshotBuilder();
+  const np = s.add('networkprofile', { name: 'short-idle', profile: { type: 'PROTOCOL_TYPE_TCP_PROXY', tcp_proxy_profile: { idle_connection_timeout: 1 } } });
+  const vs = s.l4vs('idle', '127.21.1.14', [9016], s.pool('p', [a]), { network_profile_ref: np });
+  const rt = runtime();
+  await rt.apply(s.build());
+  const c = net.connect({ host: '127.21.1.14', port: 9016 });
+  c.on('error', () => {});
+  await new Promise((r) => c.once('connect', r));
+  assert.equal(await new Promise<string>((r) => c.once('data', (d: Buffer) => r(d.toString())).write('x')), 'b1:x');
+  await new Promise((r) => c.once('close', r));
+  await until('session ended on the SE', () => rt.metrics.counters(vs).open === 0);
+});
