@@ -8,8 +8,12 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { TemplateSet } from './gotemplate/exec.js';
 import { helmFuncs } from './gotemplate/funcs.js';
 import { parseTemplate, TemplateError, type Parsed } from './gotemplate/parse.js';
+import { versionSatisfies } from './semver.js';
 
 export type Values = Record<string, unknown>;
+
+/** Helm's check of Chart.yaml kubeVersion against the cluster version. */
+export const kubeVersionSatisfies = versionSatisfies;
 
 export interface Chart {
   dir: string;
@@ -151,44 +155,15 @@ function parsedChart(chart: Chart): { templates: Map<string, Parsed>; crds: Rend
   return memo;
 }
 
-/** Compares x.y.z versions (a "-pre" suffix sorts before the release, as in semver). */
-function compareVersions(a: string, b: string): number {
-  const parse = (v: string) => {
-    const [core, pre] = v.replace(/^v/, '').split('-', 2) as [string, string | undefined];
-    const [x = 0, y = 0, z = 0] = core.split('.').map(Number);
-    return { nums: [x, y, z], pre };
-  };
-  const pa = parse(a);
-  const pb = parse(b);
-  for (let i = 0; i < 3; i++) if (pa.nums[i] !== pb.nums[i]) return pa.nums[i]! - pb.nums[i]!;
-  if (pa.pre === pb.pre) return 0;
-  if (pa.pre === undefined) return 1;
-  if (pb.pre === undefined) return -1;
-  return pa.pre < pb.pre ? -1 : 1;
-}
-
-/** Helm's check of Chart.yaml kubeVersion: comparators joined by spaces (and), alternatives by ||. */
-export function kubeVersionSatisfies(constraint: string, version: string): boolean {
-  const v = version.replace(/^v/, '').replace(/\+.*$/, '');
-  return constraint.split('||').some((alt) => alt.trim().split(/\s+/).filter(Boolean).every((c) => {
-    const m = /^(>=|<=|>|<|=|!=)?\s*v?(\d+(?:\.\d+){0,2}(?:-[\w.]+)?)$/.exec(c);
-    if (!m) throw new RenderError(`Chart.yaml kubeVersion: cannot read "${c}"`);
-    // a constraint with a prerelease ("-0") admits prereleases of the version, as Helm's semver does
-    const cmp = compareVersions(m[2]!.includes('-') ? v : v.replace(/-.*$/, ''), m[2]!);
-    switch (m[1] ?? '=') {
-      case '>=': return cmp >= 0;
-      case '<=': return cmp <= 0;
-      case '>': return cmp > 0;
-      case '<': return cmp < 0;
-      case '!=': return cmp !== 0;
-      default: return cmp === 0;
-    }
-  }));
-}
-
 export function renderChart(chart: Chart, opts: RenderOptions = {}): Rendered {
   const kubeVersion = opts.kubeVersion ?? 'v1.30.0';
-  if (typeof chart.meta.kubeVersion === 'string' && !kubeVersionSatisfies(chart.meta.kubeVersion, kubeVersion)) {
+  let fits = true;
+  try {
+    if (typeof chart.meta.kubeVersion === 'string') fits = versionSatisfies(chart.meta.kubeVersion, kubeVersion);
+  } catch (e) {
+    throw new RenderError(`Chart.yaml kubeVersion: ${(e as Error).message}`);
+  }
+  if (!fits) {
     throw new RenderError(`chart requires kubeVersion: ${chart.meta.kubeVersion} which is incompatible with Kubernetes ${kubeVersion}`);
   }
   let values = chart.values;

@@ -100,6 +100,8 @@ describe('Helm and sprig functions', () => {
     ['{{ toString 5 }} {{ toString .nil }} {{ cat "a" .nil "b" }} {{ repeat 3 "ab" }} {{ nospace "a b c" }}', {}, '5 <nil> a b ababab abc'],
     ['{{ include "h" . | upper }} {{ tpl "{{ .v }}!" . }}', { v: 'v' }, '<V> v!'],
     ['{{ lookup "v1" "Secret" "ns" "name" | toJson }}', {}, '{}'],
+    ['{{ slice .l 1 }} {{ slice .l 0 1 }} {{ slice "abc" 1 2 }} {{ html "<a&b>" }} {{ js "it\'s" }}', { l: [1, 2, 3] }, "[2 3] [1] b &lt;a&amp;b&gt; it\\'s"],
+    ['{{ semverCompare ">=1.22.0-0" .v }} {{ semverCompare "<1.20" .v }}', { v: 'v1.30.1' }, 'true false'],
   ];
   for (const [src, data, want] of cases) {
     it(JSON.stringify(src), () => assert.equal(render(src, data, '{{ define "h" }}<{{ .v }}>{{ end }}'), want));

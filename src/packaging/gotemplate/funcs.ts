@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ExecutionError, type FuncCall, type TemplateFunc } from './exec.js';
 import type { Value } from './parse.js';
+import { versionSatisfies } from '../semver.js';
 import { goEqual, goLess, isMap, kindOf, printValue, truth } from './values.js';
 
 type Dict = Record<string, Value>;
@@ -171,6 +172,13 @@ export const helmFuncs: Record<string, TemplateFunc> = {
   println: f((...a) => `${a.map(str).join(' ')}\n`),
   printf: f((fmt, ...a) => sprintf(str(fmt), a)),
   urlquery: f((...a) => encodeURIComponent(a.map(str).join(''))),
+  html: f((...a) => a.map(str).join('').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' })[c]!)),
+  js: f((...a) => JSON.stringify(a.map(str).join('')).slice(1, -1).replace(/'/g, "\\'").replace(/</g, '\\u003C').replace(/>/g, '\\u003E')),
+  slice: f((v, ...ix) => {
+    const [i = 0n, j] = ints(ix);
+    if (typeof v === 'string') return v.slice(Number(i), j === undefined ? undefined : Number(j));
+    return list(v, 'slice').slice(Number(i), j === undefined ? undefined : Number(j));
+  }),
 
   // Helm
   include: (c, name, data) => c.include(str(name), data),
@@ -230,6 +238,8 @@ export const helmFuncs: Record<string, TemplateFunc> = {
   splitList: f((sep, s) => str(s).split(str(sep))),
   split: f((sep, s) => Object.fromEntries(str(s).split(str(sep)).map((p, i) => [`_${i}`, p]))),
   join: f((sep, l) => (Array.isArray(l) ? l.map(str) : [str(l)]).join(str(sep))),
+
+  semverCompare: f((constraint, version) => versionSatisfies(str(constraint), str(version))),
 
   // sprig: numbers (int64 results)
   int: f((v) => int(v)),
