@@ -73,6 +73,12 @@ export class ObjectService {
   }
 
   async create(type: string, input: unknown, caller: Caller): Promise<ObjectRecord> {
+    const p = await this.prepareCreate(type, input, caller);
+    return this.inTx((tx) => this.writeIn(tx, p.info, p.uuid, p.body, caller, undefined, undefined));
+  }
+
+  /** The part of a create that needs no transaction: checks, cleaning, defaults, validation, hashing, the UUID. */
+  async prepareCreate(type: string, input: unknown, caller: Caller): Promise<{ info: TypeInfo; uuid: string; body: Record<string, any> }> {
     const info = infoOr404(type);
     if (info.internalOnly && !caller.internal) throw new ApiError(405, `${type} objects are created by the controller`);
     if (info.singleton && !caller.internal) throw new ApiError(405, `${type} is a single object: use PUT`);
@@ -80,8 +86,7 @@ export class ObjectService {
     const { body } = this.clean(info, input, caller);
     await typeHooks[type]?.prepare?.(body);
     const wanted = caller.internal && typeof body.uuid === 'string' ? body.uuid : undefined;
-    const uuid = wanted ?? `${info.uuidPrefix}-${randomUUID()}`;
-    return this.write(info, uuid, body, caller, undefined, undefined);
+    return { info, uuid: wanted ?? `${info.uuidPrefix}-${randomUUID()}`, body };
   }
 
   async replace(type: string, uuid: string, input: unknown, caller: Caller, expectLastModified?: string): Promise<ObjectRecord> {
@@ -113,50 +118,58 @@ export class ObjectService {
     return this.replace(type, uuid, body, caller, old.body._last_modified as string | undefined);
   }
 
-  private async write(info: TypeInfo, uuid: string, body: Record<string, any>, caller: Caller, lastModified: string | undefined, isUpdate: true | undefined): Promise<ObjectRecord> {
-    const hooks = typeHooks[info.type];
+  private write(info: TypeInfo, uuid: string, body: Record<string, any>, caller: Caller, lastModified: string | undefined, isUpdate: true | undefined): Promise<ObjectRecord> {
+    return this.inTx((tx) => this.writeIn(tx, info, uuid, body, caller, lastModified, isUpdate));
+  }
+
+  /** Runs `fn` in one store transaction; the store's own uniqueness guard becomes a 409. */
+  async inTx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     try {
-      return await this.store.transact(async (tx) => {
-        let old: ObjectRecord | undefined;
-        if (isUpdate) {
-          old = await tx.get(uuid);
-          if (!old || old.type !== info.type || !visibleFrom(old, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
-          if (old.tenant !== caller.tenant && !caller.internal) throw forbidden(`${info.type} ${old.name} belongs to tenant admin and is read-only here`);
-          const stored = old.body._last_modified as string | undefined;
-          if (lastModified && stored && BigInt(lastModified) < BigInt(stored)) {
-            throw new ApiError(412, `_last_modified: the object changed since it was read (stored ${stored}, given ${lastModified}); read it again`);
-          }
-        }
-        const tenant = old?.tenant ?? (info.adminOnly ? ADMIN : await this.objectTenant(tx, body, caller));
-        if (info.cloudScoped) body.cloud_ref ??= '/api/cloud?name=Default-Cloud';
-        let cloud = '';
-        if (info.cloudScoped) {
-          cloud = await resolveRef(tx, String(body.cloud_ref), 'cloud', tenant, 'cloud_ref');
-          body.cloud_ref = cloud;
-        }
-        hooks?.defaults?.(body);
-        const refs = await resolveRefs(tx, info, body, tenant, cloud || undefined);
-        body.tenant_ref = tenant;
-        refs.add(tenant);
-        if (old) carryOver(info, body, old.body);
-        const same = (await tx.byName(info.type, tenant, body.name, cloud)).find((r) => r.uuid !== uuid);
-        if (same) throw conflict(`${info.model} object with name ${body.name} already exists${cloud ? ' in this cloud' : ''} (${same.uuid})`);
-        if (!old && (await tx.get(uuid))) throw conflict(`an object with uuid ${uuid} already exists`);
-        const c: WriteContext = { tx, info, tenant: caller.tenant, cloud, uuid, body, old, claims: [], refs, afterPut: [] };
-        await hooks?.write?.(c);
-        if (caller.system || (old && (await tx.claimOwner(CLAIM_SYSTEM(uuid))))) c.claims.push(CLAIM_SYSTEM(uuid));
-        const stored: StoredObject = { uuid, name: body.name, ...body, _last_modified: nowMicros() };
-        stored.uuid = uuid;
-        refs.delete(uuid);
-        const rec: ObjectRecord = { type: info.type, uuid, tenant, name: body.name, cloud, body: stored };
-        await tx.put({ ...rec, refs: [...refs], claims: c.claims });
-        for (const f of c.afterPut) await f();
-        return rec;
-      });
+      return await this.store.transact(fn);
     } catch (e) {
       if (e instanceof StoreConflict) throw conflict(e.message);
       throw e;
     }
+  }
+
+  /** Stores one prepared object inside the caller's transaction (refs, rules, claims). */
+  async writeIn(tx: StoreTx, info: TypeInfo, uuid: string, body: Record<string, any>, caller: Caller, lastModified: string | undefined, isUpdate: true | undefined): Promise<ObjectRecord> {
+    const hooks = typeHooks[info.type];
+    let old: ObjectRecord | undefined;
+    if (isUpdate) {
+      old = await tx.get(uuid);
+      if (!old || old.type !== info.type || !visibleFrom(old, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
+      if (old.tenant !== caller.tenant && !caller.internal) throw forbidden(`${info.type} ${old.name} belongs to tenant admin and is read-only here`);
+      const stored = old.body._last_modified as string | undefined;
+      if (lastModified && stored && BigInt(lastModified) < BigInt(stored)) {
+        throw new ApiError(412, `_last_modified: the object changed since it was read (stored ${stored}, given ${lastModified}); read it again`);
+      }
+    }
+    const tenant = old?.tenant ?? (info.adminOnly ? ADMIN : await this.objectTenant(tx, body, caller));
+    if (info.cloudScoped) body.cloud_ref ??= '/api/cloud?name=Default-Cloud';
+    let cloud = '';
+    if (info.cloudScoped) {
+      cloud = await resolveRef(tx, String(body.cloud_ref), 'cloud', tenant, 'cloud_ref');
+      body.cloud_ref = cloud;
+    }
+    hooks?.defaults?.(body);
+    const refs = await resolveRefs(tx, info, body, tenant, cloud || undefined);
+    body.tenant_ref = tenant;
+    refs.add(tenant);
+    if (old) carryOver(info, body, old.body);
+    const same = (await tx.byName(info.type, tenant, body.name, cloud)).find((r) => r.uuid !== uuid);
+    if (same) throw conflict(`${info.model} object with name ${body.name} already exists${cloud ? ' in this cloud' : ''} (${same.uuid})`);
+    if (!old && (await tx.get(uuid))) throw conflict(`an object with uuid ${uuid} already exists`);
+    const c: WriteContext = { tx, info, tenant: caller.tenant, cloud, uuid, body, old, claims: [], refs, afterPut: [] };
+    await hooks?.write?.(c);
+    if (caller.system || (old && (await tx.claimOwner(CLAIM_SYSTEM(uuid))))) c.claims.push(CLAIM_SYSTEM(uuid));
+    const stored: StoredObject = { uuid, name: body.name, ...body, _last_modified: nowMicros() };
+    stored.uuid = uuid;
+    refs.delete(uuid);
+    const rec: ObjectRecord = { type: info.type, uuid, tenant, name: body.name, cloud, body: stored };
+    await tx.put({ ...rec, refs: [...refs], claims: c.claims });
+    for (const f of c.afterPut) await f();
+    return rec;
   }
 
   /** The tenant a new object goes to: its tenant_ref when given (must be the caller's unless internal), else the caller's. */
@@ -168,21 +181,25 @@ export class ObjectService {
   }
 
   async remove(type: string, uuid: string, caller: Caller): Promise<void> {
+    await this.inTx((tx) => this.removeIn(tx, type, uuid, caller));
+  }
+
+  /** Deletes one object inside the caller's transaction (404/403/409 as for DELETE). */
+  async removeIn(tx: StoreTx, type: string, uuid: string, caller: Caller): Promise<ObjectRecord> {
     const info = infoOr404(type);
     if (info.singleton && !caller.internal) throw new ApiError(405, `${type} cannot be deleted`);
-    await this.store.transact(async (tx) => {
-      const rec = await tx.get(uuid);
-      if (!rec || rec.type !== type || !visibleFrom(rec, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
-      if (rec.tenant !== caller.tenant && !caller.internal) throw forbidden(`${type} ${rec.name} belongs to tenant admin and is read-only here`);
-      if (!caller.internal && (await tx.claimOwner(CLAIM_SYSTEM(uuid)))) throw forbidden(`${info.model} ${rec.name} is a system object and cannot be deleted`);
-      const by = await tx.referrers(uuid);
-      if (by.length) {
-        const who = by.slice(0, 10).map((r) => `${typeInfo(r.type)?.model ?? r.type} ${r.name}`).join(', ');
-        throw conflict(`Cannot delete ${info.model} ${rec.name}: it is referred to by ${who}${by.length > 10 ? ` and ${by.length - 10} more` : ''}`);
-      }
-      await typeHooks[type]?.remove?.(tx, rec);
-      await tx.delete(uuid);
-    });
+    const rec = await tx.get(uuid);
+    if (!rec || rec.type !== type || !visibleFrom(rec, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
+    if (rec.tenant !== caller.tenant && !caller.internal) throw forbidden(`${type} ${rec.name} belongs to tenant admin and is read-only here`);
+    if (!caller.internal && (await tx.claimOwner(CLAIM_SYSTEM(uuid)))) throw forbidden(`${info.model} ${rec.name} is a system object and cannot be deleted`);
+    const by = await tx.referrers(uuid);
+    if (by.length) {
+      const who = by.slice(0, 10).map((r) => `${typeInfo(r.type)?.model ?? r.type} ${r.name}`).join(', ');
+      throw conflict(`Cannot delete ${info.model} ${rec.name}: it is referred to by ${who}${by.length > 10 ? ` and ${by.length - 10} more` : ''}`);
+    }
+    await typeHooks[type]?.remove?.(tx, rec);
+    await tx.delete(uuid);
+    return rec;
   }
 }
 

@@ -16,6 +16,7 @@ import { StoreEngineHost } from './enginehost.js';
 import { Auth, type RequestAuth } from './api/auth.js';
 import { registerApiRoutes, API_VERSION } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
+import { registerMacro } from './api/macro.js';
 import { registerMetrics } from './metrics.js';
 import { seed } from './seed.js';
 import { ApiError } from './errors.js';
@@ -141,6 +142,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   app.get('/api/openapi.json', async () => openapi);
   registerMetrics(app, store);
   registerApiRoutes(app, store, objects, startedAt);
+  registerMacro(app, store, objects);
   await registerEngineRoutes(app, engineHost);
 
   const ui = consoleDir();

@@ -180,3 +180,45 @@ test('PATCH json_patch (add, replace, remove by JSON pointer)', async () => {
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /json_patch\[0\]\.op/);
 });
+
+test('macro API: a tree in one transaction (all or nothing), and its deletion', async () => {
+  const tree = (poolName: string, port: number) => ({
+    model_name: 'VirtualService',
+    data: {
+      name: `macro-vs-${poolName}`, services: [{ port: 80 }],
+      vsvip_ref_data: { name: `macro-vip-${poolName}`, vip: [{ vip_id: '0', auto_allocate_ip: true }] },
+      pool_ref_data: {
+        name: poolName, servers: [{ ip: { type: 'V4', addr: '10.5.0.1' }, port }],
+        health_monitor_refs: ['/api/healthmonitor?name=System-TCP'],
+        health_monitor_refs_data: [{ name: `macro-hm-${poolName}`, type: 'HEALTH_MONITOR_HTTP' }],
+      },
+    },
+  });
+  const r = await t.api.post('/api/macro', tree('macro-pool', 8080));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.map((o: any) => new URL(o.url).pathname.split('/')[2]), ['vsvip', 'healthmonitor', 'pool', 'virtualservice']);
+  const vs = r.body[3];
+  assert.equal(vs.pool_ref, r.body[2].url);
+  assert.equal(r.body[2].health_monitor_refs.length, 2);
+  // A bad child anywhere: nothing of the tree is stored.
+  const bad = await t.api.post('/api/macro', tree('macro-bad', 70000));
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error, /data\.pool_ref_data: servers\[0\]\.port/);
+  for (const [type, name] of [['vsvip', 'macro-vip-macro-bad'], ['healthmonitor', 'macro-hm-macro-bad'], ['pool', 'macro-bad']]) {
+    assert.equal((await t.api.get(`/api/${type}?name=${name}`)).body.count, 0, `${type} ${name} not stored`);
+  }
+  // A failure at the top, after the children were written in the transaction: rolled back too.
+  await t.api.create('virtualservice', { name: 'macro-vs-taken' });
+  const late = tree('taken', 8080);
+  (late.data as any).name = 'macro-vs-taken';
+  const lateR = await t.api.post('/api/macro', late);
+  assert.equal(lateR.status, 409);
+  assert.equal((await t.api.get('/api/pool?name=taken')).body.count, 0, 'children rolled back');
+  assert.equal((await t.api.get('/api/vsvip?name=macro-vip-taken')).body.count, 0, 'children rolled back');
+  assert.equal((await t.api.post('/api/macro', { model_name: 'Nope', data: {} })).status, 400);
+  const del = await t.api.req('DELETE', '/api/macro', { model_name: 'VirtualService', data: { uuid: vs.uuid } });
+  assert.equal(del.status, 200, JSON.stringify(del.body));
+  assert.equal(del.body.deleted.length, 4);
+  assert.equal((await t.api.get('/api/pool?name=macro-pool')).body.count, 0);
+  assert.equal((await t.api.get('/api/healthmonitor?name=System-TCP')).body.count, 1, 'shared system objects stay');
+});
