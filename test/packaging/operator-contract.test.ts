@@ -45,8 +45,8 @@ describe('chart ↔ operator', () => {
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORTICO_USERNAME: 'admin', PORTICO_PASSWORD: 'pw', POD_NAME: 'ako-0', POD_NAMESPACE: 'avi-system' };
       const r = spawnSync(process.execPath, [join(root, 'bin/portico.js'), ...args], { encoding: 'utf8', env, timeout: 30_000 });
       // Outside a pod, --in-cluster stops at the service host: every flag before it was accepted.
-      assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /--in-cluster: KUBERNETES_SERVICE_HOST is not set/);
+      assert.notEqual(r.status, 0, r.stderr);
+      assert.match(r.stderr, /KUBERNETES_SERVICE_HOST/);
       assert.doesNotMatch(r.stderr, /unknown option|error: option/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
