@@ -20,6 +20,14 @@ export interface Caller {
   internal?: boolean;
   /** Seeding: the object is a system object (read-only for other tenants, never deleted). */
   system?: boolean;
+  /** A superuser: the only kind of REST caller that may write users and tenants. */
+  superuser?: boolean;
+}
+
+/** Users and tenants decide who may do what: only superusers change them. */
+const PRIVILEGED = new Set(['user', 'tenant']);
+function checkPrivilege(info: TypeInfo, caller: Caller): void {
+  if (PRIVILEGED.has(info.type) && !caller.internal && !caller.superuser) throw forbidden(`only a superuser may change ${info.type} objects`);
 }
 
 let lastMicros = 0n;
@@ -80,6 +88,7 @@ export class ObjectService {
   /** The part of a create that needs no transaction: checks, cleaning, defaults, validation, hashing, the UUID. */
   async prepareCreate(type: string, input: unknown, caller: Caller): Promise<{ info: TypeInfo; uuid: string; body: Record<string, any> }> {
     const info = infoOr404(type);
+    checkPrivilege(info, caller);
     if (info.internalOnly && !caller.internal) throw new ApiError(405, `${type} objects are created by the controller`);
     if (info.singleton && !caller.internal) throw new ApiError(405, `${type} is a single object: use PUT`);
     if (info.adminOnly && caller.tenant !== ADMIN && !caller.internal) throw forbidden(`${type} objects can only be created in the admin tenant`);
@@ -135,6 +144,7 @@ export class ObjectService {
   /** Stores one prepared object inside the caller's transaction (refs, rules, claims). */
   async writeIn(tx: StoreTx, info: TypeInfo, uuid: string, body: Record<string, any>, caller: Caller, lastModified: string | undefined, isUpdate: true | undefined): Promise<ObjectRecord> {
     const hooks = typeHooks[info.type];
+    checkPrivilege(info, caller);
     let old: ObjectRecord | undefined;
     if (isUpdate) {
       old = await tx.get(uuid);
@@ -187,6 +197,7 @@ export class ObjectService {
   /** Deletes one object inside the caller's transaction (404/403/409 as for DELETE). */
   async removeIn(tx: StoreTx, type: string, uuid: string, caller: Caller): Promise<ObjectRecord> {
     const info = infoOr404(type);
+    checkPrivilege(info, caller);
     if (info.singleton && !caller.internal) throw new ApiError(405, `${type} cannot be deleted`);
     const rec = await tx.get(uuid);
     if (!rec || rec.type !== type || !visibleFrom(rec, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);

@@ -98,5 +98,11 @@ test('secrets are write-only: keys and passwords never come back', async () => {
   assert.equal((await t.c.host.get('sslkeyandcertificate', cert.uuid))?.key, c.key, 'the engine host sees the key');
   // The user can log in with the password it was given; a PUT without password keeps it.
   await t.api.put(`/api/user/${user.uuid}`, { ...user, full_name: 'Bob' });
-  assert.equal((await new Client(t.c.url, 'bob', 'bob-secret-pw').get('/api/pool')).status, 200);
+  const bob = new Client(t.c.url, 'bob', 'bob-secret-pw');
+  assert.equal((await bob.get('/api/pool')).status, 200);
+  // Bob is no superuser: he cannot make himself one, nor create users or tenants.
+  assert.equal((await bob.put(`/api/user/${user.uuid}`, { ...user, is_superuser: true })).status, 403);
+  assert.equal((await bob.post('/api/user', { name: 'mallory', password: 'x', is_superuser: true })).status, 403);
+  assert.equal((await bob.post('/api/tenant', { name: 'bobs' })).status, 403);
+  assert.equal((await bob.post('/api/pool', { name: 'bobs-pool' })).status, 201, 'ordinary objects are fine');
 });

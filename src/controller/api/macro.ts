@@ -9,7 +9,7 @@ import type { Store, StoreTx } from '../store/types.js';
 import type { ObjectService, Caller } from '../objects.js';
 import { badRequest, notFound } from '../errors.js';
 import { renderAll } from './render.js';
-import { auth, baseUrl } from './routes.js';
+import { auth, baseUrl, callerOf } from './routes.js';
 import { findByName } from './refs.js';
 import { CLAIM_SYSTEM } from '../hooks.js';
 
@@ -83,7 +83,7 @@ export function registerMacro(app: FastifyInstance, store: Store, objects: Objec
 
   app.post('/api/macro', async (req) => {
     const { info, data } = body(req);
-    const caller: Caller = { tenant: auth(req).tenant };
+    const caller: Caller = callerOf(auth(req));
     const prepared: Prepared[] = [];
     await expand(objects, info, data, caller, 'data', prepared);
     prepared.push(await objects.prepareCreate(info.type, data, caller));
@@ -99,7 +99,7 @@ export function registerMacro(app: FastifyInstance, store: Store, objects: Objec
   app.delete('/api/macro', async (req, reply) => {
     const { info, data } = body(req);
     const a = auth(req);
-    const caller: Caller = { tenant: a.tenant };
+    const caller: Caller = callerOf(a);
     const uuid = typeof data.uuid === 'string' ? data.uuid : typeof data.name === 'string' ? (await findByName(store, info, data.name, a.tenant))?.uuid : undefined;
     if (!uuid) throw notFound(`${info.model} object not found!`);
     const rec = await store.get(uuid);

@@ -21,6 +21,11 @@ export function baseUrl(req: FastifyRequest): string {
 }
 const flag = (v: string | undefined) => v !== undefined && v !== 'false' && v !== '0';
 
+/** The write-path caller of an authenticated request. */
+export function callerOf(a: RequestAuth): { tenant: string; superuser: boolean } {
+  return { tenant: a.tenant, superuser: a.principal.superuser };
+}
+
 export function auth(req: FastifyRequest): RequestAuth {
   const a = (req as unknown as { auth?: RequestAuth }).auth;
   if (!a) throw new ApiError(401, 'authentication required');
@@ -119,7 +124,7 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
     return rec;
   }
 
-  const caller = (req: Req) => ({ tenant: auth(req).tenant });
+  const caller = (req: Req) => callerOf(auth(req));
 
   app.get('/api/:type', list);
   app.post('/api/:type', async (req: Req, reply) => {
@@ -176,7 +181,8 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
     const rec = (await store.get(cfg.uuid))!;
     const rt = await vsRuntime(app, store, rec, baseUrl(req));
     const up = (rt.oper_status as { state: string }).state === 'OPER_UP';
-    return { uuid: cfg.uuid, url: cfg.url, config: cfg, runtime: { oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up, vip_summary: rt.vip_summary }, health_score: { health_score: up ? 100 : 0 } };
+    // se_list, servers and the SEs' counters too: the console's dashboard then needs this one call, not one per VS.
+    return { uuid: cfg.uuid, url: cfg.url, config: cfg, runtime: { oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up, vip_summary: rt.vip_summary, se_list: rt.se_list, servers: rt.servers, ...(rt.metrics ? { metrics: rt.metrics } : {}) }, health_score: { health_score: up ? 100 : 0 } };
   };
   const seRuntime = (b: Record<string, any>) => ({
     oper_status: b.oper_status ?? { state: 'OPER_UNKNOWN' }, se_connected: !!b.se_connected,
