@@ -8,7 +8,7 @@ export function pollPeriod() {
 }
 
 /**
- * Runs `load()` now and every poll period while the page is visible. Keeps the last good data when
+ * Runs `load()` now and again one poll period after each run ends, while the page is visible. Keeps the last good data when
  * a refresh fails (the error is shown next to it), and ignores answers to superseded requests.
  */
 export function usePoll(load, deps, { live = true } = {}) {
@@ -25,10 +25,16 @@ export function usePoll(load, deps, { live = true } = {}) {
   }, deps);
   useEffect(() => {
     setState({ data: undefined, error: null, loading: true });
-    run();
-    if (!live) return () => { seq.current++; };
-    const timer = setInterval(() => { if (!document.hidden) run(); }, pollPeriod());
-    return () => { clearInterval(timer); seq.current++; };
+    let stopped = false;
+    let timer;
+    // The next refresh is timed from the end of the last one, so a slow controller is never
+    // asked again before it has answered.
+    const loop = async () => {
+      if (!document.hidden) await run();
+      if (!stopped && live) timer = setTimeout(loop, pollPeriod());
+    };
+    loop();
+    return () => { stopped = true; clearTimeout(timer); seq.current++; };
   }, [run]);
   return { ...state, reload: run };
 }

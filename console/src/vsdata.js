@@ -128,8 +128,11 @@ export async function loadVsRows() {
   const vipsByUuid = new Map(vsvips.map((v) => [v.uuid, v]));
   const inventory = await optionalList('inventory', '/api/virtualservice-inventory?include_name=true&page_size=200&include=config,runtime,health_score');
   const invByUuid = new Map((inventory ?? []).map((i) => [i.uuid ?? i.config?.uuid, i]));
-  // The inventory gives health scores; the runtime has what it may leave out (servers, SEs, counters).
-  const runtimes = await mapLimit(vses, 6, (vs) => optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null));
+  // The inventory gives health scores; a VS's own runtime has what an inventory may leave out
+  // (servers, SEs, counters): asked only for those VSes.
+  const complete = (inv) => Array.isArray(inv?.runtime?.servers) && Array.isArray(inv?.runtime?.se_list);
+  const runtimes = await mapLimit(vses, 6, (vs) => (complete(invByUuid.get(vs.uuid)) ? null
+    : optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
   const wantMetrics = [METRICS.requests, METRICS.bandwidth, METRICS.connections];
   const metrics = await mapLimit(vses, 6, (vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null));
   const names = new Map([...vses, ...vsvips].map((o) => [o.uuid, o.name]));

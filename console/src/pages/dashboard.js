@@ -55,8 +55,8 @@ function Row({ r, names }) {
       ? html`<span class=${r.poolsUp < r.poolsTotal ? 'tone-bad-text' : ''}>${r.poolsUp}/${r.poolsTotal}</span>
           <span class="muted small"> (servers <span class="servers-up">${r.serversUp ?? '?'}/${r.serversTotal ?? '?'}</span>)</span>`
       : r.serversTotal != null ? html`<span class="muted small">servers <span class="servers-up">${r.serversUp}/${r.serversTotal}</span></span>` : '–'}</td>
-    <td data-label="Requests/s" class="num">${r.requests ? html`<${Sparkline} values=${r.requests.map((p) => p.value)} label=${`${vs.name} requests per second`}/> ${fmtRate(req)}` : '–'}</td>
-    <td data-label="Bandwidth" class="num">${r.bandwidth ? html`<${Sparkline} values=${r.bandwidth.map((p) => p.value)} label=${`${vs.name} bandwidth`}/> ${fmtBits(bw)}` : '–'}</td>
+    <td data-label="Requests/s" class="num">${r.requests?.length > 1 ? html`<${Sparkline} values=${r.requests.map((p) => p.value)} label=${`${vs.name} requests per second`}/> ${fmtRate(req)}` : '–'}</td>
+    <td data-label="Bandwidth" class="num">${r.bandwidth?.length > 1 ? html`<${Sparkline} values=${r.bandwidth.map((p) => p.value)} label=${`${vs.name} bandwidth`}/> ${fmtBits(bw)}` : '–'}</td>
   </tr>`;
 }
 
