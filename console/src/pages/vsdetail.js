@@ -95,7 +95,7 @@ function Events({ events }) {
   if (!events) return html`<${Unavailable} what="The event log"/>`;
   if (!events.length) return html`<p class="muted">No recent events.</p>`;
   return html`<ul class="events">${events.slice(0, 20).map((e) => html`<li>
-    <time>${fmtTime(e.report_timestamp ?? e.timestamp ?? e.time)}</time>
+    <time>${fmtTime(e.report_timestamp ?? e.timestamp ?? e.time ?? e.ts)}</time>
     <strong>${e.event_id ?? e.type ?? e.reason ?? ''}</strong> ${e.obj_name ?? e.object ?? ''} ${e.reason && e.event_id ? e.reason : ''} ${e.message ?? e.event_description ?? ''}</li>`)}</ul>`;
 }
 
@@ -104,7 +104,7 @@ function RequestLogs({ logs }) {
   if (!logs.length) return html`<p class="muted">No request logs yet.</p>`;
   return html`<div class="table-wrap"><table class="list"><thead><tr>${['Time', 'Client', 'Request', 'Status', 'Server', 'Latency'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
     <tbody>${logs.slice(0, 20).map((l) => html`<tr>
-      <td>${fmtTime(l.report_timestamp ?? l.timestamp ?? l.time)}</td><td>${l.client_ip ?? l.client ?? ''}</td>
+      <td>${fmtTime(l.report_timestamp ?? l.timestamp ?? l.time ?? l.ts)}</td><td>${l.client_ip ?? l.client ?? ''}</td>
       <td>${l.method ?? ''} ${l.uri_path ?? l.uri ?? l.path ?? ''}</td><td>${l.response_code ?? l.status ?? ''}</td>
       <td>${l.server_ip ?? l.server ?? ''}</td><td>${l.total_time ?? l.latency_ms ?? ''}${l.total_time != null || l.latency_ms != null ? ' ms' : ''}</td></tr>`)}</tbody></table></div>`;
 }
