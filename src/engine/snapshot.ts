@@ -84,40 +84,17 @@ function directRefs(o: Record<string, any>): string[] {
   return out;
 }
 
-/**
- * Remembers each object's refs by its stamp (`_last_modified`), so a snapshot that changes one
- * object re-reads only that one. `prune()` after an apply drops what was not used.
- */
-export class RefCache {
-  private cache = new Map<string, string[]>();
-  private used = new Map<string, string[]>();
-
-  refs(o: Record<string, any>): string[] {
-    if (typeof o._last_modified !== 'string') return directRefs(o);
-    const key = `${o.uuid}@${o._last_modified}`;
-    let r = this.used.get(key) ?? this.cache.get(key);
-    if (!r) r = directRefs(o);
-    this.used.set(key, r);
-    return r;
-  }
-
-  prune(): void {
-    this.cache = this.used;
-    this.used = new Map();
-  }
-}
-
 const typeOf = (uuid: string) => uuid.slice(0, uuid.indexOf('-'));
 
 /** Every object reachable from `root` through bare-UUID refs (root included), in a stable order. */
-export function refClosure(index: SnapshotIndex, root: Record<string, any>, seen = new Set<string>(), cache?: RefCache): Record<string, any>[] {
+export function refClosure(index: SnapshotIndex, root: Record<string, any>, seen = new Set<string>()): Record<string, any>[] {
   const out: Record<string, any>[] = [];
   const stack = [root];
   seen.add(root.uuid);
   while (stack.length) {
     const o = stack.pop()!;
     out.push(o);
-    for (const ref of cache ? cache.refs(o) : directRefs(o)) {
+    for (const ref of directRefs(o)) {
       if (seen.has(ref)) continue;
       const target = index.get(typeOf(ref))?.get(ref);
       if (!target) continue;

@@ -1,7 +1,7 @@
 // What each virtual service of a snapshot asks for: its listening sockets (VIP, port, kind)
 // and, for L4, the pool behind each port. Pure: reads the snapshot index only.
 import type { PoolRegistry, PoolRuntime, SnapshotIndex } from '../contracts.js';
-import { lookup, objectStamp, refClosure, vsAddresses, type RefCache } from '../snapshot.js';
+import { lookup, refClosure, vsAddresses } from '../snapshot.js';
 import type { L4Route } from '../l4/tcp.js';
 
 export type ListenerKind = 'tcp' | 'udp' | 'l7' | 'dns-udp' | 'dns-tcp';
@@ -22,8 +22,10 @@ export interface ListenerPlan {
 export interface VsPlan {
   uuid: string;
   name: string;
-  /** Changes whenever the VS or anything it refers to changes. */
-  stamp: string;
+  /** UUIDs of the VS, everything it refers to (transitively) and its VH children: a change to any re-plans it. */
+  closure: string[];
+  /** A configuration error found while planning (bad port, no VIP). */
+  error?: string;
   listeners: ListenerPlan[];
   app: 'L4' | 'HTTP' | 'DNS';
 }
@@ -93,10 +95,42 @@ export function targetResolver(pools: PoolRegistry, target: ListenerPlan['target
   return () => pools.poolGroup(uuid)?.pickPool(ctx);
 }
 
-/** Plans every enabled, non-child VS of the snapshot. `children` maps a VH parent to its children. */
-export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, dnsStamp: string, refs?: RefCache): { plans: VsPlan[]; errors: Map<string, string> } {
+/** Whether an object is the same in two snapshots: by `_last_modified` when both have it, else by content. */
+export function sameObject(a: Record<string, any> | undefined, b: Record<string, any>): boolean {
+  if (!a) return false;
+  if (typeof a._last_modified === 'string' && typeof b._last_modified === 'string') return a._last_modified === b._last_modified;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** UUIDs of objects that are new, changed or gone between two snapshots. */
+export function changedObjects(prev: SnapshotIndex, next: SnapshotIndex): Set<string> {
+  const out = new Set<string>();
+  for (const [type, objs] of next) {
+    const old = prev.get(type);
+    for (const [uuid, o] of objs) if (!sameObject(old?.get(uuid), o)) out.add(uuid);
+  }
+  for (const [type, objs] of prev) {
+    const now = next.get(type);
+    for (const uuid of objs.keys()) if (!now?.has(uuid)) out.add(uuid);
+  }
+  return out;
+}
+
+/**
+ * Plans every enabled, non-child VS of the snapshot. A VS none of whose objects (itself, what it
+ * refers to, transitively, and its VH children) changed keeps its previous plan as it is, so an
+ * apply costs in proportion to what changed.
+ */
+export function planVirtualServices(
+  index: SnapshotIndex,
+  pools: PoolRegistry,
+  previous: ReadonlyMap<string, VsPlan>,
+  changed: ReadonlySet<string>,
+  dnsChanged: boolean,
+): { plans: VsPlan[]; errors: Map<string, string>; replanned: Set<string> } {
   const plans: VsPlan[] = [];
   const errors = new Map<string, string>();
+  const replanned = new Set<string>();
   const vses = index.get('virtualservice') ?? new Map();
   const children = new Map<string, Record<string, any>[]>();
   for (const vs of vses.values()) {
@@ -104,31 +138,43 @@ export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, d
       const list = children.get(vs.vh_parent_vs_ref) ?? [];
       list.push(vs);
       children.set(vs.vh_parent_vs_ref, list);
+      // A new or changed child is a change of its parent.
+      if (changed.has(vs.uuid)) replanned.add(vs.vh_parent_vs_ref);
     }
   }
   for (const vs of vses.values()) {
     if (vs.enabled === false || vs.type === 'VS_TYPE_VH_CHILD') continue;
+    const prev = previous.get(vs.uuid);
+    if (prev && !replanned.has(vs.uuid) && !(dnsChanged && prev.app === 'DNS') && !prev.closure.some((u) => changed.has(u))) {
+      plans.push(prev);
+      if (prev.error) errors.set(vs.uuid, prev.error);
+      continue;
+    }
+    replanned.add(vs.uuid);
     const seen = new Set<string>();
-    const closure = refClosure(index, vs, seen, refs);
-    for (const child of children.get(vs.uuid) ?? []) closure.push(...refClosure(index, child, seen, refs));
+    const closure = refClosure(index, vs, seen);
+    for (const child of children.get(vs.uuid) ?? []) closure.push(...refClosure(index, child, seen));
     const app = appKind(lookup(index, 'applicationprofile', vs.application_profile_ref));
-    const stamp = closure.map(objectStamp).join('\n') + (app === 'DNS' ? `\n${dnsStamp}` : '');
-    const plan: VsPlan = { uuid: vs.uuid, name: String(vs.name ?? vs.uuid), stamp, listeners: [], app };
+    const plan: VsPlan = { uuid: vs.uuid, name: String(vs.name ?? vs.uuid), closure: closure.map((o) => o.uuid as string), listeners: [], app };
     plans.push(plan);
+    const fail = (msg: string) => {
+      plan.error = msg;
+      errors.set(vs.uuid, msg);
+    };
     if (vs.traffic_enabled === false) continue;
     const addresses = vsAddresses(index, vs);
-    if (addresses.length === 0) errors.set(vs.uuid, 'no VIP address');
+    if (addresses.length === 0) fail('no VIP address');
     const vsNp = lookup(index, 'networkprofile', vs.network_profile_ref);
     const maxConnections = Number(vs.performance_limits?.max_concurrent_connections ?? 0) || 0;
     for (const svc of (vs.services ?? []) as any[]) {
       const first = Number(svc?.port);
       const last = Number(svc?.port_range_end || first);
       if (!Number.isInteger(first) || first < 1 || first > 65535 || last < first || last > 65535) {
-        errors.set(vs.uuid, `services[].port ${svc?.port}: not a valid port`);
+        fail(`services[].port ${svc?.port}: not a valid port`);
         continue;
       }
       if (last - first + 1 > MAX_PORT_RANGE) {
-        errors.set(vs.uuid, `services[].port_range_end ${last}: ranges wider than ${MAX_PORT_RANGE} ports are not supported`);
+        fail(`services[].port_range_end ${last}: ranges wider than ${MAX_PORT_RANGE} ports are not supported`);
         continue;
       }
       const np = lookup(index, 'networkprofile', svc.override_network_profile_ref) ?? vsNp;
@@ -152,5 +198,5 @@ export function planVirtualServices(index: SnapshotIndex, pools: PoolRegistry, d
       }
     }
   }
-  return { plans, errors };
+  return { plans, errors, replanned };
 }

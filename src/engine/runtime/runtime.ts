@@ -10,8 +10,8 @@ import { DnsTcpListener, DnsUdpListener } from '../dns/listeners.js';
 import { DnsZone } from '../dns/zone.js';
 import { PoolManager } from './pools.js';
 import { EngineMetrics } from './metrics.js';
-import { planVirtualServices, type ListenerKind, type ListenerPlan, type VsPlan } from './routes.js';
-import { indexSnapshot, RefCache, type Snapshot } from '../snapshot.js';
+import { changedObjects, planVirtualServices, type ListenerKind, type ListenerPlan, type VsPlan } from './routes.js';
+import { indexSnapshot, type Snapshot } from '../snapshot.js';
 import { VipManager } from '../vip/manager.js';
 import type { Pool, ServerState } from '../lb/pool.js';
 
@@ -57,7 +57,7 @@ export class EngineRuntime {
   private index: SnapshotIndex = new Map();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly draining = new Set<Promise<void>>();
-  private readonly refs = new RefCache();
+  private dnsJson = '';
   version = -1;
   snapshot: Snapshot | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -93,8 +93,9 @@ export class EngineRuntime {
     this.pools.apply(index);
     const dns = snapshot.dns ?? { domains: [], records: [] };
     this.zone.update(dns.domains, dns.records);
-    const { plans, errors } = planVirtualServices(index, this.pools, JSON.stringify(dns), this.refs);
-    this.refs.prune();
+    const dnsJson = JSON.stringify(dns);
+    const { plans, errors, replanned } = planVirtualServices(index, this.pools, this.plans, changedObjects(this.index, index), dnsJson !== this.dnsJson);
+    this.dnsJson = dnsJson;
 
     const desired = new Map<string, ListenerPlan>();
     const conflicts = new Map<string, string>();
@@ -110,7 +111,7 @@ export class EngineRuntime {
     }
     const nextPlans = new Map(plans.map((p) => [p.uuid, p]));
     const changedVs = new Set<string>();
-    for (const p of plans) if (this.plans.get(p.uuid)?.stamp !== p.stamp) changedVs.add(p.uuid);
+    for (const uuid of replanned) changedVs.add(uuid);
     for (const uuid of this.plans.keys()) if (!nextPlans.has(uuid)) changedVs.add(uuid);
 
     // 1. Removed or replaced listeners stop accepting now.
