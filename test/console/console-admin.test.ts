@@ -240,6 +240,22 @@ describe('web console administration', { timeout: 180_000 }, () => {
     await page.getByText('127.50.10.15').first().waitFor();
   });
 
+  it('edits a virtual service through its form: disabled, it shows as such on the dashboard', async () => {
+    const vs = await byName(ctl, 'virtualservice', 'c1--default-web');
+    await page.goto(`${ctl.origin}/#/vs/${vs.uuid}`);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Enabled').uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#\/list\/virtualservice$/);
+    const after = await byName(ctl, 'virtualservice', 'c1--default-web');
+    assert.equal(after.enabled, false);
+    assert.deepEqual(after.markers, vs.markers, 'markers kept');
+    assert.equal(after.created_by, 'ako-c1');
+    assert.equal(after.services[0].port, 80);
+    await page.goto(`${ctl.origin}/#/`);
+    await page.locator('tr[data-vs="c1--default-web"][data-state="OPER_DISABLED"]').waitFor();
+  });
+
   it('deletes from a list, and shows why a delete is refused', async () => {
     page.on('dialog', (d) => { void d.accept(); });
     await page.goto(`${ctl.origin}/#/list/network`);
