@@ -26,12 +26,36 @@ async function failure(res: Response, what: string): Promise<ControllerError> {
 
 export class ControllerClient {
   private readonly dispatcher: Agent;
+  /** The controller(s) as given (the identity is kept per this value). */
   readonly base: string;
+  /** Replicated controllers: `URL,URL,…`; a request that cannot reach one tries the next. */
+  private readonly bases: string[];
+  private current = 0;
 
   /** `ca`: PEM of the CA (or self-signed certificate) the controller's TLS certificate is checked against. */
   constructor(base: string, ca?: string) {
-    this.base = base.replace(/\/+$/, '');
+    this.bases = base.split(',').map((b) => b.trim().replace(/\/+$/, '')).filter(Boolean);
+    this.base = this.bases.join(',');
     this.dispatcher = new Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 70_000 });
+  }
+
+  /** The controller answering now. */
+  get active(): string { return this.bases[this.current]!; }
+
+  /** fetch on the active controller; on a network error, the next one (each once), unless the caller aborted. */
+  private async send(path: string, init: Parameters<typeof fetch>[1] & { signal: AbortSignal }): Promise<Response> {
+    let last: unknown;
+    for (let tried = 0; tried < this.bases.length; tried++) {
+      const at = this.current;
+      try {
+        return await fetch(this.bases[at] + path, { ...init, dispatcher: this.dispatcher });
+      } catch (err) {
+        if (init.signal.aborted) throw err;
+        last = err;
+        if (this.current === at) this.current = (at + 1) % this.bases.length; // unless a concurrent call moved on
+      }
+    }
+    throw last;
   }
 
   close(): Promise<void> {
@@ -39,12 +63,11 @@ export class ControllerClient {
   }
 
   async join(req: JoinRequest): Promise<JoinResponse> {
-    const res = await fetch(`${this.base}/api/se/join`, {
+    const res = await this.send('/api/se/join', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(req),
       signal: AbortSignal.timeout(15_000),
-      dispatcher: this.dispatcher,
     });
     if (!res.ok) throw await failure(res, 'join');
     return (await res.json()) as JoinResponse;
@@ -53,10 +76,9 @@ export class ControllerClient {
   /** Long-poll: the snapshot text when newer than `version`, undefined when the wait ran out. */
   async config(id: Identity, version: number, waitSeconds: number, signal?: AbortSignal): Promise<string | undefined> {
     const timeout = AbortSignal.timeout((waitSeconds + 15) * 1000);
-    const res = await fetch(`${this.base}/api/se/${encodeURIComponent(id.se_uuid)}/config?version=${version}&wait=${waitSeconds}`, {
+    const res = await this.send(`/api/se/${encodeURIComponent(id.se_uuid)}/config?version=${version}&wait=${waitSeconds}`, {
       headers: { authorization: `Bearer ${id.se_secret}` },
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      dispatcher: this.dispatcher,
     });
     if (res.status === 204) {
       await res.body?.cancel();
@@ -67,12 +89,11 @@ export class ControllerClient {
   }
 
   async heartbeat(id: Identity, body: object): Promise<{ latest_version?: number }> {
-    const res = await fetch(`${this.base}/api/se/${encodeURIComponent(id.se_uuid)}/heartbeat`, {
+    const res = await this.send(`/api/se/${encodeURIComponent(id.se_uuid)}/heartbeat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${id.se_secret}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
-      dispatcher: this.dispatcher,
     });
     if (!res.ok) throw await failure(res, 'heartbeat');
     return (await res.json()) as { latest_version?: number };

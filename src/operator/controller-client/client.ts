@@ -5,7 +5,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ControllerError, classify } from './errors.js';
 
 export interface ControllerClientOptions {
-  /** `http(s)://host:port` */
+  /** `http(s)://host:port`, or several (`URL,URL,…`, replicated controllers): a network error moves to the next. */
   url: string;
   username: string;
   password?: string;
@@ -28,7 +28,10 @@ export interface ListResult<T = Record<string, any>> { count: number; results: T
 type Json = Record<string, any>;
 
 export class ControllerClient {
-  readonly origin: string;
+  private readonly origins: string[];
+  private current = 0;
+  /** The controller answering now. */
+  get origin(): string { return this.origins[this.current]!; }
   readonly tenant: string;
   private readonly agent: Dispatcher;
   private cookies = '';
@@ -37,8 +40,8 @@ export class ControllerClient {
   private readonly basic: string;
 
   constructor(private readonly opts: ControllerClientOptions) {
-    const u = new URL(opts.url);
-    this.origin = u.origin;
+    this.origins = opts.url.split(',').map((x) => x.trim()).filter(Boolean).map((x) => new URL(x).origin);
+    const u = new URL(this.origins[0] ?? opts.url);
     this.tenant = opts.tenant ?? 'admin';
     this.basic = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     this.agent = new Agent({
@@ -79,7 +82,27 @@ export class ControllerClient {
     return this.loggingIn;
   }
 
-  private async doLogin(): Promise<void> {
+  /** Runs `attempt` on the active controller; on a network error on the next ones (each once). */
+  private async failover<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tried = 1; ; tried++) {
+      const at = this.current;
+      try {
+        return await attempt();
+      } catch (err) {
+        if (tried >= this.origins.length || !(err instanceof ControllerError) || err.errorClass !== 'network') throw err;
+        if (this.current !== at) continue; // a concurrent call moved on already
+        this.current = (at + 1) % this.origins.length;
+        this.cookies = ''; // sessions live in one controller: log in again there
+        this.csrf = '';
+      }
+    }
+  }
+
+  private doLogin(): Promise<void> {
+    return this.failover(() => this.loginOnce());
+  }
+
+  private async loginOnce(): Promise<void> {
     let res: Dispatcher.ResponseData;
     try {
       res = await request(`${this.origin}/login`, {
@@ -125,7 +148,14 @@ export class ControllerClient {
     return { status: r.status, data: (r.text ? JSON.parse(r.text) : {}) as T };
   }
 
-  private async once(method: string, path: string, body: unknown, tenant: string | undefined): Promise<{ status: number; text: string }> {
+  private once(method: string, path: string, body: unknown, tenant: string | undefined): Promise<{ status: number; text: string }> {
+    return this.failover(async () => {
+      if (this.opts.auth !== 'basic' && !this.cookies && path !== '/login') await this.loginOnce();
+      return this.onceHere(method, path, body, tenant);
+    });
+  }
+
+  private async onceHere(method: string, path: string, body: unknown, tenant: string | undefined): Promise<{ status: number; text: string }> {
     try {
       const res = await request(this.origin + path, {
         method: method as Dispatcher.HttpMethod, dispatcher: this.agent, headers: this.headers(method, tenant),
