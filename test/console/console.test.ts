@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { launchChromium, screenshot, type Chromium } from './browser.js';
-import { ADMIN_PASSWORD, byName, joinEngine, startController, waitFor, type Controller } from './harness.js';
+import { ADMIN_PASSWORD, byName, startController, startEngine, waitFor, type Controller } from './harness.js';
 
 const HOST = '127.50.7.1';
 const BACKEND_HOST = '127.50.7.20';
@@ -196,8 +196,14 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByLabel('Failed checks').fill('1');
     await submitAndWaitForList(page, 'healthmonitor');
 
-    const seg = await byName(ctl, 'serviceenginegroup', 'K8s-SE-Group');
-    engines.push(await joinEngine(ctl, seg.uuid, 'console-se-1'));
+    // A join token from the SE group's page, shown once, and an engine that joins with it.
+    await page.goto(`${ctl.origin}/#/list/serviceenginegroup`);
+    await page.getByRole('button', { name: 'Join token for K8s-SE-Group' }).click();
+    await page.getByRole('button', { name: 'Create join token' }).click();
+    const token = ((await page.locator('pre.token').textContent()) ?? '').trim();
+    assert.ok(token.length >= 16, `a token is shown: ${token}`);
+    await page.getByText(`--join-token ${token}`).waitFor();
+    engines.push(startEngine(ctl, token, 'console-se-1'));
 
     await page.goto(`${ctl.origin}/#/wizard`);
     await page.getByLabel('Name *').fill('web-app');

@@ -46,12 +46,10 @@ export async function byName(ctl: Controller, type: string, name: string): Promi
   return r.body?.results?.[0];
 }
 
-/** Joins one `portico engine` to an SE group with a fresh token. */
-export async function joinEngine(ctl: Controller, seGroupUuid: string, name: string): Promise<{ proc: CliProcess; stop(): Promise<void> }> {
-  const tok = await ctl.api('POST', `/api/serviceenginegroup/${seGroupUuid}/jointoken`, {});
-  if (tok.status !== 201 && tok.status !== 200) throw new Error(`jointoken: ${tok.status} ${JSON.stringify(tok.body)}`);
+/** Starts one `portico engine` that joins with `token` (from the console or the API). */
+export function startEngine(ctl: Controller, token: string, name: string): { proc: CliProcess; stop(): Promise<void> } {
   const data = mkdtempSync(join(tmpdir(), 'portico-console-se-'));
-  const proc = runPortico(['engine', '--controller', ctl.origin, '--join-token', tok.body.token, '--name', name, '--data', data]);
+  const proc = runPortico(['engine', '--controller', ctl.origin, '--join-token', token, '--name', name, '--data', data]);
   return { proc, stop: async () => { await proc.stop(); rmSync(data, { recursive: true, force: true }); } };
 }
 
