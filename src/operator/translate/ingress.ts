@@ -130,7 +130,10 @@ export function buildIngresses(snapshot: ClusterSnapshot, settings: OperatorSett
 
   /** Which VS serves each host (for status): host → [vsvip, vs]. */
   const served = new Map<string, { vsvip: string; vs: string }>();
-  if (count === 0) buildDedicated(ctx, plans, served);
+  if (count === 0) {
+    buildDedicated(ctx, plans, served);
+    if (defaultOwner) warn(defaultOwner.out, 'UnsupportedBackend', 'spec.defaultBackend needs a shared parent VS: not served with shardVSSize DEDICATED');
+  }
   else buildShared(ctx, plans, served, subdomain, defaultOwner);
 
   for (const p of parsed) {
