@@ -21,6 +21,7 @@ import { registerMetrics } from './metrics.js';
 import { seed } from './seed.js';
 import { ApiError } from './errors.js';
 import { ClusterRuntime, type ClusterOptions } from './cluster/runtime.js';
+import { installLifecycle, type Lifecycle, type LifecycleOptions } from './lifecycle/install.js';
 
 export interface ControllerOptions {
   /** `host:port`; port 0 picks a free one. */
@@ -36,6 +37,8 @@ export interface ControllerOptions {
   store?: Store;
   /** Replicated controllers: the store in etcd, leader election (src/controller/cluster). */
   cluster?: Omit<ClusterOptions, 'dataDir'>;
+  /** SE lifecycle (src/controller/lifecycle): down timeout, local cloud engines. */
+  lifecycle?: Omit<LifecycleOptions, 'dataDir' | 'isLeader'>;
 }
 
 export interface Controller {
@@ -49,6 +52,8 @@ export interface Controller {
   generatedPassword?: string;
   /** With --store etcd: leader election and members. */
   cluster?: ClusterRuntime;
+  /** Placement, analytics and the local cloud's engines. */
+  lifecycle: Lifecycle;
 }
 
 /** Paths under /api that need no user: SEs authenticate themselves; liveness and version are public. */
@@ -144,6 +149,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   registerApiRoutes(app, store, objects, startedAt);
   registerMacro(app, store, objects);
   await registerEngineRoutes(app, engineHost);
+  const lifecycle = installLifecycle(app, engineHost, { ...opts.lifecycle, dataDir: opts.dataDir, isLeader: () => cluster?.isLeader ?? true });
 
   const ui = consoleDir();
   if (ui) await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: true, index: ['index.html'] });
@@ -154,8 +160,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `${actual.protocol}//${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${actual.port}`;
   await cluster?.join(url);
+  lifecycle.started(url);
   return {
-    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword, cluster,
+    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword, cluster, lifecycle,
     close: () => app.close(),
   };
 }

@@ -5,6 +5,7 @@ import { writeNetwork, writeVsVip } from './ipam/ipam.js';
 import { parseCertificate, checkKey } from './certs/parse.js';
 import { hashPassword } from './api/passwords.js';
 import { badRequest } from './errors.js';
+import { validateSeGroup } from './placement/validate.js';
 
 /** Adds or removes a child's UUID on its VH parent (RO `vh_child_vs_uuid`); the parent's `_last_modified` stays. */
 async function setChild(tx: StoreTx, parentUuid: string, child: string, present: boolean): Promise<void> {
@@ -75,4 +76,6 @@ const user: TypeHooks = {
 const network: TypeHooks = { write: writeNetwork };
 const vsvip: TypeHooks = { write: writeVsVip };
 
-export const typeHooks: Record<string, TypeHooks> = { virtualservice, sslkeyandcertificate, user, network, vsvip };
+const serviceenginegroup: TypeHooks = { async write(c) { validateSeGroup(c.body); } };
+
+export const typeHooks: Record<string, TypeHooks> = { virtualservice, sslkeyandcertificate, user, network, vsvip, serviceenginegroup };

@@ -36,8 +36,19 @@ export interface VsRuntime {
 /** A missed heartbeat window this many times the interval: the SE counts as disconnected. */
 const MISSED = 3;
 
+/** Where placement (src/controller/placement) put each VS; absent before placement runs. */
+export interface PlacementView {
+  /** SE UUIDs holding the VS, or undefined when placement has not seen it. */
+  sesOf(vsUuid: string): string[] | undefined;
+  /** Why the VS is on fewer SEs than it wants. */
+  reasonOf(vsUuid: string): string | undefined;
+  /** SE UUID → name, for SEs that have not reported since this controller started. */
+  seName(seUuid: string): string | undefined;
+}
+
 export class EngineRegistry {
   readonly engines = new Map<string, SeState>();
+  placement?: PlacementView;
   /** VS UUIDs of each group's current snapshot (kept by the snapshot service). */
   readonly groupVses = new Map<string, Set<string>>();
   private readonly changedAt = new Map<string, { state: string; at: number }>();
@@ -49,7 +60,10 @@ export class EngineRegistry {
   /** The runtime view of a VS across the SEs of its group. `groupUuid` is where it is placed. */
   virtualServiceRuntime(vsUuid: string, groupUuid?: string, enabled = true): VsRuntime {
     const now = Date.now();
-    const ses = [...this.engines.values()].filter((se) => (groupUuid ? se.groupUuid === groupUuid : this.groupVses.get(se.groupUuid)?.has(vsUuid)));
+    const placedOn = this.placement?.sesOf(vsUuid);
+    const ses = placedOn
+      ? placedOn.map((u) => this.engines.get(u) ?? { uuid: u, name: this.placement!.seName(u) ?? u, groupUuid: groupUuid ?? '', lastHeartbeat: 0, intervalMs: 1 })
+      : [...this.engines.values()].filter((se) => (groupUuid ? se.groupUuid === groupUuid : this.groupVses.get(se.groupUuid)?.has(vsUuid)));
     const seList: VsRuntime['se_list'] = [];
     const reasons: string[] = [];
     let up = 0;
@@ -79,7 +93,7 @@ export class EngineRegistry {
     else if (up > 0) state = 'OPER_UP';
     else if (ses.length === 0) {
       state = 'OPER_DOWN';
-      reasons.push('no service engine in the SE group');
+      reasons.push(this.placement?.reasonOf(vsUuid) ?? 'no service engine in the SE group');
     } else state = seList.some((s) => s.connected) && seList.every((s) => !s.connected || s.oper_state === undefined) ? 'OPER_PROCESSING' : 'OPER_DOWN';
     const prev = this.changedAt.get(vsUuid);
     if (!prev || prev.state !== state) this.changedAt.set(vsUuid, { state, at: now });

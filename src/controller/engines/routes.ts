@@ -39,7 +39,14 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
   const snapshots = new SnapshotService(host, registry);
   const auth = new Map<string, SeAuth>();
   const offChange = host.onChange((type, uuid) => {
-    if (type === 'serviceengine') auth.delete(uuid);
+    if (type !== 'serviceengine') return;
+    auth.delete(uuid);
+    // A deleted SE leaves the runtime view (its VSes no longer count it).
+    if (registry.engines.has(uuid)) {
+      host.get('serviceengine', uuid).then((se) => {
+        if (!se) registry.engines.delete(uuid);
+      }, () => {});
+    }
   });
   const watchdog = setInterval(() => void markDisconnected(), 1000);
   watchdog.unref();
@@ -151,7 +158,7 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
     const wait = req.query.wait === undefined ? 0 : Number(req.query.wait);
     if (!Number.isFinite(have)) return error(reply, 400, 'version: not a number');
     if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) return error(reply, 400, `wait: seconds from 0 to ${MAX_WAIT_S}`);
-    const snap = await snapshots.next(se.groupUuid, have, wait * 1000, req.raw);
+    const snap = await snapshots.next(se.uuid, have, wait * 1000, req.raw);
     if (!snap) return reply.code(204).send();
     const head = JSON.stringify({ version: snap.version, se: { uuid: se.uuid, name: se.name, se_group_uuid: se.groupUuid } });
     return reply.type('application/json').header('cache-control', 'no-store').send(`${head.slice(0, -1)},${snap.body}}`);
@@ -176,7 +183,7 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
     if (changed) {
       await persist(se.uuid, { se_connected: true, applied_version: report.applied_version, last_heartbeat: new Date().toISOString(), oper_status: { state: 'OPER_UP' } }).catch((err: Error) => req.log.warn({ err: err.message }, 'could not record SE state'));
     }
-    const latest = await snapshots.currentVersion(se.groupUuid);
+    const latest = await snapshots.currentVersion(se.uuid);
     return reply.send({ latest_version: latest });
   });
 };

@@ -1,6 +1,7 @@
-// Keeps each SE group's current snapshot and the SEs long-polling for it. Store changes mark
-// the snapshots stale; a debounced rebuild gives a group a new version only when its content
-// changed, and only then are that group's waiting SEs answered.
+// Keeps each SE's current snapshot and the SE long-polling for it. Store changes mark the
+// snapshots stale; a debounced rebuild gives an SE a new version only when its content
+// changed, and only then is it answered. The content is what placement put on the SE
+// (`placed_vs_uuids` of its record), or its group's every enabled VS before placement ran.
 import type { IncomingMessage } from 'node:http';
 import type { EngineHost } from './host.js';
 import type { EngineRegistry } from './registry.js';
@@ -33,7 +34,7 @@ export class SnapshotService {
     return g;
   }
 
-  /** The group's snapshot, rebuilt when stale (one build at a time per group). */
+  /** The SE's snapshot, rebuilt when stale (one build at a time per SE). */
   async current(uuid: string): Promise<GroupSnapshot> {
     const g = this.group(uuid);
     while (g.stale || !g.snap) {
@@ -46,9 +47,13 @@ export class SnapshotService {
     return g.snap;
   }
 
-  private async build(uuid: string, prev: GroupSnapshot | undefined): Promise<GroupSnapshot> {
-    const content = buildGroupContent(await this.mirror.settled(), uuid);
-    this.registry.groupVses.set(uuid, new Set(content.vsUuids));
+  private async build(seUuid: string, prev: GroupSnapshot | undefined): Promise<GroupSnapshot> {
+    const objects = await this.mirror.settled();
+    const se = objects.get('serviceengine')?.get(seUuid) ?? await this.host.get('serviceengine', seUuid);
+    const groupUuid = String(se?.se_group_ref ?? '');
+    const placed = Array.isArray(se?.placed_vs_uuids) ? new Set(se.placed_vs_uuids as string[]) : undefined;
+    const content = buildGroupContent(objects, groupUuid, placed);
+    if (!placed) this.registry.groupVses.set(groupUuid, new Set(content.vsUuids));
     if (prev && prev.hash === content.hash) return prev;
     const revision = await this.host.revision();
     return { ...content, version: Math.max(revision, (prev?.version ?? 0) + 1) };

@@ -14,7 +14,7 @@ export const SNAPSHOT_TYPES = [
 ] as const;
 const INCLUDED = new Set<string>(SNAPSHOT_TYPES);
 /** Other types whose changes can change a snapshot (DNS domains, group membership). */
-export const WATCHED_TYPES = new Set<string>([...SNAPSHOT_TYPES, 'cloud', 'ipamdnsproviderprofile', 'serviceenginegroup']);
+export const WATCHED_TYPES = new Set<string>([...SNAPSHOT_TYPES, 'cloud', 'ipamdnsproviderprofile', 'serviceenginegroup', 'serviceengine']);
 
 const UUID_REF = /^([a-z0-9]+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -95,7 +95,8 @@ function collect(objects: Objects, root: StoredObject, into: Map<string, StoredO
   }
 }
 
-function groupOf(objects: Objects, vs: StoredObject): string | undefined {
+/** The SE group of a VS: its own, or its cloud's Default-Group. */
+export function groupOf(objects: Objects, vs: StoredObject): string | undefined {
   if (typeof vs.se_group_ref === 'string') return vs.se_group_ref;
   // No group given: the cloud's Default-Group.
   for (const g of objects.get('serviceenginegroup')?.values() ?? []) if (g.name === 'Default-Group' && (!vs.cloud_ref || g.cloud_ref === vs.cloud_ref)) return g.uuid;
@@ -127,10 +128,13 @@ function dnsFor(objects: Objects, dnsVses: StoredObject[]): { domains: string[];
   return { domains: [...domains].sort(), records };
 }
 
-/** The content of one group's snapshot (without version and SE). */
-export function buildGroupContent(objects: Objects, groupUuid: string): { body: string; hash: string; vsUuids: string[] } {
+/**
+ * The content of one snapshot (without version and SE): the group's enabled VSes, or, when
+ * placement has run (`placed`, src/controller/placement), only those placed on the SE.
+ */
+export function buildGroupContent(objects: Objects, groupUuid: string, placed?: ReadonlySet<string>): { body: string; hash: string; vsUuids: string[] } {
   const vses = [...(objects.get('virtualservice')?.values() ?? [])];
-  const roots = vses.filter((vs) => vs.enabled !== false && vs.type !== 'VS_TYPE_VH_CHILD' && groupOf(objects, vs) === groupUuid);
+  const roots = vses.filter((vs) => vs.enabled !== false && vs.type !== 'VS_TYPE_VH_CHILD' && groupOf(objects, vs) === groupUuid && (!placed || placed.has(vs.uuid)));
   const rootSet = new Set(roots.map((v) => v.uuid));
   for (const vs of vses) if (vs.type === 'VS_TYPE_VH_CHILD' && vs.enabled !== false && rootSet.has(vs.vh_parent_vs_ref as string)) roots.push(vs);
   const picked = new Map<string, StoredObject>();

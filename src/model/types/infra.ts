@@ -105,6 +105,7 @@ export const ServiceEngineGroup = Obj({
   max_scaleout_per_vs: Opt(Int(1, 64, { default: 4 })),
   se_name_prefix: Opt(Type.String({ default: 'Avi' })),
   active_standby: Opt(Bool(false)),
+  realtime_se_metrics: Opt(Obj({ enabled: Opt(Bool(false)), duration: Opt(Int(0, 1440, { default: 30 })) })),
 });
 export type ServiceEngineGroup = Static<typeof ServiceEngineGroup>;
 
@@ -129,6 +130,9 @@ export const ServiceEngine = Obj({
   last_heartbeat: RO(Type.String()),
   applied_version: RO(Type.Integer()),
   se_connected: RO(Type.Boolean()),
+  // Written by the placement module (src/controller/placement): the VSes this SE serves.
+  // Plain UUIDs, not refs, so a placed VS can still be deleted.
+  placed_vs_uuids: RO(Type.Array(Type.String())),
 });
 export type ServiceEngine = Static<typeof ServiceEngine>;
 

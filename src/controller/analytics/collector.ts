@@ -1,0 +1,191 @@
+// Turns the SEs' heartbeats (kept by the engines registry) into analytics: every second it
+// records state changes as events (VS, pool server, certificate), every 5 s it takes the
+// difference of each SE's cumulative counters per VS, sums them over the SEs, and writes one
+// 5 s row per VS (added into its 5 min row). Request-log samples ride on the heartbeats.
+// Runs on the leader only.
+import type { EngineRegistry, HeartbeatReport } from '../engines/registry.js';
+import type { StoredObject } from '../engines/host.js';
+import { COUNTERS, STEPS, type AnalyticsStore, type RequestLogRow, type Sample, type SeriesRow } from './store.js';
+import { healthScore, type HealthScore } from './health.js';
+
+type Objects = Map<string, Map<string, StoredObject>>;
+
+export interface CollectorDeps {
+  store: AnalyticsStore;
+  registry: EngineRegistry;
+  objects: () => Promise<Objects>;
+  isLeader?: () => boolean;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+const zero = (): Sample => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Sample;
+const DAY_MS = 86_400_000;
+const CERT_WARN_DAYS = 30;
+
+/** A request-log sample as the engine sends it (docs/engine-protocol.md, `request_logs`). */
+interface LogSample { ts?: number; vs?: string; client?: string; method?: string; uri?: string; status?: number; server?: string; latency_ms?: number }
+
+export class AnalyticsCollector {
+  private readonly timer: NodeJS.Timeout;
+  private lastBucket = 0;
+  /** `${se}|${vs}` → last cumulative counters; SE → its started_at. */
+  private readonly last = new Map<string, Sample>();
+  private readonly seStarted = new Map<string, string | undefined>();
+  private readonly seen = new WeakSet<HeartbeatReport>();
+  private readonly vsState = new Map<string, string>();
+  private readonly serverState = new Map<string, string>();
+  private readonly certWarned = new Set<string>();
+  /** The last bucket's sums per VS (for health: error rate). */
+  private recent = new Map<string, Sample>();
+  private busy = false;
+
+  constructor(private readonly d: CollectorDeps) {
+    this.timer = setInterval(() => void this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  private async tick(now = Date.now()): Promise<void> {
+    if (this.busy || !(this.d.isLeader?.() ?? true)) return;
+    this.busy = true;
+    try {
+      const objects = await this.d.objects();
+      this.takeRequestLogs();
+      this.stateEvents(objects, now);
+      const bucket = Math.floor(now / 1000 / STEPS.realtime) * STEPS.realtime;
+      if (bucket !== this.lastBucket) {
+        this.lastBucket = bucket;
+        this.d.store.addBucket(bucket, this.bucketRows(objects));
+        if (bucket % 3600 === 0) this.d.store.prune();
+      }
+    } catch (err) {
+      this.d.log?.warn({ err: (err as Error).message }, 'analytics collection failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Counter deltas since the last bucket, summed per VS over its SEs. */
+  private bucketRows(objects: Objects): Map<string, Omit<SeriesRow, 'ts'>> {
+    const sums = new Map<string, Sample>();
+    for (const se of this.d.registry.engines.values()) {
+      const r = se.report;
+      if (!r) continue;
+      const restarted = this.seStarted.has(se.uuid) && this.seStarted.get(se.uuid) !== r.started_at;
+      const firstSight = !this.seStarted.has(se.uuid);
+      this.seStarted.set(se.uuid, r.started_at);
+      for (const [vs, cur] of Object.entries(r.metrics?.virtualservice ?? {})) {
+        const key = `${se.uuid}|${vs}`;
+        const prev = this.last.get(key);
+        const now = zero();
+        for (const c of COUNTERS) now[c] = typeof cur[c] === 'number' ? cur[c]! : 0;
+        this.last.set(key, now);
+        // Counters from before this controller saw the SE are history, not this bucket.
+        if (firstSight) continue;
+        let sum = sums.get(vs);
+        if (!sum) sums.set(vs, (sum = zero()));
+        const reset = restarted || !prev || COUNTERS.some((c) => now[c] < prev[c]);
+        for (const c of COUNTERS) sum[c] += reset ? now[c] : now[c] - prev![c];
+      }
+    }
+    this.recent = sums;
+    const rows = new Map<string, Omit<SeriesRow, 'ts'>>();
+    for (const vs of objects.get('virtualservice')?.values() ?? []) {
+      if (vs.enabled === false) continue;
+      const rt = this.d.registry.virtualServiceRuntime(vs.uuid, vs.se_group_ref as string | undefined, true);
+      if (rt.num_se_assigned === 0 && !sums.has(vs.uuid)) continue;
+      const up = rt.servers.filter((s) => s.state === 'UP').length;
+      const health = this.health(vs, objects).health_score;
+      rows.set(vs.uuid, { ...(sums.get(vs.uuid) ?? zero()), open_conns: 0, servers_up: up, servers_total: rt.servers.length, health });
+    }
+    return rows;
+  }
+
+  /** The health score of a VS now, with its factors. */
+  health(vs: StoredObject, objects: Objects): HealthScore {
+    const rt = this.d.registry.virtualServiceRuntime(vs.uuid, vs.se_group_ref as string | undefined, vs.enabled !== false);
+    const recent = this.recent.get(vs.uuid);
+    let cpu = 0;
+    for (const s of rt.se_list) cpu = Math.max(cpu, this.d.registry.engines.get(s.se_uuid)?.report?.cpu_percent ?? 0);
+    let certDays: number | undefined;
+    for (const c of certsOf(vs, objects)) {
+      const days = (Date.parse(c.not_after) - Date.now()) / DAY_MS;
+      if (certDays === undefined || days < certDays) certDays = days;
+    }
+    return healthScore({
+      oper_state: rt.oper_status.state, percent_ses_up: rt.percent_ses_up,
+      servers_up: rt.servers.filter((s) => s.state === 'UP').length, servers_total: rt.servers.length,
+      responses: recent ? recent.responses_2xx + recent.responses_3xx + recent.responses_4xx + recent.responses_5xx : 0,
+      errors_5xx: recent?.responses_5xx ?? 0, se_cpu_percent: cpu, cert_days_left: certDays,
+    });
+  }
+
+  private stateEvents(objects: Objects, now: number): void {
+    const vses = objects.get('virtualservice') ?? new Map();
+    const servers = new Map<string, { state: string; reason?: string; pool: string }>();
+    for (const vs of vses.values()) {
+      const rt = this.d.registry.virtualServiceRuntime(vs.uuid, vs.se_group_ref as string | undefined, vs.enabled !== false);
+      const state = rt.oper_status.state;
+      const was = this.vsState.get(vs.uuid);
+      this.vsState.set(vs.uuid, state);
+      if (was !== undefined && was !== state && (state === 'OPER_UP' || state === 'OPER_DOWN')) {
+        this.event(now, state === 'OPER_UP' ? 'VS_UP' : 'VS_DOWN', 'virtualservice', vs, state === 'OPER_UP' ? `virtual service ${vs.name} is up` : `virtual service ${vs.name} is down: ${rt.oper_status.reason.join('; ') || 'no reason given'}`);
+      }
+      for (const s of rt.servers) servers.set(`${s.pool_uuid}|${s.ip}:${s.port}`, { state: s.state, reason: s.reason, pool: s.pool_uuid });
+    }
+    for (const uuid of [...this.vsState.keys()]) if (!vses.has(uuid)) this.vsState.delete(uuid);
+    const pools = objects.get('pool');
+    for (const [key, s] of servers) {
+      const was = this.serverState.get(key);
+      this.serverState.set(key, s.state);
+      if (was === undefined || was === s.state) continue;
+      const pool = pools?.get(s.pool) ?? { uuid: s.pool, name: s.pool };
+      const addr = key.slice(key.indexOf('|') + 1);
+      this.event(now, s.state === 'UP' ? 'SERVER_UP' : 'SERVER_DOWN', 'pool', pool as StoredObject, s.state === 'UP' ? `server ${addr} of pool ${pool.name} is up` : `server ${addr} of pool ${pool.name} is down${s.reason ? `: ${s.reason}` : ''}`);
+    }
+    for (const c of objects.get('sslkeyandcertificate')?.values() ?? []) {
+      const notAfter = (c.certificate as { not_after?: string } | undefined)?.not_after;
+      if (!notAfter || this.certWarned.has(c.uuid) || c.name.startsWith('System-')) continue;
+      const days = (Date.parse(notAfter) - now) / DAY_MS;
+      if (days >= CERT_WARN_DAYS) continue;
+      this.certWarned.add(c.uuid);
+      this.event(now, 'SSL_CERT_EXPIRE', 'sslkeyandcertificate', c, days < 0 ? `certificate ${c.name} expired on ${notAfter}` : `certificate ${c.name} expires in ${Math.floor(days)} days (${notAfter})`);
+    }
+  }
+
+  private takeRequestLogs(): void {
+    const rows: RequestLogRow[] = [];
+    for (const se of this.d.registry.engines.values()) {
+      const r = se.report as (HeartbeatReport & { request_logs?: LogSample[] }) | undefined;
+      if (!r || this.seen.has(r)) continue;
+      this.seen.add(r);
+      for (const l of Array.isArray(r.request_logs) ? r.request_logs : []) {
+        if (!l || typeof l.vs !== 'string') continue;
+        rows.push({
+          ts: typeof l.ts === 'number' ? l.ts : Date.now(), vs: l.vs, client: String(l.client ?? ''), method: String(l.method ?? ''),
+          uri: String(l.uri ?? '').slice(0, 2048), status: Number(l.status ?? 0), server: String(l.server ?? ''), latency_ms: Number(l.latency_ms ?? 0), se: se.name,
+        });
+      }
+    }
+    this.d.store.requestLogs(rows);
+  }
+
+  /** Records an event (also used by placement for SE and placement events). */
+  event(ts: number, event_id: string, obj_type: string, obj: { uuid: string; name: string }, reason: string): void {
+    if (!(this.d.isLeader?.() ?? true)) return;
+    this.d.store.event({ ts, event_id, obj_type, obj_uuid: obj.uuid, obj_name: obj.name, reason });
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** The certificates a VS serves (`ssl_key_and_certificate_refs`), as stored. */
+function certsOf(vs: StoredObject, objects: Objects): Array<{ not_after: string }> {
+  const out: Array<{ not_after: string }> = [];
+  for (const ref of (vs.ssl_key_and_certificate_refs as string[] | undefined) ?? []) {
+    const na = (objects.get('sslkeyandcertificate')?.get(ref)?.certificate as { not_after?: string } | undefined)?.not_after;
+    if (na) out.push({ not_after: na });
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+// Wires the singleton work of issue 6 into a controller: placement (writes on the leader only),
+// analytics (collects on the leader only) and, when asked, the local cloud's engine processes.
+import type { FastifyInstance } from 'fastify';
+import type { EngineHost } from '../engines/host.js';
+import { engineRegistryOf } from '../engines/routes.js';
+import { PlacementManager } from '../placement/manager.js';
+import { AnalyticsStore } from '../analytics/store.js';
+import { AnalyticsCollector } from '../analytics/collector.js';
+import { registerAnalyticsRoutes } from '../analytics/routes.js';
+import { LocalCloud, type LocalCloudOptions } from './local-cloud.js';
+
+export interface LifecycleOptions {
+  dataDir: string;
+  /** An SE silent this long is down and its virtual services move (default 10 s). */
+  seDownTimeoutMs?: number;
+  /** Run the engines of the local cloud's SE groups as child processes. */
+  localEngines?: Omit<LocalCloudOptions, 'dataDir' | 'isLeader' | 'log'>;
+  isLeader: () => boolean;
+}
+
+export interface Lifecycle {
+  placement: PlacementManager;
+  collector: AnalyticsCollector;
+  localCloud?: LocalCloud;
+  /** Once the controller listens (engines need its URL). */
+  started(url: string): void;
+}
+
+/** Must run after the engine routes are registered (it uses their registry). */
+export function installLifecycle(app: FastifyInstance, host: EngineHost, o: LifecycleOptions): Lifecycle {
+  const registry = engineRegistryOf(app);
+  if (!registry) throw new Error('installLifecycle: the engine routes are not registered');
+  const store = new AnalyticsStore(o.dataDir);
+  let collector: AnalyticsCollector | undefined;
+  const placement = new PlacementManager(host, registry, {
+    seDownTimeoutMs: o.seDownTimeoutMs,
+    isLeader: o.isLeader,
+    log: app.log,
+    onEvent: (e) => collector?.event(Date.now(), e.event_id, e.obj_type, { uuid: e.obj_uuid, name: e.obj_name }, e.reason),
+  });
+  collector = new AnalyticsCollector({ store, registry, objects: () => placement.objects(), isLeader: o.isLeader, log: app.log });
+  registerAnalyticsRoutes(app, { store, collector, placement });
+  const localCloud = o.localEngines ? new LocalCloud(host, placement, { ...o.localEngines, dataDir: o.dataDir, isLeader: o.isLeader, log: app.log }) : undefined;
+  app.decorate('lifecycle', { placement, collector, localCloud });
+  app.addHook('onClose', async () => {
+    await localCloud?.close();
+    collector!.close();
+    await placement.close();
+    store.close();
+  });
+  return { placement, collector, localCloud, started: (url) => localCloud?.start(url) };
+}

@@ -1,0 +1,111 @@
+// The local cloud with real engine processes: SEs created for a new group and removed down to
+// buffer_se, kill -9 of the SE holding a VS → re-placed and serving again, and the analytics
+// (runtime, health score, events, metrics series) of traffic this test sends.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startController, type Controller } from '../../src/controller/server.js';
+import { Client, PASSWORD } from './support.js';
+import { httpBackend, until, type Backend } from '../engine/support.js';
+
+const NET = `127.70.${10 + (process.pid % 200)}`;
+let ctl: Controller;
+let api: Client;
+let dir: string;
+const backends: Backend[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'portico-lifecycle-'));
+  ctl = await startController({
+    listen: `${NET}.1:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: `${NET}.0/24`,
+    lifecycle: { seDownTimeoutMs: 2000, localEngines: { engineArgs: ['--metrics-listen', `${NET}.1:0`] } },
+  });
+  api = new Client(ctl.url);
+});
+
+after(async () => {
+  await ctl?.close(); // stops the engines it started (by PID)
+  for (const b of backends) await b.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ok = async (method: string, path: string, body?: unknown) => {
+  const r = await api.req(method, path, body);
+  assert.ok(r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+};
+const groupEngines = () => [...ctl.lifecycle.localCloud!.pids()].filter(([n]) => n.startsWith('lc-se-'));
+
+test('local cloud, placement, failover and analytics with real engines', { timeout: 120_000 }, async () => {
+  // Only this test's group gets engines.
+  const dns = (await ok('GET', '/api/virtualservice?name=local-dns-vs')).results[0];
+  await ok('PATCH', `/api/virtualservice/${dns.uuid}`, { replace: { enabled: false } });
+  const dg = (await ok('GET', '/api/serviceenginegroup?name=Default-Group')).results[0];
+  await ok('PATCH', `/api/serviceenginegroup/${dg.uuid}`, { replace: { min_se: 0, buffer_se: 0 } });
+
+  const bad = await api.post('/api/serviceenginegroup', { name: 'bad', min_scaleout_per_vs: 3, max_scaleout_per_vs: 2 });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error, /min_scaleout_per_vs/);
+
+  const g = await api.create('serviceenginegroup', { name: 'lc-group', se_name_prefix: 'lc', min_se: 0, buffer_se: 1, max_se: 4, max_vs_per_se: 1, max_scaleout_per_vs: 2 });
+  await until('the buffer SE joins', async () => (await ok('GET', '/api/serviceengine?name=lc-se-1')).results[0]?.se_connected === true, 30_000);
+  assert.equal(groupEngines().length, 1);
+
+  backends.push(await httpBackend(`${NET}.2`, 'b1'), await httpBackend(`${NET}.3`, 'b2'));
+  const hm = await api.create('healthmonitor', { name: 'lc-tcp', type: 'HEALTH_MONITOR_TCP', send_interval: 1, receive_timeout: 1, successful_checks: 1, failed_checks: 1 });
+  const pool = await api.create('pool', { name: 'lc-pool', health_monitor_refs: [`/api/healthmonitor/${hm.uuid}`], servers: backends.map((b) => ({ ip: { addr: b.ip, type: 'V4' }, port: b.port })) });
+  const vsvip = await api.create('vsvip', { name: 'lc-vip', vip: [{ vip_id: '0', auto_allocate_ip: true }] });
+  const vip = vsvip.vip[0].ip_address.addr as string;
+  const vs = await api.create('virtualservice', { name: 'lc-vs', se_group_ref: `/api/serviceenginegroup/${g.uuid}`, vsvip_ref: `/api/vsvip/${vsvip.uuid}`, pool_ref: `/api/pool/${pool.uuid}`, services: [{ port: 8080 }] });
+  const get = async () => { try { const r = await fetch(`http://${vip}:8080/`, { signal: AbortSignal.timeout(1000) }); await r.text(); return r.status; } catch { return 0; } };
+
+  // Needed 1 + buffer 1: a second engine starts; the VS serves.
+  await until('VS up', async () => (await ok('GET', `/api/virtualservice/${vs.uuid}/runtime`)).oper_status.state === 'OPER_UP', 30_000);
+  await until('second engine', () => groupEngines().length === 2, 15_000);
+  for (let i = 0; i < 20; i++) assert.equal(await get(), 200);
+
+  // Metrics: the 20 responses show up in the 5 s series.
+  await until('metrics series', async () => {
+    const m = await ok('GET', `/api/analytics/metrics/virtualservice/${vs.uuid}?metric_id=l7_client.sum_total_responses,l4_client.avg_bandwidth,l7_client.avg_resp_2xx&step=5&limit=60`);
+    return m.series[0].data.reduce((a: number, p: any) => a + p.value, 0) >= 20 && m.series[1].data.some((p: any) => p.value > 0);
+  }, 20_000);
+  const badMetric = await api.get(`/api/analytics/metrics/virtualservice/${vs.uuid}?metric_id=nope`);
+  assert.equal(badMetric.status, 400);
+  assert.match(badMetric.body.error, /metric_id: nope/);
+
+  // A server taken down by its monitor: runtime, health score and events show it.
+  await backends[1].close();
+  await until('server down', async () => (await ok('GET', `/api/virtualservice/${vs.uuid}/runtime`)).servers.some((s: any) => s.state === 'DOWN'), 15_000);
+  const h = await ok('GET', `/api/analytics/healthscore/virtualservice/${vs.uuid}`);
+  assert.equal(h.health_score, 50);
+  assert.ok(h.factors.some((f: string) => /pool servers up: 1 of 2/.test(f)), JSON.stringify(h));
+  await until('SERVER_DOWN event', async () => (await ok('GET', '/api/analytics/logs?type=2')).results.some((e: any) => e.event_id === 'SERVER_DOWN'), 5000);
+
+  // kill -9 of the SE holding the VS: it moves to the other SE and serves again.
+  const holder = (await ok('GET', `/api/virtualservice/${vs.uuid}/runtime`)).se_list[0].se_name as string;
+  const pid = ctl.lifecycle.localCloud!.pids().get(holder)!;
+  const killedAt = Date.now();
+  process.kill(pid, 'SIGKILL');
+  await until('serving again', async () => (await get()) === 200, 30_000);
+  const gap = Date.now() - killedAt;
+  console.log(`# re-placement gap after kill -9 of ${holder}: ${gap} ms (SE down timeout 2000 ms)`);
+  const rt = await ok('GET', `/api/virtualservice/${vs.uuid}/runtime`);
+  assert.notEqual(rt.se_list[0].se_name, holder);
+  const events = (await ok('GET', '/api/analytics/logs?type=2')).results.map((e: any) => e.event_id);
+  assert.ok(events.includes('SE_DOWN'), events.join());
+  assert.ok(events.includes('VS_PLACEMENT_CHANGED'), events.join());
+
+  // Scale out to a second SE, then back.
+  const so = await ok('POST', `/api/virtualservice/${vs.uuid}/scaleout`, {});
+  assert.equal(so.num_se_requested, 2);
+  const tooFar = await api.post(`/api/virtualservice/${vs.uuid}/scaleout`, {});
+  assert.equal(tooFar.status, 400);
+  assert.match(tooFar.body.error, /max_scaleout_per_vs/);
+  await ok('POST', `/api/virtualservice/${vs.uuid}/scalein`, {});
+
+  // No VS left: idle engines go, down to buffer_se.
+  await ok('DELETE', `/api/virtualservice/${vs.uuid}`);
+  await until('down to buffer_se', async () => groupEngines().length === 1 && (await ok('GET', '/api/serviceengine?name.contains=lc-se-')).count === 1, 30_000);
+});
