@@ -222,6 +222,7 @@ test('a deleted SE joins again with its token', async () => {
   assert.notEqual(again.se_uuid, id.se_uuid);
   const vs = (await api('GET', '/api/virtualservice?name=e2e-l4')).body.results[0];
   await until('VS up on the re-joined SE', async () => (await vsRuntime(vs.uuid)).se_list.some((s: any) => s.se_uuid === again.se_uuid && s.oper_state === 'OPER_UP'));
+  assert.deepEqual((await vsRuntime(vs.uuid)).se_list.map((s: any) => s.se_uuid), [again.se_uuid], 'the deleted SE is gone from the runtime view');
 });
 
 test('SE restarted while the controller is down serves from its data directory, then reconnects', async () => {

@@ -15,6 +15,7 @@ import { parseSnapshot, type Snapshot } from '../snapshot.js';
 export const ENGINE_VERSION = '0.1.0';
 const LONG_POLL_SECONDS = 30;
 const MAX_BACKOFF_MS = 15_000;
+const MIN_REPORT_GAP_MS = 200;
 
 export interface EngineOptions {
   controller?: string;
@@ -185,15 +186,25 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
           if (failures++ % 10 === 0) log.warn({ err: (err as Error).message }, 'heartbeat failed');
         }
       }
-      // State changes (a server going down, a new snapshot) are reported at once, else every interval.
+      // State changes (a server going down, a new snapshot) are reported at once (at most every
+      // MIN_REPORT_GAP_MS, so a flapping server cannot flood the controller), else every interval.
+      const sentAt = Date.now();
       await new Promise<void>((r) => {
         const t = setTimeout(done, failures ? Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(failures, 4)) : interval);
+        let finished = false;
         function done() {
+          if (finished) return;
+          finished = true;
           clearTimeout(t);
           wakeHeartbeat = () => {};
           r();
         }
-        wakeHeartbeat = done;
+        wakeHeartbeat = () => {
+          wakeHeartbeat = () => {};
+          const gap = MIN_REPORT_GAP_MS - (Date.now() - sentAt);
+          if (gap <= 0) done();
+          else setTimeout(done, gap).unref();
+        };
         abort.signal.addEventListener('abort', done, { once: true });
       });
     }
