@@ -39,7 +39,7 @@ export interface SyncOptions {
 
 /** Create levels: owned children first; an SNI child VS after its parent VS. */
 const LEVEL: Record<OwnedType, number> = {
-  vsvip: 0, sslkeyandcertificate: 0, pool: 0, poolgroup: 1, httppolicyset: 2, vsdatascriptset: 2, l4policyset: 2, virtualservice: 3,
+  vsvip: 0, sslkeyandcertificate: 0, pkiprofile: 0, pool: 0, poolgroup: 1, httppolicyset: 2, vsdatascriptset: 2, l4policyset: 2, virtualservice: 3,
 };
 function levelOf(type: OwnedType, body: Record<string, any>): number {
   return type === 'virtualservice' && body.type === 'VS_TYPE_VH_CHILD' ? 4 : LEVEL[type];

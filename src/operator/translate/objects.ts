@@ -4,7 +4,7 @@ import { fnv1a32, MAX_NAME_LENGTH } from './names.js';
 import type { DesiredObject, Infra, OwnedType } from './types.js';
 
 const HAS_CKSUM = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset']);
-const HAS_CREATED_BY = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'l4policyset', 'vsdatascriptset', 'sslkeyandcertificate']);
+const HAS_CREATED_BY = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'l4policyset', 'vsdatascriptset', 'sslkeyandcertificate', 'pkiprofile']);
 const HAS_CLOUD = new Set<OwnedType>(['virtualservice', 'vsvip', 'pool', 'poolgroup']);
 
 export interface Marker { key: string; values: string[] }
@@ -39,6 +39,11 @@ export class ObjectSet {
 
   get(type: OwnedType, name: string): DesiredObject | undefined {
     return this.byKey.get(`${type}/${name}`);
+  }
+
+  /** Every object of a type built so far (CRD rules adjust them before `finish`). */
+  *values(type: OwnedType): IterableIterator<DesiredObject> {
+    for (const o of this.byKey.values()) if (o.type === type) yield o;
   }
 
   /**

@@ -1,10 +1,11 @@
 // What translation produces: controller objects to exist (by type and name) and, per handled
 // Kubernetes object, what serves it and what went wrong (for status).
 import type { ObjectRef, StatusEvent } from '../status/types.js';
+import type { CrdVerdict } from './crd/types.js';
 
 /** Controller object types the operator writes, in create order (children before parents). */
 export const WRITE_ORDER = [
-  'vsvip', 'sslkeyandcertificate', 'pool', 'poolgroup', 'httppolicyset', 'vsdatascriptset', 'l4policyset', 'virtualservice',
+  'vsvip', 'sslkeyandcertificate', 'pkiprofile', 'pool', 'poolgroup', 'httppolicyset', 'vsdatascriptset', 'l4policyset', 'virtualservice',
 ] as const;
 export type OwnedType = (typeof WRITE_ORDER)[number];
 
@@ -36,6 +37,8 @@ export interface ObjectOutcome {
 export interface Translation {
   objects: DesiredObject[];
   outcomes: ObjectOutcome[];
+  /** The verdict on every AKO CRD object (HostRule, HTTPRule, AviInfraSetting, L4Rule). */
+  crdStatuses?: CrdVerdict[];
 }
 
 /** What the start-up checks read from the controller; translation needs it to build refs. */

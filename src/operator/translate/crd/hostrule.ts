@@ -1,0 +1,219 @@
+// HostRule (ako-behaviour.md §5): VS-level settings for one FQDN (Exact), every FQDN under a
+// domain (Wildcard) or every FQDN/shared VS whose name contains a string (Contains). Applied
+// after the builders, onto the virtual services that serve the matching FQDNs.
+import type { ClusterSnapshot, CustomObject } from '../../source/types.js';
+import type { DesiredObject } from '../types.js';
+import { ObjectSet, ref } from '../objects.js';
+import { certFromSecret } from '../tls.js';
+import { SpecReader } from './fields.js';
+
+export type FqdnType = 'Exact' | 'Wildcard' | 'Contains';
+interface CertSpec { name: string; type: 'ref' | 'secret' }
+
+export interface HostRuleSpec {
+  key: string;
+  ns: string;
+  fqdn: string;
+  fqdnType: FqdnType;
+  enableVirtualHost?: boolean;
+  cert?: CertSpec;
+  altCert?: CertSpec;
+  sslProfile?: string;
+  policySets: string[];
+  overwrite: boolean;
+  datascripts: string[];
+  aliases: string[];
+  /** VS fields set as they are (profile refs and the refs the data plane stores only). */
+  vsFields: Record<string, unknown>;
+  listeners?: Array<{ port: number; enableSSL: boolean }>;
+  loadBalancerIP?: string;
+  ignored: string[];
+}
+
+const FQDN_TYPES = ['Exact', 'Wildcard', 'Contains'] as const;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+export function parseHostRule(o: CustomObject, snapshot: ClusterSnapshot): { spec?: HostRuleSpec; reader: SpecReader } {
+  const r = new SpecReader('spec');
+  const ns = o.metadata.namespace ?? 'default';
+  const vh = r.obj(o.spec?.virtualhost, 'spec.virtualhost');
+  if (!vh) { r.problems.push('spec.virtualhost is required'); return { reader: r }; }
+  const at = 'spec.virtualhost';
+  const fqdn = r.str(vh.fqdn, `${at}.fqdn`, true)?.toLowerCase();
+  const fqdnType = r.oneOf(vh.fqdnType, `${at}.fqdnType`, FQDN_TYPES) ?? 'Exact';
+  if (fqdn && fqdnType === 'Wildcard' && !fqdn.startsWith('*.')) r.problems.push(`${at}.fqdn ${fqdn}: a Wildcard fqdn starts with "*."`);
+  const spec: HostRuleSpec = { key: `${ns}/${o.metadata.name}`, ns, fqdn: fqdn ?? '', fqdnType, policySets: [], overwrite: false, datascripts: [], aliases: [], vsFields: {}, ignored: r.ignored };
+  const enable = r.bool(vh.enableVirtualHost, `${at}.enableVirtualHost`);
+  if (enable !== undefined) spec.enableVirtualHost = enable;
+
+  const tls = r.obj(vh.tls, `${at}.tls`);
+  if (tls) {
+    spec.cert = certSpec(r, tls.sslKeyCertificate, `${at}.tls.sslKeyCertificate`, ns, snapshot, true);
+    const kc = r.obj(tls.sslKeyCertificate, `${at}.tls.sslKeyCertificate`);
+    const alt = kc && certSpec(r, kc.alternateCertificate, `${at}.tls.sslKeyCertificate.alternateCertificate`, ns, snapshot, false);
+    if (alt) spec.altCert = alt;
+    const profile = r.ref(tls.sslProfile, `${at}.tls.sslProfile`, 'sslprofile');
+    if (profile) spec.sslProfile = profile;
+    r.oneOf(tls.termination, `${at}.tls.termination`, ['edge'] as const);
+  }
+  const hp = r.obj(vh.httpPolicy, `${at}.httpPolicy`);
+  if (hp) {
+    spec.policySets = r.refs_(hp.policySets, `${at}.httpPolicy.policySets`, 'httppolicyset');
+    spec.overwrite = r.bool(hp.overwrite, `${at}.httpPolicy.overwrite`) ?? false;
+  }
+  spec.datascripts = r.refs_(vh.datascripts, `${at}.datascripts`, 'vsdatascriptset');
+  const app = r.ref(vh.applicationProfile, `${at}.applicationProfile`, 'applicationprofile');
+  if (app) spec.vsFields.application_profile_ref = ref('applicationprofile', app);
+  const analytics = r.ref(vh.analyticsProfile, `${at}.analyticsProfile`, 'analyticsprofile');
+  if (analytics) spec.vsFields.analytics_profile_ref = ref('analyticsprofile', analytics);
+  // WAF and error pages: the controller stores the refs; Portico's engines do not run them.
+  const waf = r.str(vh.wafPolicy, `${at}.wafPolicy`);
+  if (waf) { spec.vsFields.waf_policy_ref = ref('wafpolicy', waf); r.ignored.push(`${at}.wafPolicy`); }
+  const errorPage = r.str(vh.errorPageProfile, `${at}.errorPageProfile`);
+  if (errorPage) { spec.vsFields.error_page_profile_ref = ref('errorpageprofile', errorPage); r.ignored.push(`${at}.errorPageProfile`); }
+  for (const f of ['icapProfile', 'networkSecurityPolicy', 'analyticsPolicy', 'gslb', 'l7Rule', 'useRegex', 'applicationRootPath']) r.ignore(vh[f], `${at}.${f}`);
+
+  spec.aliases = r.strings(vh.aliases, `${at}.aliases`).map((a) => a.toLowerCase());
+  if (spec.aliases.length && fqdnType !== 'Exact') r.problems.push(`${at}.aliases need fqdnType Exact (it is ${fqdnType})`);
+  if (fqdn && spec.aliases.includes(fqdn)) r.problems.push(`${at}.aliases must not repeat the fqdn ${fqdn}`);
+  if (new Set(spec.aliases).size !== spec.aliases.length) r.problems.push(`${at}.aliases has duplicates`);
+
+  const tcp = r.obj(vh.tcpSettings, `${at}.tcpSettings`);
+  if (tcp) {
+    const listeners = r.list(tcp.listeners, `${at}.tcpSettings.listeners`).map((l, i) => {
+      const lo = r.obj(l, `${at}.tcpSettings.listeners[${i}]`) ?? {};
+      const port = r.int(lo.port, `${at}.tcpSettings.listeners[${i}].port`, 1, 65535);
+      if (port === undefined) r.problems.push(`${at}.tcpSettings.listeners[${i}].port is required`);
+      return { port: port ?? 0, enableSSL: r.bool(lo.enableSSL, `${at}.tcpSettings.listeners[${i}].enableSSL`) ?? false };
+    });
+    if (new Set(listeners.map((l) => l.port)).size !== listeners.length) r.problems.push(`${at}.tcpSettings.listeners has a port twice`);
+    if (listeners.length) spec.listeners = listeners;
+    const ip = r.str(tcp.loadBalancerIP, `${at}.tcpSettings.loadBalancerIP`);
+    if (ip && !IPV4.test(ip)) r.problems.push(`${at}.tcpSettings.loadBalancerIP ${ip} is not an IPv4 address`);
+    else if (ip) spec.loadBalancerIP = ip;
+  }
+  return r.problems.length ? { reader: r } : { spec, reader: r };
+}
+
+function certSpec(r: SpecReader, v: unknown, field: string, ns: string, snapshot: ClusterSnapshot, required: boolean): CertSpec | undefined {
+  const kc = r.obj(v, field);
+  if (!kc) { if (required) r.problems.push(`${field} is required`); return undefined; }
+  const type = r.oneOf(kc.type, `${field}.type`, ['ref', 'secret'] as const) ?? 'ref';
+  const name = type === 'ref' ? r.ref(kc.name, `${field}.name`, 'sslkeyandcertificate') : r.str(kc.name, `${field}.name`, true);
+  if (!name) return undefined;
+  if (type === 'secret') {
+    const secret = snapshot.secrets.get(`${ns}/${name}`);
+    if (!secret) r.problems.push(`${field}.name: secret ${ns}/${name} not found`);
+    else {
+      const c = certFromSecret(secret);
+      if (!c.ok) r.problems.push(`${field}.name: secret ${ns}/${name} ${c.reason}`);
+    }
+  }
+  return { name, type };
+}
+
+/** The FQDN matches this rule. */
+export function hostRuleMatches(rule: HostRuleSpec, host: string): boolean {
+  if (rule.fqdnType === 'Exact') return host === rule.fqdn;
+  if (rule.fqdnType === 'Wildcard') return host === rule.fqdn || host.endsWith(rule.fqdn.slice(1));
+  return host.includes(rule.fqdn);
+}
+
+const nameOfRef = (r: unknown): string | undefined => {
+  if (typeof r !== 'string') return undefined;
+  const i = r.indexOf('?name=');
+  return i >= 0 ? decodeURIComponent(r.slice(i + 6)) : undefined;
+};
+
+/** Which FQDNs a VS stands for, and what kind of VS it is (VS-level fields need its own VS). */
+function vsHosts(set: ObjectSet, vs: DesiredObject): { kind: 'child' | 'dedicated' | 'parent' | 'l4'; hosts: string[] } {
+  const b = vs.body;
+  if (b.type === 'VS_TYPE_VH_CHILD') return { kind: 'child', hosts: (b.vh_domain_name as string[]) ?? [] };
+  if (b.type === 'VS_TYPE_VH_PARENT') {
+    const vip = set.get('vsvip', nameOfRef(b.vsvip_ref) ?? '');
+    const fqdns = ((vip?.body.dns_info as Array<{ fqdn: string }>) ?? []).map((d) => d.fqdn).filter((f) => f.startsWith(`${vs.name}.`) || f.startsWith(`${vs.name}-`));
+    return { kind: 'parent', hosts: [vs.name.toLowerCase(), ...fqdns.map((f) => f.toLowerCase())] };
+  }
+  const host = (b.markers as Array<{ key: string; values: string[] }>).find((m) => m.key === 'Host')?.values[0];
+  return host ? { kind: 'dedicated', hosts: [host] } : { kind: 'l4', hosts: [] };
+}
+
+/**
+ * Applies accepted HostRules to the built objects. Returns, per rule, notes for its status
+ * (fields that did not apply where they matched).
+ */
+export function applyHostRules(set: ObjectSet, rules: HostRuleSpec[], snapshot: ClusterSnapshot): Map<string, string[]> {
+  const notes = new Map<string, string[]>();
+  const note = (r: HostRuleSpec, s: string) => { const l = notes.get(r.key) ?? []; if (!l.includes(s)) l.push(s); notes.set(r.key, l); };
+  const vses = [...set.values('virtualservice')];
+  for (const rule of rules) {
+    for (const vs of vses) {
+      const { kind, hosts } = vsHosts(set, vs);
+      if (kind === 'l4' || !hosts.some((h) => hostRuleMatches(rule, h))) continue;
+      applyToVs(set, vs, kind, rule, snapshot, (s) => note(rule, s));
+    }
+    if (rule.aliases.length) addAliasesToParentRules(set, rule);
+  }
+  return notes;
+}
+
+function applyToVs(set: ObjectSet, vs: DesiredObject, kind: 'child' | 'dedicated' | 'parent', rule: HostRuleSpec, snapshot: ClusterSnapshot, note: (s: string) => void): void {
+  const b = vs.body;
+  if (rule.enableVirtualHost !== undefined) b.enabled = rule.enableVirtualHost;
+  Object.assign(b, rule.vsFields);
+  if (rule.sslProfile) b.ssl_profile_ref = ref('sslprofile', rule.sslProfile);
+  if (rule.cert || rule.altCert) {
+    const certs: string[] = [];
+    for (const [c, suffix] of [[rule.cert, ''], [rule.altCert, '-alt']] as const) {
+      if (!c) continue;
+      if (c.type === 'ref') { certs.push(ref('sslkeyandcertificate', c.name)); continue; }
+      const pem = certFromSecret(snapshot.secrets.get(`${rule.ns}/${c.name}`)!);
+      if (!pem.ok) continue;
+      const certName = `${vs.name}${suffix}`;
+      set.add('sslkeyandcertificate', certName, { type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE', certificate: { certificate: pem.cert }, key: pem.key }, [{ key: 'Host', values: [rule.fqdn] }], []);
+      vs.deps.push(`sslkeyandcertificate/${certName}`);
+      certs.push(ref('sslkeyandcertificate', certName));
+    }
+    if (kind === 'parent') note('tls applies to secure FQDNs, not to a shared parent VS');
+    else if (b.ssl_key_and_certificate_refs) b.ssl_key_and_certificate_refs = certs;
+    else note(`tls: ${rule.fqdn} is not a TLS host of any Ingress`);
+  }
+  if (rule.policySets.length) {
+    const mine = rule.policySets.map((p) => ({ index: 0, http_policy_set_ref: ref('httppolicyset', p) }));
+    const ours = rule.overwrite ? [] : ((b.http_policies as Array<{ index: number; http_policy_set_ref: string }>) ?? []);
+    let next = ours.reduce((m, p) => Math.max(m, p.index), 10) + 1;
+    for (const m of mine) m.index = next++;
+    b.http_policies = [...ours, ...mine];
+  }
+  if (rule.datascripts.length) b.vs_datascripts = rule.datascripts.map((d, i) => ({ index: i, vs_datascript_set_ref: ref('vsdatascriptset', d) }));
+  if (rule.aliases.length) {
+    if (kind === 'child') b.vh_domain_name = [...new Set([...(b.vh_domain_name as string[]), ...rule.aliases])];
+    const vipName = nameOfRef(kind === 'child' ? set.get('virtualservice', nameOfRef(b.vh_parent_vs_ref) ?? '')?.body.vsvip_ref : b.vsvip_ref);
+    const vip = vipName ? set.get('vsvip', vipName) : undefined;
+    if (vip) {
+      const dns = (vip.body.dns_info as Array<{ fqdn: string }>) ?? [];
+      for (const a of rule.aliases) if (!dns.some((d) => d.fqdn === a)) dns.push({ fqdn: a });
+      vip.body.dns_info = dns;
+    }
+  }
+  if (rule.listeners || rule.loadBalancerIP) {
+    if (kind === 'child') { note('tcpSettings apply to a shared parent or dedicated VS only (use fqdnType Contains with the parent name)'); return; }
+    if (rule.listeners) b.services = rule.listeners.map((l) => ({ port: l.port, port_range_end: l.port, enable_ssl: l.enableSSL }));
+    if (rule.loadBalancerIP) {
+      const vip = set.get('vsvip', nameOfRef(b.vsvip_ref) ?? '');
+      const v = (vip?.body.vip as Array<Record<string, unknown>> | undefined)?.[0];
+      if (v) v.ip_address = { type: 'V4', addr: rule.loadBalancerIP };
+    }
+  }
+}
+
+/** Insecure hosts route by Host header on the shared parent: aliases join those matches. */
+function addAliasesToParentRules(set: ObjectSet, rule: HostRuleSpec): void {
+  for (const ps of set.values('httppolicyset')) {
+    const rules = ((ps.body.http_request_policy as { rules?: Array<Record<string, any>> })?.rules) ?? [];
+    for (const r of rules) {
+      const hdr = r.match?.host_hdr;
+      if (hdr && Array.isArray(hdr.value) && hdr.value.includes(rule.fqdn)) hdr.value = [...new Set([...hdr.value, ...rule.aliases])];
+    }
+  }
+}
