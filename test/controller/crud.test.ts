@@ -50,8 +50,11 @@ test('CRUD of every type over HTTP: create, read, replace, patch, delete', async
     assert.ok(obj.tenant_ref.startsWith(`${t.c.url}/api/tenant/`));
     const got = await t.api.get(`/api/${info.type}/${obj.uuid}`);
     assert.equal(got.status, 200);
-    assert.deepEqual(got.body, obj, `${info.type}: GET returns what POST returned`);
-    const put = await t.api.put(`/api/${info.type}/${obj.uuid}/`, { ...obj, ...s.change });
+    // Background modules (placement) may already have set read-only fields of a service engine.
+    const settled = (o: any) => { const c = { ...o }; delete c._last_modified; for (const f of info.readOnly) if (f.segs.length === 1) delete c[f.segs[0]!]; return c; };
+    assert.deepEqual(settled(got.body), settled(obj), `${info.type}: GET returns what POST returned`);
+    let put = await t.api.put(`/api/${info.type}/${obj.uuid}/`, { ...got.body, ...s.change });
+    if (put.status === 412) put = await t.api.put(`/api/${info.type}/${obj.uuid}/`, { ...(await t.api.get(`/api/${info.type}/${obj.uuid}`)).body, ...s.change });
     assert.equal(put.status, 200, `${info.type} PUT: ${JSON.stringify(put.body)}`);
     for (const [k, v] of Object.entries(s.change)) assert.deepEqual(put.body[k], v, `${info.type}.${k} after PUT`);
     const patch = await t.api.patch(`/api/${info.type}/${obj.uuid}`, { replace: { description: 'patched' } });
