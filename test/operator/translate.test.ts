@@ -58,6 +58,9 @@ test('FNV-1a-32 and shard numbers match the reference vectors', () => {
   assert.equal(fnv1a32(''), 0x811c9dc5);
   assert.equal(fnv1a32('a'), 0xe40c292c);
   assert.equal(fnv1a32('foobar'), 0xbf9cf968);
+  // Over UTF-8 bytes, as Go hashes a string.
+  assert.equal(fnv1a32('héllo.example'), 0xe6507f04);
+  assert.equal(fnv1a32('日本.jp'), 0x2c4896af);
   // Shard = hash & (size-1): LARGE 8, MEDIUM 4, SMALL 1.
   assert.equal(shardOf('foobar', 8), 0xbf9cf968 & 7);
   assert.equal(shardOf('foobar', 4), 0xbf9cf968 & 3);

@@ -13,6 +13,7 @@ export interface HeldObject {
 
 const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'vsvip']);
 const CKSUM_TYPES = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'vsvip']);
+const SLIM_FIELDS = 'name,uuid,cloud_config_cksum,vsvip_cloud_config_cksum,created_by,type,markers,vip';
 
 /**
  * What is kept of a controller object: checksummed types are compared by checksum, so only the
@@ -68,7 +69,9 @@ export class ControllerState {
       if (WITH_CLOUD.has(type)) q['cloud_ref.name'] = this.cloud;
       if (type === 'vsvip') q['name.contains'] = `${this.cluster}--`;
       else q.created_by = this.createdBy;
-      const items = await client.list(type, q);
+      // Checksummed types are compared by checksum: ask only for what slim() keeps (a restart reads fast).
+      if (CKSUM_TYPES.has(type)) q.fields = SLIM_FIELDS;
+      const items = await client.list(type, q, undefined, 200);
       return [type, type === 'vsvip' ? items.filter((v) => this.ownsVsVip(v)) : items] as const;
     }));
     this.held.clear();

@@ -4,14 +4,19 @@ import type { ShardSize } from '../settings/types.js';
 /** The longest name the controller accepts; longer → the object is skipped, never truncated. */
 export const MAX_NAME_LENGTH = 255;
 
-/** FNV-1a 32-bit over the UTF-8 bytes of s. */
+/** FNV-1a 32-bit over the UTF-8 bytes of s (ASCII hashed straight from the string: no buffer per call). */
 export function fnv1a32(s: string): number {
   let h = 0x811c9dc5;
-  const bytes = Buffer.from(s, 'utf8');
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return fnvBytes(h, Buffer.from(s.slice(i), 'utf8'));
+    h = Math.imul(h ^ c, 0x01000193) >>> 0;
   }
+  return h >>> 0;
+}
+
+function fnvBytes(h: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
   return h >>> 0;
 }
 
