@@ -15,6 +15,7 @@ import { ControllerState } from './sync/state.js';
 import { Syncer, type SyncReport } from './sync/sync.js';
 import { computeStatus, statusItem } from './status/compute.js';
 import { OperatorMetrics } from './metrics.js';
+import { CrdRefResolver, CrdStatusPublisher } from './crd-status.js';
 
 export interface OperatorOptions {
   controller: string;
@@ -89,6 +90,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     },
   });
 
+  const crdRefs = new CrdRefResolver(client, settings);
+  const crdStatuses = new CrdStatusPublisher(opts.sink, (err) => log.warn({ err: err.message }, 'CRD status write failed'));
+
   let closed = false;
   let infra: Infra | undefined;
   let infraProblem = 'start-up checks not run yet';
@@ -135,13 +139,16 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       if (!isLeader()) return;
       if (needRefresh) {
         await state.refresh(client);
+        crdRefs.forget();
+        crdStatuses.invalidate();
         needRefresh = false;
       }
       let t: Translation;
       if (settings.deleteConfig) t = { objects: [], outcomes: [] };
       else {
+        const known = await crdRefs.resolve(snapshot!);
         const t0 = performance.now();
-        t = translate(snapshot!, settings, infra!);
+        t = translate(snapshot!, settings, infra!, known);
         metrics.translateSeconds.observe((performance.now() - t0) / 1000);
       }
       report = await syncer.pass(t.objects);
@@ -152,6 +159,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         log.warn(`deleteConfig: every controller object owned by ${createdBy} is deleted`);
       }
       await publishStatus(t, report);
+      if (t.crdStatuses) await crdStatuses.publish(t.crdStatuses);
       if (report.created + report.updated + report.deleted > 0 || report.failures.length > 0) {
         log.info({ created: report.created, updated: report.updated, deleted: report.deleted, unchanged: report.unchanged, failed: report.failures.length }, 'sync pass');
       }
