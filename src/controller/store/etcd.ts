@@ -35,7 +35,9 @@ export class StoreUnavailable extends ApiError {
 }
 
 /** Held write lock: its key's create revision identifies it for the release. */
-interface Held { createRev: string }
+interface Held { createRev: string; since: number }
+/** Longest time one replica keeps the write lock over a burst of its own writes. */
+const LOCK_HOLD_MS = 50;
 
 interface Forward { refs: string[]; claims: string[] }
 
@@ -91,6 +93,10 @@ export class EtcdStore implements Store {
   private lease?: Lease;
   /** Local writers queue here first: one at a time asks etcd for the lock. */
   private writeQueue: Promise<unknown> = Promise.resolve();
+  /** Transactions queued or running here. */
+  private queued = 0;
+  /** The write lock, kept for the next queued write. */
+  private held?: Held;
   private readonly catchUpMs: number;
   /** refs and claims per object as in the local copy (the SQLite reader keeps only reverse refs). */
   private readonly forward = new Map<string, Forward>();
@@ -145,24 +151,44 @@ export class EtcdStore implements Store {
 
   // ---- writes ----
   transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const run = () => this.locked(fn);
+    this.queued++;
+    const run = () => this.locked(fn).finally(() => { this.queued--; });
     const p = this.writeQueue.then(run, run);
     this.writeQueue = p.catch(() => undefined);
     return p;
   }
 
+  /**
+   * A burst of local writes keeps the lock from one to the next (one etcd round trip per write
+   * instead of two), for at most LOCK_HOLD_MS so that other replicas get their turn.
+   */
+  private keepLock(held: Held): boolean {
+    return this.queued > 1 && Date.now() - held.since < LOCK_HOLD_MS && !this.closed;
+  }
+
   private async locked<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const held = await this.lock();
-    let committed = false;
+    const held = this.held ?? await this.lock();
+    this.held = undefined;
+    let done = false;
+    let uncertain = false;
     try {
       return await this.cache.transact(async (tx) => {
         const rec = new RecordingTx(tx, this);
         const result = await fn(rec);
-        if (rec.writes.size) { await this.commit(rec.writes, held); committed = true; }
+        if (rec.writes.size) {
+          const keep = this.keepLock(held);
+          uncertain = true;
+          await this.commit(rec.writes, held, !keep);
+          if (keep) this.held = held;
+          done = true;
+        }
         return result;
       });
     } finally {
-      if (!committed) await this.unlock(held);
+      if (!done) {
+        if (!uncertain && this.keepLock(held)) this.held = held;
+        else await this.unlock(held);
+      }
     }
   }
 
@@ -191,13 +217,13 @@ export class EtcdStore implements Store {
       }
       if (res.succeeded) {
         const latest = Number(res.responses[1]?.response_range?.kvs?.[0]?.mod_revision ?? 0);
-        const held = { createRev: res.header.revision };
+        const held = { createRev: res.header.revision, since: Date.now() };
         try { await this.caughtUp(latest); } catch (e) { await this.unlock(held); throw e; }
         return held;
       }
       // Ours while we hold none: a lock request whose deadline passed was applied later (etcd was away). Drop it.
       const kv = res.responses[0]?.response_range?.kvs?.[0];
-      if (kv && kv.value.toString() === this.holder) { await this.unlock({ createRev: kv.create_revision }); continue; }
+      if (kv && kv.value.toString() === this.holder) { await this.unlock({ createRev: kv.create_revision, since: 0 }); continue; }
       if (Date.now() > deadline) throw new StoreUnavailable('grant the write lock in time', `another replica held it for ${this.catchUpMs} ms`);
       await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     }
@@ -208,13 +234,13 @@ export class EtcdStore implements Store {
   }
 
   /** One etcd Txn: the writes, the revision bump and the lock's release, if nobody wrote since our copy was current. */
-  private async commit(writes: Map<string, EtcdRecord | null>, held: Held): Promise<void> {
+  private async commit(writes: Map<string, EtcdRecord | null>, held: Held, release: boolean): Promise<void> {
     const ops = [];
     for (const [uuid, rec] of writes) {
       ops.push(rec ? this.client.put(this.objPrefix + uuid).value(JSON.stringify(rec)) : this.client.delete().key(this.objPrefix + uuid));
     }
     ops.push(this.client.put(this.revKey).value(String(this.counter + 1)));
-    ops.push(this.client.delete().key(this.lockKey));
+    if (release) ops.push(this.client.delete().key(this.lockKey));
     let res;
     try {
       res = await this.client.if(this.revKey, 'Mod', '==', this.revKeyMod).and(this.lockKey, 'Create', '==', held.createRev).then(...ops).commit();
@@ -343,6 +369,7 @@ export class EtcdStore implements Store {
     this.closed = true;
     this.wake();
     await this.writeQueue;
+    if (this.held) await this.unlock(this.held);
     await this.lease?.revoke().catch(() => undefined);
     await this.watcher?.cancel().catch(() => undefined);
     await this.applying;
