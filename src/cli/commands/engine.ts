@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { startEngine } from '../../engine/agent/agent.js';
 
 interface EngineCliOptions {
   controller?: string;
@@ -70,6 +69,8 @@ export function registerEngine(program: Command): void {
       process.on('SIGTERM', stop);
       // A bug hit by one connection must not take every other connection down with the process.
       process.on('uncaughtException', (err) => log.error({ err: { message: err.message, stack: err.stack } }, 'uncaught exception (process kept running)'));
+      // Loaded here so other subcommands do not load the data plane.
+      const { startEngine } = await import('../../engine/agent/agent.js');
       starting = startEngine({
         controller: o.controller,
         controllerCa,
