@@ -203,7 +203,9 @@ describe('web console administration', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.form-error').getByText(/changed since it was read/).waitFor();
 
-    await page.reload();
+    await page.getByRole('button', { name: /Load the latest version/ }).click();
+    await page.locator('.form-error').waitFor({ state: 'detached' });
+    await waitFor(async () => (await page.getByLabel('Markers').inputValue()) === 'owner=someone-else', 10_000, 'their change to be loaded');
     await page.getByLabel('Last address').fill('127.50.9.30');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/#\/list\/network$/);

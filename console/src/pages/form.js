@@ -45,10 +45,12 @@ export function FormPage({ kind, uuid }) {
   const options = useRefOptions(spec.fields);
   const submit = useSubmit(spec.fields);
 
+  const [version, setVersion] = useState(0);
   useEffect(() => {
     if (!uuid) return;
     getObject(kind, uuid).then(setDraft, setLoadError);
-  }, [kind, uuid]);
+  }, [kind, uuid, version]);
+  const reloadLatest = () => { submit.clear(); setVersion(version + 1); };
 
   const onSubmit = async (e) => {
     e.preventDefault();
@@ -74,7 +76,8 @@ export function FormPage({ kind, uuid }) {
     <${PageHead} title=${title}>${draft.markers || draft.created_by ? html`<${Markers} markers=${draft.markers} createdBy=${draft.created_by}/>` : null}</${PageHead}>
     ${uuid && spec.summary ? html`<div class="card">${spec.summary(draft)}</div>` : null}
     <form class="card object-form" onSubmit=${onSubmit} noValidate aria-label=${title}>
-      ${formError ? html`<p class="field-error form-error" role="alert">${formError.message}</p>` : null}
+      ${formError ? html`<div class="field-error form-error" role="alert">${formError.message}
+        ${formError.status === 412 ? html` <button type="button" class="secondary" onClick=${reloadLatest}>Load the latest version (drops your changes)</button>` : null}</div>` : null}
       ${submit.error?.key ? html`<p class="sr-only" role="status">The controller refused the change: ${submit.error.message}</p>` : null}
       <div class="fields">
         ${spec.fields.map((f) => html`<${Field} spec=${f} obj=${draft} onObj=${setDraft} options=${options} errorFor=${submit.errorFor}/>`)}

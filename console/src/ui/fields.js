@@ -1,7 +1,7 @@
 // Form controls driven by field specs (see ../kinds.js). Every control has a visible label,
 // and a server error for the field is shown right under it and announced (aria-describedby).
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getPath, setPath } from '../paths.js';
 import { refUuid } from '../refs.js';
 
@@ -16,7 +16,18 @@ const describedBy = (id, error, help) => [help ? `${id}-help` : '', error ? `${i
 /** A text box over a codec (IP, prefix, lines…): keeps what was typed while the value round-trips. */
 function CodecInput({ id, codec, value, onChange, multiline, invalid, describedby, placeholder, rows }) {
   const [text, setText] = useState(() => codec.toText(value));
-  const onInput = (e) => { setText(e.currentTarget.value); onChange(codec.fromText(e.currentTarget.value)); };
+  // A value that changes from outside (the object reloaded) replaces the text; our own edits do not.
+  const key = JSON.stringify(value ?? null);
+  const last = useRef(key);
+  useEffect(() => {
+    if (key !== last.current) { last.current = key; setText(codec.toText(value)); }
+  }, [key]);
+  const onInput = (e) => {
+    const v = codec.fromText(e.currentTarget.value);
+    last.current = JSON.stringify(v ?? null);
+    setText(e.currentTarget.value);
+    onChange(v);
+  };
   return multiline
     ? html`<textarea id=${id} rows=${rows ?? 4} value=${text} onInput=${onInput} aria-invalid=${invalid} aria-describedby=${describedby} placeholder=${placeholder}></textarea>`
     : html`<input id=${id} type="text" value=${text} onInput=${onInput} aria-invalid=${invalid} aria-describedby=${describedby} placeholder=${placeholder}/>`;
