@@ -125,3 +125,24 @@ test('DNS: FQDNs under the cloud DNS profile domains, one vsvip per FQDN; domain
   await t.api.del(`/api/vsvip/${a.uuid}`);
   assert.equal((await t.api.post('/api/vsvip', { ...autoVip('dns-b'), dns_info: [{ fqdn: 'web.portico.local' }] })).status, 201, 'released with the vsvip');
 });
+
+test('IPv6: ranges, auto allocation (V6_ONLY and V4_V6) and requested addresses', async () => {
+  await t.api.create('network', {
+    name: 'six', configured_subnets: [
+      { prefix: { ip_addr: { type: 'V6', addr: 'fd00:77::' }, mask: 64 }, static_ip_ranges: [{ type: 'STATIC_IPS_FOR_VIP', range: { begin: { type: 'V6', addr: 'fd00:77::10' }, end: { type: 'V6', addr: 'fd00:77::11' } } }] },
+      { prefix: { ip_addr: ip('10.82.0.0'), mask: 24 }, static_ip_ranges: [{ type: 'STATIC_IPS_FOR_VIP', range: { begin: ip('10.82.0.1'), end: ip('10.82.0.9') } }] },
+    ],
+  });
+  const only6 = await t.api.create('vsvip', autoVip('six-1', 'six', { auto_allocate_ip_type: 'V6_ONLY' }));
+  assert.deepEqual(only6.vip[0].ip6_address, { type: 'V6', addr: 'fd00:77::10' });
+  assert.equal(only6.vip[0].ip_address, undefined);
+  const both = await t.api.create('vsvip', autoVip('six-2', 'six', { auto_allocate_ip_type: 'V4_V6' }));
+  assert.equal(both.vip[0].ip_address.addr, '10.82.0.1');
+  assert.equal(both.vip[0].ip6_address.addr, 'fd00:77::11');
+  const taken = await t.api.post('/api/vsvip', { name: 'six-3', vip: [{ vip_id: '0', ip6_address: { type: 'V6', addr: 'fd00:77:0:0::10' }, ipam_network_subnet: { network_ref: '/api/network?name=six' } }] });
+  assert.equal(taken.status, 400);
+  assert.match(taken.body.error, /fd00:77::10 is in use by vsvip six-1/);
+  const full = await t.api.post('/api/vsvip', autoVip('six-4', 'six', { auto_allocate_ip_type: 'V6_ONLY' }));
+  assert.equal(full.status, 400);
+  assert.match(full.body.error, /No available free IPs/);
+});

@@ -31,6 +31,7 @@ interface Session { id: string; csrf: string; userUuid: string; expires: number 
 
 const SESSION_TTL_MS = 24 * 3600_000;
 const BASIC_TTL_MS = 60_000;
+const MAX_SESSIONS = 50_000;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class Auth {
@@ -80,8 +81,19 @@ export class Auth {
     const userUuid = await this.checkPassword(username, password);
     if (!userUuid) return undefined;
     const s: Session = { id: randomBytes(24).toString('hex'), csrf: randomBytes(24).toString('hex'), userUuid, expires: Date.now() + SESSION_TTL_MS };
+    if (this.sessions.size >= MAX_SESSIONS) this.prune();
     this.sessions.set(s.id, s);
     return s;
+  }
+
+  /** Drops expired sessions, then the oldest ones, so logins cannot grow memory without bound. */
+  private prune(): void {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) if (s.expires < now) this.sessions.delete(id);
+    for (const id of this.sessions.keys()) {
+      if (this.sessions.size < MAX_SESSIONS * 0.9) break;
+      this.sessions.delete(id);
+    }
   }
 
   logout(sessionId: string | undefined): void {
