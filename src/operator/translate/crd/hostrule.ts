@@ -162,21 +162,26 @@ function applyToVs(set: ObjectSet, vs: DesiredObject, kind: 'child' | 'dedicated
   if (rule.enableVirtualHost !== undefined) b.enabled = rule.enableVirtualHost;
   Object.assign(b, rule.vsFields);
   if (rule.sslProfile) b.ssl_profile_ref = ref('sslprofile', rule.sslProfile);
-  if (rule.cert || rule.altCert) {
-    const certs: string[] = [];
-    for (const [c, suffix] of [[rule.cert, ''], [rule.altCert, '-alt']] as const) {
-      if (!c) continue;
-      if (c.type === 'ref') { certs.push(ref('sslkeyandcertificate', c.name)); continue; }
-      const pem = certFromSecret(snapshot.secrets.get(`${rule.ns}/${c.name}`)!);
-      if (!pem.ok) continue;
-      const certName = `${vs.name}${suffix}`;
-      set.add('sslkeyandcertificate', certName, { type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE', certificate: { certificate: pem.cert }, key: pem.key }, [{ key: 'Host', values: [rule.fqdn] }], []);
-      vs.deps.push(`sslkeyandcertificate/${certName}`);
-      certs.push(ref('sslkeyandcertificate', certName));
-    }
+  // The primary certificate is the builders' (ingress-parse reads accepted Exact HostRules); a
+  // Wildcard/Contains rule's ref and the alternate certificate are set here.
+  if (rule.cert) {
+    const refs = b.ssl_key_and_certificate_refs as string[] | undefined;
     if (kind === 'parent') note('tls applies to secure FQDNs, not to a shared parent VS');
-    else if (b.ssl_key_and_certificate_refs) b.ssl_key_and_certificate_refs = certs;
-    else note(`tls: ${rule.fqdn} is not a TLS host of any Ingress`);
+    else if (!refs) note(`tls: no Ingress lists ${rule.fqdn} under spec.tls, so it has no TLS virtual service`);
+    else {
+      const certs = rule.cert.type === 'ref' ? [ref('sslkeyandcertificate', rule.cert.name)] : refs.slice(0, 1);
+      if (rule.altCert?.type === 'ref') certs.push(ref('sslkeyandcertificate', rule.altCert.name));
+      else if (rule.altCert) {
+        const pem = certFromSecret(snapshot.secrets.get(`${rule.ns}/${rule.altCert.name}`)!);
+        const certName = `${vs.name}-alt`;
+        if (pem.ok) {
+          set.add('sslkeyandcertificate', certName, { type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE', certificate: { certificate: pem.cert }, key: pem.key }, [{ key: 'Host', values: [rule.fqdn] }], []);
+          if (!vs.deps.includes(`sslkeyandcertificate/${certName}`)) vs.deps.push(`sslkeyandcertificate/${certName}`);
+          certs.push(ref('sslkeyandcertificate', certName));
+        }
+      }
+      b.ssl_key_and_certificate_refs = certs;
+    }
   }
   if (rule.policySets.length) {
     const mine = rule.policySets.map((p) => ({ index: 0, http_policy_set_ref: ref('httppolicyset', p) }));
@@ -213,7 +218,15 @@ function addAliasesToParentRules(set: ObjectSet, rule: HostRuleSpec): void {
     const rules = ((ps.body.http_request_policy as { rules?: Array<Record<string, any>> })?.rules) ?? [];
     for (const r of rules) {
       const hdr = r.match?.host_hdr;
-      if (hdr && Array.isArray(hdr.value) && hdr.value.includes(rule.fqdn)) hdr.value = [...new Set([...hdr.value, ...rule.aliases])];
+      if (!hdr || !Array.isArray(hdr.value) || !hdr.value.includes(rule.fqdn)) continue;
+      hdr.value = [...new Set([...hdr.value, ...rule.aliases])];
+      // The parent's policy set has the parent's name, as has its VsVip: the aliases get DNS records there.
+      const vip = set.get('vsvip', ps.name);
+      if (vip) {
+        const dns = (vip.body.dns_info as Array<{ fqdn: string }>) ?? [];
+        for (const a of rule.aliases) if (!dns.some((d) => d.fqdn === a)) dns.push({ fqdn: a });
+        vip.body.dns_info = dns;
+      }
     }
   }
 }
