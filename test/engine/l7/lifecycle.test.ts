@@ -45,7 +45,7 @@ after(async () => {
   await b?.close();
 });
 
-test('WebSocket upgrade is relayed and both directions flow', async () => {
+test('WebSocket upgrade is relayed and both directions flow', { timeout: 60_000 }, async () => {
   const sock = connect({ host: proxy.address, port: proxy.port });
   try {
     let text = '';
@@ -80,7 +80,7 @@ test('WebSocket upgrade is relayed and both directions flow', async () => {
   }
 });
 
-test('50 configuration changes during 2,000 keep-alive requests: zero failures', async () => {
+test('50 configuration changes during 2,000 keep-alive requests: zero failures', { timeout: 60_000 }, async () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let failures = 0;
   let done = 0;
@@ -113,7 +113,7 @@ test('50 configuration changes during 2,000 keep-alive requests: zero failures',
   assert.ok(a.requests > 0 && b.requests > 0);
 });
 
-test('close() stops accepting at once and lets the in-flight request finish', async () => {
+test('close() stops accepting at once and lets the in-flight request finish', { timeout: 60_000 }, async () => {
   const slow = await startBackend('slow');
   const p = await startProxy([{ uuid: 'virtualservice-drain', name: 'drain', services: [{ port: 8080 }], pool_ref: 'pool-s' }, poolOf('pool-s', [slow])], 'virtualservice-drain');
   // The backend answers /echo as the body arrives: the request stays in flight until we end it.

@@ -18,7 +18,7 @@ function parse(text: string) {
   return parseRequestHead(buf, end, LIMITS);
 }
 
-test('valid request heads parse to what was written', () => {
+test('valid request heads parse to what was written', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), path, fc.array(fc.tuple(token, value), { maxLength: 20 }), (method, target, headers) => {
       const hs = headers.filter(([n]) => !['host', 'content-length', 'transfer-encoding', 'connection', 'expect', 'upgrade'].includes(n.toLowerCase()));
@@ -38,7 +38,7 @@ test('valid request heads parse to what was written', () => {
   );
 });
 
-test('framing: Content-Length, chunked, and the forbidden combinations', () => {
+test('framing: Content-Length, chunked, and the forbidden combinations', { timeout: 60_000 }, () => {
   assert.equal(parse('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n').contentLength, 5);
   assert.equal(parse('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n').contentLength, 5);
   assert.equal(parse('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n').bodyKind, BodyKind.Chunked);
@@ -60,7 +60,7 @@ test('framing: Content-Length, chunked, and the forbidden combinations', () => {
   assert.equal(parseResponseHead(res, res.length, LIMITS, 'HEAD').bodyKind, BodyKind.None);
 });
 
-test('arbitrary bytes only ever raise HttpParseError', () => {
+test('arbitrary bytes only ever raise HttpParseError', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom('', 'GET / HTTP/1.1\r\n', 'GET / HTTP/1.1\r\nHost: h\r\n'), (bytes, prefix) => {
       const buf = Buffer.concat([Buffer.from(prefix), Buffer.from(bytes), Buffer.from('\r\n\r\n')]);
@@ -83,7 +83,7 @@ function encodeChunked(parts: Uint8Array[], ext: boolean): Buffer {
   return Buffer.concat(out);
 }
 
-test('chunked bodies decode the same however the bytes are split, and the end is found exactly', () => {
+test('chunked bodies decode the same however the bytes are split, and the end is found exactly', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }), fc.boolean(), fc.array(fc.nat(50), { maxLength: 30 }), (parts, ext, cuts) => {
       const wire = Buffer.concat([encodeChunked(parts, ext), Buffer.from('NEXT')]);
@@ -108,7 +108,7 @@ test('chunked bodies decode the same however the bytes are split, and the end is
   );
 });
 
-test('bad chunk framing is refused', () => {
+test('bad chunk framing is refused', { timeout: 60_000 }, () => {
   for (const bad of ['zz\r\n', '5\r\nhelloX\r\n', '5\nhello\r\n', '-1\r\n', ' 5\r\n', '1234567890abc\r\n', '0\r\nbad\nline\r\n\r\n']) {
     const d = new ChunkedDecoder();
     assert.throws(() => d.feed(Buffer.from(bad), 0, bad.length), HttpParseError, JSON.stringify(bad));

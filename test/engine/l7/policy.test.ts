@@ -146,7 +146,7 @@ async function backendOf(p: string, opts: Parameters<typeof request>[1] = {}): P
   return r.json().backend;
 }
 
-test('policy sets by index, rules by index, disabled rules skipped, default pool last', async () => {
+test('policy sets by index, rules by index, disabled rules skipped, default pool last', { timeout: 60_000 }, async () => {
   assert.equal(await backendOf('/order/x/1'), 'b');
   assert.equal(await backendOf('/order/y'), 'c');
   assert.equal(await backendOf('/items/42'), 'b');
@@ -155,7 +155,7 @@ test('policy sets by index, rules by index, disabled rules skipped, default pool
   assert.equal(await backendOf('/v1/Api/z'), 'b'); // CONTAINS, case-insensitive, in the later set
 });
 
-test('method, header, and pool group matches', async () => {
+test('method, header, and pool group matches', { timeout: 60_000 }, async () => {
   assert.equal(await backendOf('/m', { method: 'DELETE' }), 'b');
   assert.equal(await backendOf('/m'), 'a');
   assert.equal(await backendOf('/hdr', { headers: { 'x-canary': 'YES' } }), 'c');
@@ -164,7 +164,7 @@ test('method, header, and pool group matches', async () => {
   assert.deepEqual([...seen].sort(), ['b', 'c']);
 });
 
-test('redirects: protocol, host, port, path, query kept or dropped, status codes', async () => {
+test('redirects: protocol, host, port, path, query kept or dropped, status codes', { timeout: 60_000 }, async () => {
   const r1 = await request(`${proxy.url}/login?next=/home`, { agent, headers: { host: 'secure.example.com' } });
   assert.equal(r1.status, 302);
   assert.equal(r1.headers.location, 'https://secure.example.com/login?next=/home');
@@ -178,7 +178,7 @@ test('redirects: protocol, host, port, path, query kept or dropped, status codes
   assert.equal(r3.headers.location, 'http://h.example.com:8080/perm?a=b');
 });
 
-test('local response and header actions', async () => {
+test('local response and header actions', { timeout: 60_000 }, async () => {
   const r = await request(`${proxy.url}/README.TXT`, { agent });
   assert.equal(r.status, 403);
   assert.equal(r.body.toString(), 'no text files');
@@ -191,7 +191,7 @@ test('local response and header actions', async () => {
   assert.equal(j.headers['x-secret'], undefined);
 });
 
-test('Host selects the child; the child routes by its own policies; no pool anywhere → 404', async () => {
+test('Host selects the child; the child routes by its own policies; no pool anywhere → 404', { timeout: 60_000 }, async () => {
   assert.equal(await backendOf('/child-api/v1', { headers: { host: 'child.example.com' } }), 'c');
   // The child has no default pool: the parent's default applies.
   assert.equal(await backendOf('/other-x', { headers: { host: 'child.example.com:8080' } }), 'a');
@@ -206,7 +206,7 @@ test('Host selects the child; the child routes by its own policies; no pool anyw
   }
 });
 
-test('http_to_https in the application profile redirects plain requests', async () => {
+test('http_to_https in the application profile redirects plain requests', { timeout: 60_000 }, async () => {
   const objs = objects();
   objs[0].application_profile_ref = 'applicationprofile-secure';
   objs.push({ uuid: 'applicationprofile-secure', name: 'System-Secure-HTTP', type: 'APPLICATION_PROFILE_TYPE_HTTP', http_profile: { http_to_https: true } });
@@ -220,7 +220,7 @@ test('http_to_https in the application profile redirects plain requests', async 
   }
 });
 
-test('a security rule closes the connection', async () => {
+test('a security rule closes the connection', { timeout: 60_000 }, async () => {
   const objs = objects();
   objs.push({
     uuid: 'httppolicyset-block',

@@ -31,7 +31,7 @@ after(async () => {
   await b?.close();
 });
 
-test('proxies to the pool round robin, Host preserved, X-Forwarded-* added', async () => {
+test('proxies to the pool round robin, Host preserved, X-Forwarded-* added', { timeout: 60_000 }, async () => {
   const seen = new Set<string>();
   for (let i = 0; i < 4; i++) {
     const r = await request(`${proxy.url}/hello?x=1`, { agent, headers: { host: 'shop.example.com:8080', 'x-forwarded-for': '10.0.0.9' } });
@@ -51,7 +51,7 @@ test('proxies to the pool round robin, Host preserved, X-Forwarded-* added', asy
   assert.equal(m[0].pool, 'pool-web');
 });
 
-test('hop-by-hop headers are removed both ways', async () => {
+test('hop-by-hop headers are removed both ways', { timeout: 60_000 }, async () => {
   const res = await rawExchange(
     proxy.address,
     proxy.port,
@@ -69,13 +69,13 @@ test('hop-by-hop headers are removed both ways', async () => {
   assert.ok(res.closed);
 });
 
-test('upstream connections are pooled and reused across requests', async () => {
+test('upstream connections are pooled and reused across requests', { timeout: 60_000 }, async () => {
   const before = a.connections + b.connections;
   for (let i = 0; i < 20; i++) assert.equal((await request(`${proxy.url}/`, { agent })).status, 200);
   assert.ok(a.connections + b.connections - before <= 4, `opened ${a.connections + b.connections - before} upstream connections`);
 });
 
-test('request bodies stream with Content-Length and chunked; responses chunked and large', async () => {
+test('request bodies stream with Content-Length and chunked; responses chunked and large', { timeout: 60_000 }, async () => {
   const payload = Buffer.alloc(3 * 1024 * 1024, 7);
   const r1 = await request(`${proxy.url}/echo`, { agent, method: 'POST', body: payload });
   assert.equal(r1.status, 200);
@@ -94,7 +94,7 @@ test('request bodies stream with Content-Length and chunked; responses chunked a
   assert.equal(r4.body.length, 5_000_000);
 });
 
-test('HEAD, 204 and 304 have no body; pipelined requests are answered in order', async () => {
+test('HEAD, 204 and 304 have no body; pipelined requests are answered in order', { timeout: 60_000 }, async () => {
   const h = await request(`${proxy.url}/big?n=100`, { agent, method: 'HEAD' });
   assert.equal(h.status, 200);
   assert.equal(h.headers['content-length'], '100');
@@ -105,7 +105,7 @@ test('HEAD, 204 and 304 have no body; pipelined requests are answered in order',
   assert.deepEqual(urls, ['/one', '/two', '/three']);
 });
 
-test('HTTP/1.0 clients get a de-chunked body and the connection closed', async () => {
+test('HTTP/1.0 clients get a de-chunked body and the connection closed', { timeout: 60_000 }, async () => {
   const res = await rawExchange(proxy.address, proxy.port, 'GET /chunked HTTP/1.0\r\nHost: h\r\n\r\n');
   assert.match(res.text, /^HTTP\/1\.1 200/);
   assert.doesNotMatch(res.text, /transfer-encoding/i);
@@ -113,7 +113,7 @@ test('HTTP/1.0 clients get a de-chunked body and the connection closed', async (
   assert.ok(res.closed);
 });
 
-test('responses the SE makes carry Server, Date, Content-Type and Content-Length; 404 without a pool', async () => {
+test('responses the SE makes carry Server, Date, Content-Type and Content-Length; 404 without a pool', { timeout: 60_000 }, async () => {
   proxy.update(objects({ pool_ref: undefined }));
   try {
     const r = await request(`${proxy.url}/nothing`, { agent });
@@ -127,7 +127,7 @@ test('responses the SE makes carry Server, Date, Content-Type and Content-Length
   }
 });
 
-test('a dead server gives 502, an empty pool 503, and the next request works', async () => {
+test('a dead server gives 502, an empty pool 503, and the next request works', { timeout: 60_000 }, async () => {
   const dead = await startBackend('dead');
   await dead.close();
   proxy.update([...objects({ pool_ref: 'pool-dead' }), poolOf('pool-dead', [dead]), poolOf('pool-empty', [])]);
@@ -143,6 +143,6 @@ test('a dead server gives 502, an empty pool 503, and the next request works', a
   assert.equal((await request(`${proxy.url}/`, { agent })).status, 200);
 });
 
-test('a backend closing after each response does not fail requests', async () => {
+test('a backend closing after each response does not fail requests', { timeout: 60_000 }, async () => {
   for (let i = 0; i < 10; i++) assert.equal((await request(`${proxy.url}/close`, { agent })).status, 200);
 });

@@ -417,6 +417,8 @@ export function request(
       res.on('error', reject);
     });
     req.on('error', reject);
+    // A test must fail, not hang, when the proxy never answers.
+    req.setTimeout(15_000, () => req.destroy(new Error(`no response from ${url} within 15 s`)));
     const b = opts.body;
     if (b === undefined) req.end();
     else if (typeof b === 'string' || Buffer.isBuffer(b)) req.end(b);

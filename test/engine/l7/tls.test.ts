@@ -87,7 +87,7 @@ function handshake(opts: ConnectionOptions): Promise<Handshake> {
   });
 }
 
-test('SNI: exact child, one-label wildcard, parent certificate, each child routed to its pool', async () => {
+test('SNI: exact child, one-label wildcard, parent certificate, each child routed to its pool', { timeout: 60_000 }, async () => {
   assert.equal((await handshake({ servername: 'shop.example.com' })).cert.subject.CN, 'shop.example.com');
   assert.equal((await handshake({ servername: 'SHOP.example.com' })).cert.subject.CN, 'shop.example.com');
   assert.equal((await handshake({ servername: 'a.apps.example.com' })).cert.subject.CN, '*.apps.example.com');
@@ -102,7 +102,7 @@ test('SNI: exact child, one-label wildcard, parent certificate, each child route
   assert.equal(proxy.ctx.metrics.requests.at(-1)!.vs, 'virtualservice-wild');
 });
 
-test('no parent certificate: System-Default-Cert', async () => {
+test('no parent certificate: System-Default-Cert', { timeout: 60_000 }, async () => {
   proxy.update(objects({ parentCert: false }));
   try {
     assert.equal((await handshake({ servername: 'unknown.example.com' })).cert.subject.CN, 'System Default Cert');
@@ -112,7 +112,7 @@ test('no parent certificate: System-Default-Cert', async () => {
   }
 });
 
-test('RSA or EC certificate by what the client offers', async () => {
+test('RSA or EC certificate by what the client offers', { timeout: 60_000 }, async () => {
   const ec = await handshake({ servername: 'shop.example.com', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
   assert.equal(ec.cert.asn1Curve, 'prime256v1');
   const rsa = await handshake({ servername: 'shop.example.com', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
@@ -122,7 +122,7 @@ test('RSA or EC certificate by what the client offers', async () => {
   assert.equal(both.cert.asn1Curve, 'prime256v1', 'EC is preferred when the client takes both');
 });
 
-test('TLS 1.2 and 1.3, and session resumption on both', async () => {
+test('TLS 1.2 and 1.3, and session resumption on both', { timeout: 60_000 }, async () => {
   for (const v of ['TLSv1.2', 'TLSv1.3'] as const) {
     const first = await handshake({ servername: 'shop.example.com', minVersion: v, maxVersion: v });
     assert.equal(first.protocol, v);
@@ -134,7 +134,7 @@ test('TLS 1.2 and 1.3, and session resumption on both', async () => {
   await assert.rejects(old);
 });
 
-test('a changed certificate is served on the next handshake without a restart', async () => {
+test('a changed certificate is served on the next handshake without a restart', { timeout: 60_000 }, async () => {
   assert.deepEqual((await handshake({ servername: 'shop.example.com', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).cert.subjectaltname, 'DNS:shop.example.com');
   proxy.update(objects({ exactCert: 'sslkeyandcertificate-shop2' }));
   try {
@@ -145,7 +145,7 @@ test('a changed certificate is served on the next handshake without a restart', 
   }
 });
 
-test('HTTP/2 clients (ALPN h2) are proxied to HTTP/1.1 servers; http/1.1 via ALPN too', async () => {
+test('HTTP/2 clients (ALPN h2) are proxied to HTTP/1.1 servers; http/1.1 via ALPN too', { timeout: 60_000 }, async () => {
   assert.equal((await handshake({ servername: 'shop.example.com', ALPNProtocols: ['h2', 'http/1.1'] })).alpn, 'h2');
   assert.equal((await handshake({ servername: 'shop.example.com', ALPNProtocols: ['http/1.1'] })).alpn, 'http/1.1');
   const session = h2Connect(proxy.url, { servername: 'shop.example.com', rejectUnauthorized: false } as any);
