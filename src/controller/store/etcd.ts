@@ -203,7 +203,8 @@ export class EtcdStore implements Store {
 
   /** Takes the write lock (waiting while another replica holds it) and brings the copy up to date. */
   private async lock(): Promise<Held> {
-    const deadline = Date.now() + this.catchUpMs;
+    // A crashed holder's lock lives until its lease ends: wait that long on top.
+    const deadline = Date.now() + this.catchUpMs + LOCK_TTL_S * 1000;
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       let res;
       try {
@@ -224,7 +225,7 @@ export class EtcdStore implements Store {
       // Ours while we hold none: a lock request whose deadline passed was applied later (etcd was away). Drop it.
       const kv = res.responses[0]?.response_range?.kvs?.[0];
       if (kv && kv.value.toString() === this.holder) { await this.unlock({ createRev: kv.create_revision, since: 0 }); continue; }
-      if (Date.now() > deadline) throw new StoreUnavailable('grant the write lock in time', `another replica held it for ${this.catchUpMs} ms`);
+      if (Date.now() > deadline) throw new StoreUnavailable('grant the write lock in time', `another replica held it for ${this.catchUpMs + LOCK_TTL_S * 1000} ms`);
       await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     }
   }

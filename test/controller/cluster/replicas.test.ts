@@ -63,13 +63,23 @@ test('one name created at once on every replica: exactly one 201, the others 409
   for (const r of rs.filter((x) => x.status === 409)) assert.match(r.body.error, /already exists/);
 });
 
-test('killing the leader: another replica leads within the lease time and writes go on', { skip: etcdMissing }, async (t) => {
+test('kill -9 of the leader in a write loop: acknowledged writes are kept whole, another replica leads within the lease time', { skip: etcdMissing }, async (t) => {
   const v = await runtime(replicas[0]!);
   const leaderName = v.node_states.find((n: any) => n.role === 'CLUSTER_LEADER').name;
   const leader = replicas.find((r) => r.name === leaderName)!;
   const others = replicas.filter((r) => r !== leader);
-  await leader.kill();
-  const killedAt = Date.now();
+  const acked: string[] = [];
+  let n = 0;
+  let killedAt = 0;
+  const writer = async () => {
+    while (!killedAt) {
+      const name = `loop-${n++}`;
+      const r = await api(leader).post('/api/pool', { name, description: `body of ${name}`, servers: [1, 2, 3].map((i) => ({ ip: { type: 'V4', addr: `10.9.0.${i}` }, port: 8000 + i })) }).catch(() => undefined);
+      if (r?.status === 201) acked.push(name);
+      if (acked.length >= 30 && !killedAt) { killedAt = Date.now(); await leader.kill(); }
+    }
+  };
+  await Promise.all([writer(), writer(), writer(), writer()]);
   await until('a new leader', async () => {
     const x = await runtime(others[0]!);
     const l = x.node_states.find((n: any) => n.role === 'CLUSTER_LEADER');
@@ -83,6 +93,10 @@ test('killing the leader: another replica leads within the lease time and writes
     return x.cluster_state.state === 'CLUSTER_UP_HA_COMPROMISED' ? x : undefined;
   }, LEASE_S * 1000 * 5);
   assert.equal(after.node_states.find((n: any) => n.name === leaderName).state, 'CLUSTER_INACTIVE');
+  const stored = new Map<string, any>();
+  for (const p of (await api(others[0]!).get('/api/pool?name.contains=loop-&page_size=200')).body.results) stored.set(p.name, p);
+  for (const name of acked) assert.ok(stored.has(name), `acknowledged ${name} is there`);
+  for (const [name, p] of stored) assert.equal(p.description, `body of ${name}`, `${name} whole`);
   const created = await api(others[1]!).create('pool', { name: 'after-failover' });
   assert.ok(await until('seen on the other survivor', async () => api(others[0]!).byName('pool', 'after-failover')));
   assert.ok(created.uuid);
