@@ -38,6 +38,7 @@ export class AnalyticsCollector {
   /** The last bucket's sums per VS (for health: error rate). */
   private recent = new Map<string, Sample>();
   private busy = false;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly d: CollectorDeps) {
     this.timer = setInterval(() => void this.tick(), 1000);
@@ -71,7 +72,8 @@ export class AnalyticsCollector {
       const r = se.report;
       if (!r) continue;
       const restarted = this.seStarted.has(se.uuid) && this.seStarted.get(se.uuid) !== r.started_at;
-      const firstSight = !this.seStarted.has(se.uuid);
+      // An SE that started before this collector: its counters so far are history, not this bucket.
+      const firstSight = !this.seStarted.has(se.uuid) && !(Date.parse(r.started_at ?? '') >= this.startedAt);
       this.seStarted.set(se.uuid, r.started_at);
       for (const [vs, cur] of Object.entries(r.metrics?.virtualservice ?? {})) {
         const key = `${se.uuid}|${vs}`;
@@ -79,7 +81,6 @@ export class AnalyticsCollector {
         const now = zero();
         for (const c of COUNTERS) now[c] = typeof cur[c] === 'number' ? cur[c]! : 0;
         this.last.set(key, now);
-        // Counters from before this controller saw the SE are history, not this bucket.
         if (firstSight) continue;
         let sum = sums.get(vs);
         if (!sum) sums.set(vs, (sum = zero()));
