@@ -67,6 +67,9 @@ async function runProxy(configFile: string): Promise<void> {
   const ctx = { pools, metrics: new EngineMetrics(), log };
   await createL7Listener({ address: HOST, port: cfg.port, tls: false, vsUuid: 'virtualservice-bench' }, index, ctx).listen();
   await createL7Listener({ address: HOST, port: cfg.tlsPort, tls: true, vsUuid: 'virtualservice-bench' }, index, ctx).listen();
+  // Exit normally on signals so `--cpu-prof` can write its profile.
+  process.on('SIGINT', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
   process.send?.('ready');
 }
 
