@@ -76,7 +76,13 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     server.on('connection', (raw: Socket) => {
       if (!raw.destroyed) new HelloReader(raw, this);
     });
-    const h2 = createH2Server({ maxSessionMemory: 64 });
+    const limits = this.routes.limits;
+    // Stream concurrency and header limits bound what one HTTP/2 client can make us hold.
+    const h2 = createH2Server({
+      maxSessionMemory: 64,
+      maxHeaderListPairs: limits.maxHeaderCount,
+      settings: { maxConcurrentStreams: 128, maxHeaderListSize: limits.maxHeaderBytes },
+    });
     h2.on('session', (session: Http2Session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));

@@ -146,3 +146,17 @@ test('a dead server gives 502, an empty pool 503, and the next request works', {
 test('a backend closing after each response does not fail requests', { timeout: 60_000 }, async () => {
   for (let i = 0; i < 10; i++) assert.equal((await request(`${proxy.url}/close`, { agent })).status, 200);
 });
+
+test('Expect: 100-continue is relayed: the client gets 100 before sending its body', { timeout: 60_000 }, async () => {
+  const { request: raw } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = raw(`${proxy.url}/echo`, { method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': '5' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => (body === 'hello' ? resolve(res.statusCode ?? 0) : reject(new Error(body))));
+    });
+    req.on('continue', () => req.end('hello'));
+    req.on('error', reject);
+  });
+  assert.equal(status, 200);
+});
