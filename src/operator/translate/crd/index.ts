@@ -43,7 +43,8 @@ function crdObjects(snapshot: ClusterSnapshot): Array<{ kind: string; key: strin
   for (const kind of CRD_KINDS) {
     const list = byKey(snapshot.custom.get(kind) ?? new Map<string, CustomObject>());
     list.sort((a, b) => (created(a[1]) < created(b[1]) ? -1 : created(a[1]) > created(b[1]) ? 1 : 0));
-    for (const [key, o] of list) out.push({ kind, key, o });
+    // AviInfraSetting is cluster-scoped: known by its name alone, whatever the source put in metadata.
+    for (const [key, o] of list) out.push({ kind, key: kind === 'AviInfraSetting' ? o.metadata.name : key, o });
   }
   return out;
 }
@@ -113,7 +114,7 @@ export function applyCrds(set: ObjectSet, rules: CrdRules, known: KnownRefs | un
     ['L4Rule', applyL4Rules(set, rules.view, rules.l4Rules, new Set(rules.rejected.get('L4Rule')!.keys()), outcomes)],
   ]);
   return rules.objects.map(({ kind, key, o }) => {
-    const ref = { kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name, apiVersion: o.apiVersion, ...(o.metadata.uid ? { uid: o.metadata.uid } : {}) };
+    const ref = { kind, namespace: kind === 'AviInfraSetting' ? '' : o.metadata.namespace ?? '', name: o.metadata.name, apiVersion: o.apiVersion, ...(o.metadata.uid ? { uid: o.metadata.uid } : {}) };
     const why = rules.rejected.get(kind)!.get(key);
     if (why) return { ref, status: 'Rejected', error: why };
     const parts: string[] = [];
