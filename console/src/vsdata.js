@@ -14,6 +14,8 @@ export const METRICS = {
   errors5xx: 'l7_client.avg_resp_5xx',
 };
 
+const METRICS_API_MAX_VSES = 50;
+
 // Endpoints from later issues: once one answers 404 we stop asking for it until a reload.
 const missing = new Set();
 async function optional(key, path) {
@@ -133,8 +135,11 @@ export async function loadVsRows() {
   const complete = (inv) => Array.isArray(inv?.runtime?.servers) && Array.isArray(inv?.runtime?.se_list);
   const runtimes = await mapLimit(vses, 6, (vs) => (complete(invByUuid.get(vs.uuid)) ? null
     : optional('runtime', `/api/virtualservice/${vs.uuid}/runtime`).catch(() => null)));
+  // History from the metrics API costs a call per VS: worth it for a screenful; beyond that the
+  // rates come from the counters the inventory already carries.
   const wantMetrics = [METRICS.requests, METRICS.bandwidth, METRICS.connections];
-  const metrics = await mapLimit(vses, 6, (vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null));
+  const metrics = vses.length > METRICS_API_MAX_VSES ? vses.map(() => null)
+    : await mapLimit(vses, 6, (vs) => loadMetrics(vs.uuid, wantMetrics, { step: 5, limit: 30 }).catch(() => null));
   const names = new Map([...vses, ...vsvips].map((o) => [o.uuid, o.name]));
   for (const p of await list('pool', { fields: 'name' }).catch(() => [])) names.set(p.uuid, p.name);
   const rows = vses.map((vs, i) => {
@@ -185,15 +190,19 @@ export async function loadVsSeries(uuid, runtime) {
   return { series: derivedSeries(uuid, METRICS), source: 'runtime' };
 }
 
-/** Event and request-log endpoints of the analytics issue, tried in order. */
-export async function loadEvents(uuid) {
+/**
+ * Recent events about any of `uuids` (a VS, its pools, its certificates: a server going down is
+ * an event of its pool), newest first; null when the controller has no event log.
+ */
+export async function loadEvents(uuids) {
+  const wanted = new Set(uuids);
   const candidates = [
-    ['events', `/api/analytics/events?obj_uuid=${uuid}&page_size=20`],
-    ['logs', `/api/analytics/logs?type=2&virtualservice=${uuid}&page_size=20`],
+    ['events', '/api/analytics/events?page_size=500'],
+    ['logs', '/api/analytics/logs?type=2&page_size=500'],
   ];
   for (const [key, path] of candidates) {
     const r = await optional(key, path).catch(() => null);
-    if (r) return asArray(r.results ?? r.events ?? r);
+    if (r) return asArray(r.results ?? r.events ?? r).filter((e) => !e.obj_uuid || wanted.has(e.obj_uuid)).slice(0, 20);
   }
   return null;
 }

@@ -278,6 +278,12 @@ describe('web console', { timeout: 240_000 }, () => {
     assert.notEqual(await row.getAttribute('data-state'), 'OPER_UP');
     await screenshot(page, 'dashboard-server-down');
 
+    // The VS page says why: the server's health and the event of its pool.
+    await page.getByRole('link', { name: 'web-app' }).click();
+    await page.locator(`[data-server="${BACKEND_HOST}:${backendPort}"] [data-state="DOWN"]`).waitFor({ timeout: 30_000 });
+    await page.locator('#sec-events').locator('..').getByText('SERVER_DOWN').first().waitFor({ timeout: 30_000 });
+    await screenshot(page, 'vs-detail-server-down');
+
     const narrow = await chrome.newPage({ width: 390, height: 800 });
     try {
       await narrow.addInitScript("localStorage.setItem('portico.pollMs', '1000')");

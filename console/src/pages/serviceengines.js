@@ -8,9 +8,16 @@ import { ErrorBox, Loading, PageHead } from '../ui/common.js';
 import { StatusBadge } from '../ui/status.js';
 import { mapLimit } from '../vsdata.js';
 
-/** SE uuid → names of the virtual services whose runtime lists it (when SE records do not say). */
-async function vsesBySe() {
+/**
+ * SE uuid → names of the virtual services it holds: from the SE records' placement
+ * (`placed_vs_uuids`), or, on a controller without placement, from the VS runtimes.
+ */
+async function vsesBySe(ses) {
   const vses = await list('virtualservice', { fields: 'name' });
+  const names = new Map(vses.map((v) => [v.uuid, v.name]));
+  if (ses.some((se) => Array.isArray(se.placed_vs_uuids))) {
+    return new Map(ses.map((se) => [se.uuid, (se.placed_vs_uuids ?? []).map((u) => names.get(u) ?? u)]));
+  }
   const runtimes = await mapLimit(vses.slice(0, 500), 6, (vs) => getOptional(`/api/virtualservice/${vs.uuid}/runtime`).catch(() => null));
   const out = new Map();
   runtimes.forEach((rt, i) => {
@@ -24,11 +31,11 @@ async function vsesBySe() {
 }
 
 async function load() {
-  const [ses, inventory, held] = await Promise.all([
+  const [ses, inventory] = await Promise.all([
     list('serviceengine'),
     getOptional('/api/serviceengine-inventory?include_name=true&page_size=200').catch(() => null),
-    vsesBySe().catch(() => new Map()),
   ]);
+  const held = await vsesBySe(ses).catch(() => new Map());
   const inv = new Map((inventory?.results ?? []).map((i) => [i.uuid ?? i.config?.uuid, i]));
   return ses.map((se) => ({ se, inv: inv.get(se.uuid), held: held.get(se.uuid) ?? [] }));
 }

@@ -14,9 +14,14 @@ const safe = (p) => p.catch(() => null);
 
 /** The VS runtime, with the health score from the inventory when the controller has one. */
 async function loadRuntime(uuid) {
-  const [rt, inv] = await Promise.all([getOptional(`/api/virtualservice/${uuid}/runtime`), getOptional(`/api/virtualservice-inventory/${uuid}`).catch(() => null)]);
+  const [rt, inv, health] = await Promise.all([
+    getOptional(`/api/virtualservice/${uuid}/runtime`),
+    getOptional(`/api/virtualservice-inventory/${uuid}`).catch(() => null),
+    getOptional(`/api/analytics/healthscore/virtualservice/${uuid}`).catch(() => null),
+  ]);
   if (!rt && !inv) return null;
-  return { ...inv?.runtime, ...rt, health_score: inv?.health_score ?? rt?.health_score };
+  // The analytics health score carries the factors behind it; the inventory's is the fallback.
+  return { ...inv?.runtime, ...rt, health_score: health?.health_score != null ? health : inv?.health_score ?? rt?.health_score };
 }
 
 async function loadVs(uuid) {
@@ -34,7 +39,7 @@ async function loadVs(uuid) {
     vs.vh_parent_vs_ref ? safe(getObject('virtualservice', refUuid(vs.vh_parent_vs_ref))) : null,
     vs.vsvip_ref ? safe(getObject('vsvip', refUuid(vs.vsvip_ref))) : null,
     safe(loadRuntime(uuid)),
-    safe(loadEvents(uuid)),
+    safe(loadEvents([uuid, ...byUuid.keys(), ...(vs.ssl_key_and_certificate_refs ?? []).map(refUuid)])),
     safe(loadRequestLogs(uuid)),
   ]);
   const metrics = await safe(loadVsSeries(uuid, runtime));
@@ -91,12 +96,12 @@ function Charts({ a }) {
   ${a.source === 'runtime' ? html`<p class="muted small">Rates computed by the console from the service engines' counters since this page opened (the controller has no metrics API yet).</p>` : null}`;
 }
 
-function Events({ events }) {
+function Events({ events, names }) {
   if (!events) return html`<${Unavailable} what="The event log"/>`;
   if (!events.length) return html`<p class="muted">No recent events.</p>`;
   return html`<ul class="events">${events.slice(0, 20).map((e) => html`<li>
     <time>${fmtTime(e.report_timestamp ?? e.timestamp ?? e.time ?? e.ts)}</time>
-    <strong>${e.event_id ?? e.type ?? e.reason ?? ''}</strong> ${e.obj_name ?? e.object ?? ''} ${e.reason && e.event_id ? e.reason : ''} ${e.message ?? e.event_description ?? ''}</li>`)}</ul>`;
+    <strong>${e.event_id ?? e.type ?? e.reason ?? ''}</strong> ${e.obj_name ?? e.object ?? ''} ${nameUuids(`${e.reason && e.event_id ? e.reason : ''} ${e.message ?? e.event_description ?? ''}`, names)}</li>`)}</ul>`;
 }
 
 function RequestLogs({ logs }) {
@@ -147,7 +152,8 @@ export function VsDetailPage({ uuid }) {
       <dl class="facts">
         <div><dt>Status</dt><dd><${StatusBadge} state=${runtime?.oper_status?.state ?? (vs.enabled === false ? 'OPER_DISABLED' : undefined)} reason=${runtime?.oper_status?.reason}/>
           ${runtime?.oper_status?.reason?.length ? html`<div class="reason small">${nameUuids([].concat(runtime.oper_status.reason).join('; '), new Map(data.pools.map((p) => [p.uuid, p.name])))}</div>` : null}</dd></div>
-        <div><dt>Health</dt><dd><${HealthScore} score=${typeof runtime?.health_score === 'number' ? runtime.health_score : runtime?.health_score?.health_score}/></dd></div>
+        <div><dt>Health</dt><dd><${HealthScore} score=${typeof runtime?.health_score === 'number' ? runtime.health_score : runtime?.health_score?.health_score}/>
+          ${(runtime?.health_score?.factors ?? []).length ? html`<ul class="factors small">${runtime.health_score.factors.map((f) => html`<li>${f}</li>`)}</ul>` : null}</dd></div>
         <div><dt>VIP</dt><dd>${vipText(data)}</dd></div>
         <div><dt>Ports</dt><dd>${portsText(vs.services, vs.network_profile_ref) || '–'}</dd></div>
         <div><dt>Type</dt><dd>${typeText(vs)}</dd></div>
@@ -164,7 +170,7 @@ export function VsDetailPage({ uuid }) {
       <${Section} title="Analytics" id="sec-charts"><${Charts} a=${data.metrics}/></${Section}>
     </div>
     <div class="grid-2">
-      <${Section} title="Recent events" id="sec-events"><${Events} events=${data.events}/></${Section}>
+      <${Section} title="Recent events" id="sec-events"><${Events} events=${data.events} names=${new Map(data.pools.map((p) => [p.uuid, p.name]))}/></${Section}>
       <${Section} title="Request logs" id="sec-logs"><${RequestLogs} logs=${data.logs}/></${Section}>
     </div>
   </div>`;
