@@ -15,6 +15,43 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
+const PRIME = 0x01000193;
+
+/** Continues an FNV-1a hash over a string's UTF-16 code units (for checksums, not names). */
+function feed(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), PRIME);
+  return h;
+}
+
+/**
+ * FNV-1a over a JSON-like walk of a value: the checksum of a desired object, without building
+ * its JSON text (tens of thousands of objects per translation: no garbage strings).
+ * Key order matters, as in JSON.stringify; undefined fields are skipped.
+ */
+export function fnvValue(v: unknown, h = 0x811c9dc5): number {
+  if (v === null) return feed(h, 'n');
+  switch (typeof v) {
+    case 'string': return Math.imul(feed(Math.imul(h ^ 0x22, PRIME), v) ^ 0x22, PRIME);
+    case 'number': return feed(h, `#${v}`);
+    case 'boolean': return feed(h, v ? 't' : 'f');
+    case 'object': {
+      if (Array.isArray(v)) {
+        h = Math.imul(h ^ 0x5b, PRIME);
+        for (const x of v) h = Math.imul(fnvValue(x, h) ^ 0x2c, PRIME);
+        return Math.imul(h ^ 0x5d, PRIME);
+      }
+      h = Math.imul(h ^ 0x7b, PRIME);
+      for (const k in v as Record<string, unknown>) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined) continue;
+        h = Math.imul(fnvValue(x, Math.imul(feed(h, k) ^ 0x3a, PRIME)) ^ 0x2c, PRIME);
+      }
+      return Math.imul(h ^ 0x7d, PRIME);
+    }
+    default: return h;
+  }
+}
+
 function fnvBytes(h: number, bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
   return h >>> 0;

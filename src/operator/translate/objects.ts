@@ -1,6 +1,6 @@
 // The set of desired controller objects one translation builds: common fields (tenant, cloud,
 // created_by, markers), the checksum, the 255-character name limit, and dependency tracking.
-import { fnv1a32, MAX_NAME_LENGTH } from './names.js';
+import { fnvValue, MAX_NAME_LENGTH } from './names.js';
 import type { DesiredObject, Infra, OwnedType } from './types.js';
 
 const HAS_CKSUM = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset']);
@@ -67,7 +67,7 @@ export class ObjectSet {
     const list = [...this.byKey.values()];
     for (const o of list) {
       // Deps that were never built (skipped: name too long, bad input) stay listed so sync skips the parent too.
-      const sum = String(fnv1a32(JSON.stringify(o.body)));
+      const sum = String(fnvValue(o.body) >>> 0);
       o.cksum = sum;
       if (HAS_CKSUM.has(o.type)) o.body.cloud_config_cksum = sum;
       else if (o.type === 'vsvip') o.body.vsvip_cloud_config_cksum = sum;
