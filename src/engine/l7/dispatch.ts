@@ -58,9 +58,11 @@ export function splitTarget(target: string, facts: { path: string; query: string
     }
     const scheme = t.indexOf('://');
     if (scheme > 0) {
-      const slash = t.indexOf('/', scheme + 3);
+      let slash = t.indexOf('/', scheme + 3);
+      const q = t.indexOf('?', scheme + 3);
+      if (q >= 0 && (slash < 0 || q < slash)) slash = q;
       authority = t.slice(scheme + 3, slash < 0 ? t.length : slash);
-      t = slash < 0 ? '/' : t.slice(slash);
+      t = slash < 0 ? '/' : t.charCodeAt(slash) === 63 /* '?' */ ? '/' + t.slice(slash) : t.slice(slash);
     }
   }
   const q = t.indexOf('?');

@@ -160,3 +160,10 @@ test('Expect: 100-continue is relayed: the client gets 100 before sending its bo
   });
   assert.equal(status, 200);
 });
+
+test('absolute-form targets reach the server in origin-form with the authority as Host', { timeout: 60_000 }, async () => {
+  const res = await rawExchange(proxy.address, proxy.port, 'GET http://abs.example.com:8080/p/q?x=1 HTTP/1.1\r\nHost: ignored.example.com\r\nConnection: close\r\n\r\n');
+  const j = JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4));
+  assert.equal(j.url, '/p/q?x=1');
+  assert.equal(j.headers.host, 'abs.example.com:8080');
+});

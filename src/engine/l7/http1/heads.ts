@@ -34,13 +34,17 @@ export function buildUpstreamHead(
   limits: HttpLimits,
   upgrade: boolean,
 ): string {
-  let h = `${req.method} ${req.target} HTTP/1.1\r\n`;
+  // Absolute-form (`GET http://host/p`): the server gets origin-form, and the authority wins over Host (RFC 9112 §3.2.2).
+  const absolute = req.target.charCodeAt(0) !== 47 /* '/' */ && req.target !== '*';
+  let h = absolute
+    ? `${req.method} ${facts.path}${facts.query === '' ? '' : '?' + facts.query} HTTP/1.1\r\nHost: ${authorityOf(req.target)}\r\n`
+    : `${req.method} ${req.target} HTTP/1.1\r\n`;
   const { raw, lower, connectionTokens } = req;
   let xff: string | undefined;
   for (let i = 0; i < lower.length; i++) {
     const ln = lower[i];
     const kind = SPECIAL.get(ln) ?? H.Keep;
-    if (kind === H.Drop) continue;
+    if (kind === H.Drop || (absolute && ln === 'host')) continue;
     if (kind === H.Xff && limits.xff) {
       xff = xff === undefined ? raw[2 * i + 1] : `${xff}, ${raw[2 * i + 1]}`;
       continue;
@@ -56,6 +60,14 @@ export function buildUpstreamHead(
   if (limits.xfp) h += `X-Forwarded-Proto: ${facts.secure ? 'https' : 'http'}\r\nX-Forwarded-Port: ${facts.port}\r\n`;
   if (upgrade) h += `Connection: Upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
   return h + '\r\n';
+}
+
+function authorityOf(target: string): string {
+  const start = target.indexOf('://') + 3;
+  const slash = target.indexOf('/', start);
+  const q = target.indexOf('?', start);
+  const end = slash < 0 ? (q < 0 ? target.length : q) : q < 0 ? slash : Math.min(slash, q);
+  return target.slice(start, end);
 }
 
 /** A replace or remove action on this header means the original is not copied. */
