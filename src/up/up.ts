@@ -74,7 +74,8 @@ export async function startUp(opts: UpOptions): Promise<RunningUp> {
     await waitFor(() => api.ready(), 30_000, 'controller ready');
 
     await opts.prepare?.(api);
-    const groups = opts.engineGroups ?? [{ seGroup: 'Default-Group', count: opts.engines, namePrefix: 'local' }];
+    // Default: the controller's local cloud runs the engines (--engines N is Default-Group's minimum).
+    const groups = opts.engineGroups ?? [];
     for (const g of groups) {
       const token = await api.joinToken(g.seGroup);
       for (let i = 1; i <= g.count; i++) startEngineChild(supervisor, data, controller, token, `${g.namePrefix}-se-${i}`, out);
@@ -133,7 +134,8 @@ function startControllerChild(supervisor: Supervisor, data: string, opts: UpOpti
     supervisor.start({
       name: 'controller',
       command: process.execPath,
-      args: [BIN, 'controller', '--listen', opts.listen, '--data', data, '--vip-cidr', opts.vipCidr],
+      args: [BIN, 'controller', '--listen', opts.listen, '--data', data, '--vip-cidr', opts.vipCidr,
+        ...(opts.engineGroups ? [] : ['--local-engines', '--min-engines', String(opts.engines)])],
       onLine: (line) => {
         const m = /listening on (https?:\/\/[^\s"]+)/i.exec(line);
         if (m && !url) {

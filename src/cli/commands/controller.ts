@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { startController } from '../../controller/server.js';
 import { clusterFlags, clusterOptions, type ClusterFlags } from '../../controller/cluster/flags.js';
 
-interface Opts extends ClusterFlags { listen: string; data: string; store: string; tlsCert?: string; tlsKey?: string; vipCidr?: string; logLevel: string }
+interface Opts extends ClusterFlags { listen: string; data: string; store: string; tlsCert?: string; tlsKey?: string; vipCidr?: string; logLevel: string; localEngines?: boolean; minEngines?: string; seDownTimeout?: string }
 
 export function registerController(program: Command): void {
   const cmd = program.command('controller')
@@ -16,7 +16,10 @@ export function registerController(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--vip-cidr <cidr>', 'subnet of the local VIP network seeded into an empty store', '127.77.0.0/24')
-    .option('--log-level <level>', 'pino log level', 'info');
+    .option('--log-level <level>', 'pino log level', 'info')
+    .option('--local-engines', 'run the service engines of the local cloud (Default-Cloud) as child processes (docs/placement.md)')
+    .option('--min-engines <n>', 'with --local-engines: engines Default-Group keeps at least')
+    .option('--se-down-timeout <seconds>', 'an SE without heartbeat this long is down and its virtual services move', '10');
   clusterFlags(cmd);
   cmd.action(async (o: Opts) => {
       let cluster;
@@ -28,6 +31,10 @@ export function registerController(program: Command): void {
         console.error('portico controller: --tls-cert and --tls-key go together');
         process.exit(2);
       }
+      const downS = Number(o.seDownTimeout);
+      const minEngines = o.minEngines === undefined ? undefined : Number(o.minEngines);
+      if (!(downS >= 1 && downS <= 3600)) { console.error('portico controller: --se-down-timeout: seconds from 1 to 3600'); process.exit(2); }
+      if (minEngines !== undefined && !(Number.isInteger(minEngines) && minEngines >= 0 && minEngines <= 1000)) { console.error('portico controller: --min-engines: an integer from 0 to 1000'); process.exit(2); }
       const dataDir = resolve(o.data);
       const c = await startController({
         listen: o.listen, dataDir, vipCidr: o.vipCidr,
@@ -35,6 +42,7 @@ export function registerController(program: Command): void {
         logger: { level: o.logLevel },
         tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined,
         cluster,
+        lifecycle: { seDownTimeoutMs: downS * 1000, localEngines: o.localEngines ? { minEngines: minEngines === undefined ? undefined : { 'Default-Group': minEngines } } : undefined },
       }).catch((e: Error) => { console.error(`portico controller: ${e.message}`); process.exit(1); });
       if (c.generatedPassword) console.log(`Generated admin password (also in ${resolve(dataDir, 'admin-password')}): ${c.generatedPassword}`);
       console.log(`Portico controller listening on ${c.url}`);

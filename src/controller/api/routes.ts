@@ -190,6 +190,8 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
   const seRuntime = (b: Record<string, any>) => ({
     oper_status: b.oper_status ?? { state: 'OPER_UNKNOWN' }, se_connected: !!b.se_connected,
     ...(b.last_heartbeat ? { last_heartbeat: b.last_heartbeat } : {}), ...(b.applied_version !== undefined ? { applied_version: b.applied_version } : {}),
+    // Live state from the lifecycle module (heartbeat age, cpu, memory, version mismatch, VSes held).
+    ...((app as unknown as { lifecycle?: { seState(uuid: string, rec: Record<string, unknown>): Record<string, unknown> } }).lifecycle?.seState(b.uuid, b) ?? {}),
   });
   const inventory = (type: string, item: (req: Req, cfg: Record<string, any>) => Promise<unknown>) => {
     app.get(`/api/${type}-inventory`, async (req: Req) => {

@@ -1,6 +1,7 @@
 // Wires the singleton work of issue 6 into a controller: placement (writes on the leader only),
 // analytics (collects on the leader only) and, when asked, the local cloud's engine processes.
 import type { FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
 import type { EngineHost } from '../engines/host.js';
 import { engineRegistryOf } from '../engines/routes.js';
 import { PlacementManager } from '../placement/manager.js';
@@ -8,6 +9,11 @@ import { AnalyticsStore } from '../analytics/store.js';
 import { AnalyticsCollector } from '../analytics/collector.js';
 import { registerAnalyticsRoutes } from '../analytics/routes.js';
 import { LocalCloud, type LocalCloudOptions } from './local-cloud.js';
+
+/** The software version of this controller (an SE of another version is flagged). */
+const CONTROLLER_VERSION = (() => {
+  try { return String(JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version); } catch { return 'unknown'; }
+})();
 
 export interface LifecycleOptions {
   dataDir: string;
@@ -41,9 +47,33 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
   collector = new AnalyticsCollector({ store, registry, objects: () => placement.objects(), isLeader: o.isLeader, log: app.log });
   registerAnalyticsRoutes(app, { store, collector, placement });
   const localCloud = o.localEngines ? new LocalCloud(host, placement, { ...o.localEngines, dataDir: o.dataDir, isLeader: o.isLeader, log: app.log }) : undefined;
-  app.decorate('lifecycle', { placement, collector, localCloud });
+  app.decorate('lifecycle', { placement, collector, localCloud, vsHealth, seState });
+
+  /** The health score of a VS with its factors (inventory, healthscore API). */
+  async function vsHealth(uuid: string) {
+    const objects = await placement.objects();
+    const vs = objects.get('virtualservice')?.get(uuid);
+    return vs && collector!.health(vs, objects);
+  }
+
+  /** What the controller knows of an SE now: heartbeat age, resources, what it holds. */
+  function seState(uuid: string, record: Record<string, unknown>) {
+    const st = registry!.engines.get(uuid);
+    const report = st?.report;
+    const version = typeof record.version === 'string' ? record.version : undefined;
+    return {
+      se_connected: !!st && registry!.connected(st),
+      ...(st ? { heartbeat_age_ms: Date.now() - st.lastHeartbeat } : {}),
+      ...(report?.cpu_percent !== undefined ? { cpu_percent: report.cpu_percent } : {}),
+      ...(report?.rss_bytes !== undefined ? { memory_bytes: report.rss_bytes } : {}),
+      ...(report ? { applied_version: report.applied_version } : {}),
+      version_mismatch: version !== undefined && version !== CONTROLLER_VERSION,
+      virtualservices: (record.placed_vs_uuids as string[] | undefined) ?? [],
+    };
+  }
+  // Engines first, before the server waits on their long-polls (and within the grace a supervisor gives us).
+  app.addHook('preClose', async () => { await localCloud?.close(); });
   app.addHook('onClose', async () => {
-    await localCloud?.close();
     collector!.close();
     await placement.close();
     store.close();

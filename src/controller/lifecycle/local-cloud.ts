@@ -5,7 +5,7 @@
 // engines beyond the target are stopped and their SE records removed. Other clouds have no
 // orchestration: their engines join with a token.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineHost, StoredObject } from '../engines/host.js';
@@ -21,7 +21,7 @@ export interface LocalCloudOptions {
   /** Engines a group keeps at least, by group name (`portico up --engines N` for Default-Group). */
   minEngines?: Record<string, number>;
   isLeader?: () => boolean;
-  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Extra arguments for every engine (tests: `--metrics-listen`). */
   engineArgs?: string[];
 }
@@ -29,7 +29,8 @@ export interface LocalCloudOptions {
 interface Engine { name: string; group: string; index: number; proc: ChildProcess; exited: boolean; stopping: boolean }
 
 const TICK_MS = 1000;
-const STOP_GRACE_MS = 5000;
+/** SIGTERM, then SIGKILL: short, so the controller stops within a supervisor's 5 s. */
+const STOP_GRACE_MS = 2500;
 
 export class LocalCloud {
   private readonly engines = new Map<string, Engine>();
@@ -134,19 +135,24 @@ export class LocalCloud {
   }
 
   private async launch(g: StoredObject, prefix: string, index: number): Promise<void> {
+    if (this.closed) return;
     const name = `${prefix}-se-${index}`;
     const dir = join(this.o.dataDir, 'engines', name);
     mkdirSync(dir, { recursive: true });
     const token = await this.token(g);
+    if (this.closed) return;
+    killStale(dir);
     const logFd = openSync(join(dir, 'engine.log'), 'a');
     const proc = spawn(process.execPath, [PORTICO_BIN, 'engine', '--controller', this.url, '--join-token', token, '--name', name, '--data', dir, ...(this.o.engineArgs ?? [])], {
       stdio: ['ignore', logFd, logFd],
     });
     closeSync(logFd);
+    if (proc.pid) writeFileSync(join(dir, 'engine.pid'), String(proc.pid));
     const e: Engine = { name, group: g.uuid, index, proc, exited: false, stopping: false };
     proc.once('exit', (code, signal) => {
       e.exited = true;
-      if (!e.stopping) this.o.log?.warn({ se: name, code, signal }, 'local cloud: engine exited');
+      // Error level: `portico up` shows it (an engine crash is worth a line).
+      if (!e.stopping) this.o.log?.error({ se: name, code, signal }, `local cloud: engine ${name} exited (${signal ?? `code ${code}`}); restarting once its SE is down and its virtual services moved`);
     });
     proc.once('error', (err) => {
       e.exited = true;
@@ -169,6 +175,19 @@ export class LocalCloud {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    // A reconcile in flight may still start one: wait for it, then stop them all.
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
     await Promise.all([...this.engines.values()].map((e) => this.stop(e)));
   }
+}
+
+/** An engine of a previous controller run (killed without stopping its children) still on this data dir: end it. */
+function killStale(dir: string): void {
+  let pid: number;
+  try { pid = Number(readFileSync(join(dir, 'engine.pid'), 'utf8')); } catch { return; }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmd.includes(dir)) process.kill(pid, 'SIGKILL');
+  } catch { /* gone already */ }
 }
