@@ -265,6 +265,8 @@ describe('web console', { timeout: 240_000 }, () => {
     await se.locator('[data-state="OPER_UP"]').waitFor();
     await se.locator('td[data-label="SE group"]', { hasText: 'K8s-SE-Group' }).waitFor();
     await se.locator('td[data-label="Virtual services"]', { hasText: 'web-app' }).waitFor();
+    await se.locator('td[data-label="CPU"]', { hasText: '%' }).waitFor();
+    await se.locator('td[data-label="Memory"]', { hasText: /MiB|GiB/ }).waitFor();
     await screenshot(page, 'service-engines');
     await page.goto(`${ctl.origin}/#/list/network`);
     await page.getByRole('row', { name: /k8s-vip-network/ }).getByText('2 / 8').waitFor();

@@ -47,15 +47,16 @@ function seFacts({ se, inv, held }) {
   const os = se.oper_status ?? rt.oper_status ?? {};
   const connected = first(se.se_connected, rt.se_connected);
   const state = os.state ?? (connected === true ? 'OPER_UP' : connected === false ? 'OPER_DOWN' : undefined);
-  const vses = first(se.virtualservices, se.vs_refs, inv?.virtualservices, inv?.vs_refs, os.virtualservices, rt.virtualservices) ?? held;
+  const vses = held.length ? held : first(se.virtualservices, se.vs_refs, inv?.virtualservices, inv?.vs_refs, os.virtualservices, rt.virtualservices) ?? [];
   return {
     state, reason: os.reason,
-    heartbeat: first(se.last_heartbeat, rt.last_heartbeat),
+    heartbeat: typeof rt.heartbeat_age_ms === 'number' ? Date.now() - rt.heartbeat_age_ms : first(se.last_heartbeat, rt.last_heartbeat),
+    version: se.version, versionMismatch: rt.version_mismatch === true,
     applied: first(se.applied_version, rt.applied_version),
     desired: first(se.config_version, se.desired_version, rt.config_version),
     vses: vses.map((v) => (typeof v === 'string' ? refName(v) : v.name ?? refName(v.uuid ?? v.vs_ref ?? ''))),
     cpu: first(se.cpu_percent, se.resources?.cpu_percent, os.cpu_percent, rt.cpu_percent),
-    rss: first(se.rss_bytes, se.resources?.rss_bytes, os.rss_bytes, rt.rss_bytes),
+    rss: first(se.rss_bytes, se.memory_bytes, se.resources?.rss_bytes, os.rss_bytes, rt.rss_bytes, rt.memory_bytes),
   };
 }
 
@@ -66,7 +67,7 @@ export function ServiceEnginesPage() {
     <p class="muted small">Engines join an SE group with a token: <code>portico engine --controller ${location.origin} --join-token TOKEN</code>.</p>
     <${ErrorBox} error=${error} prefix="Refresh failed"/>
     ${loading && !data ? html`<${Loading}/>` : html`<div class="table-wrap"><table class="list" aria-label="Service engines">
-      <thead><tr>${['Name', 'SE group', 'State', 'Heartbeat', 'Config version', 'Virtual services', 'CPU', 'Memory'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+      <thead><tr>${['Name', 'SE group', 'State', 'Heartbeat', 'Config version', 'Software', 'Virtual services', 'CPU', 'Memory'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
       <tbody>
         ${(data ?? []).map((row) => {
           const f = seFacts(row);
@@ -77,12 +78,13 @@ export function ServiceEnginesPage() {
             <td data-label="State"><${StatusBadge} state=${f.state} reason=${f.reason}/></td>
             <td data-label="Heartbeat">${fmtAgo(f.heartbeat)}</td>
             <td data-label="Config version">${f.applied ?? '–'}${mismatch ? html` <span class="badge tone-warn">expected ${f.desired}</span>` : null}</td>
+            <td data-label="Software">${f.version ?? '–'}${f.versionMismatch ? html` <span class="badge tone-warn" title="differs from the controller's version">mismatch</span>` : null}</td>
             <td data-label="Virtual services">${f.vses.join(', ') || html`<span class="muted">none</span>`}</td>
             <td data-label="CPU" class="num">${f.cpu != null ? `${Number(f.cpu).toFixed(1)}%` : '–'}</td>
             <td data-label="Memory" class="num">${fmtBytes(f.rss)}</td>
           </tr>`;
         })}
-        ${(data ?? []).length === 0 ? html`<tr><td colspan="8" class="muted">No service engines have joined yet.</td></tr>` : null}
+        ${(data ?? []).length === 0 ? html`<tr><td colspan="9" class="muted">No service engines have joined yet.</td></tr>` : null}
       </tbody></table></div>`}
   </div>`;
 }
