@@ -183,3 +183,30 @@ test('HTTP/2 clients (ALPN h2) are proxied to HTTP/1.1 servers; http/1.1 via ALP
     session.close();
   }
 });
+
+test('HTTP/2 gets the responses the SE makes itself too (404 with Server, Date, Content-Type, Content-Length)', { timeout: 60_000 }, async () => {
+  const objs = objects();
+  delete objs[0].pool_ref;
+  proxy.update(objs);
+  const session = h2Connect(proxy.url, { servername: 'nobody.example.com', rejectUnauthorized: false } as any);
+  session.on('error', () => undefined);
+  try {
+    const { headers, body } = await new Promise<{ headers: any; body: string }>((resolve, reject) => {
+      const s = session.request({ ':path': '/missing', ':authority': 'nobody.example.com' });
+      let h: any;
+      let b = '';
+      s.on('response', (x) => (h = x));
+      s.on('data', (d) => (b += d));
+      s.on('end', () => resolve({ headers: h, body: b }));
+      s.on('error', reject);
+    });
+    assert.equal(headers[':status'], 404);
+    assert.equal(headers.server, 'Portico');
+    assert.ok(headers.date);
+    assert.match(headers['content-type'], /^text\/plain/);
+    assert.equal(Number(headers['content-length']), Buffer.byteLength(body));
+  } finally {
+    session.close();
+    proxy.update(objects());
+  }
+});
