@@ -2,6 +2,7 @@
 // under `portico up`'s Supervisor), a keep-alive load generator that counts failures, and the
 // loopback range of this suite (127.80.0.0/16, one /24 per test process).
 import http from 'node:http';
+import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { runPortico, type CliProcess } from '../support/cli.js';
 import { Client, PASSWORD } from '../controller/support.js';
@@ -36,9 +37,12 @@ export class Load {
   private running = true;
   private readonly loops: Promise<void>[] = [];
   private readonly agent: http.Agent;
+  // Test certificates are self-signed: what is checked here is that TLS works, not who signed.
+  private readonly tlsAgent: https.Agent;
 
   constructor(targets: string[], connections: number, private readonly accept: (url: string, status: number, body: string) => boolean = (_u, s) => s === 200) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+    this.tlsAgent = new https.Agent({ keepAlive: true, maxSockets: connections, rejectUnauthorized: false });
     for (const t of targets) { this.ok.set(t, 0); this.failures.set(t, []); }
     for (let i = 0; i < connections; i++) this.loops.push(this.loop(targets, i));
   }
@@ -56,7 +60,8 @@ export class Load {
 
   private get(url: string): Promise<{ ok: boolean; why: string }> {
     return new Promise((resolve) => {
-      const req = http.get(url, { agent: this.agent, timeout: 5000 }, (res) => {
+      const tls = url.startsWith('https:');
+      const req = (tls ? https : http).get(url, { agent: tls ? this.tlsAgent : this.agent, timeout: 5000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (body += d));
@@ -75,6 +80,7 @@ export class Load {
     this.running = false;
     await Promise.all(this.loops);
     this.agent.destroy();
+    this.tlsAgent.destroy();
   }
 }
 
