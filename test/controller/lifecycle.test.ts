@@ -71,6 +71,20 @@ test('local cloud, placement, failover and analytics with real engines', { timeo
     const m = await ok('GET', `/api/analytics/metrics/virtualservice/${vs.uuid}?metric_id=l7_client.sum_total_responses,l4_client.avg_bandwidth,l7_client.avg_resp_2xx&step=5&limit=60`);
     return m.series[0].data.reduce((a: number, p: any) => a + p.value, 0) >= 20 && m.series[1].data.some((p: any) => p.value > 0);
   }, 20_000);
+  // Request logs: a sample of the 20 (every 10th), with client, URI, status, server.
+  await until('request logs', async () => (await ok('GET', `/api/analytics/logs?virtualservice=${vs.uuid}`)).count >= 2, 10_000);
+  const log = (await ok('GET', `/api/analytics/logs?virtualservice=${vs.uuid}&page_size=1`)).results[0];
+  assert.equal(log.uri_path, '/');
+  assert.equal(log.response_code, 200);
+  assert.match(log.client_ip, /^127\./);
+  assert.ok(backends.some((b) => log.server_ip === `${b.ip}:${b.port}`), JSON.stringify(log));
+  // SE state: connected, heartbeat age, resources, what it holds.
+  const seName = (await ok('GET', `/api/virtualservice/${vs.uuid}/runtime`)).se_list[0].se_uuid;
+  const seRt = await ok('GET', `/api/serviceengine/${seName}/runtime`);
+  assert.equal(seRt.se_connected, true);
+  assert.deepEqual(seRt.virtualservices, [vs.uuid]);
+  assert.equal(seRt.version_mismatch, false);
+  assert.ok(seRt.heartbeat_age_ms >= 0 && seRt.memory_bytes > 0, JSON.stringify(seRt));
   const badMetric = await api.get(`/api/analytics/metrics/virtualservice/${vs.uuid}?metric_id=nope`);
   assert.equal(badMetric.status, 400);
   assert.match(badMetric.body.error, /metric_id: nope/);
@@ -81,6 +95,8 @@ test('local cloud, placement, failover and analytics with real engines', { timeo
   const h = await ok('GET', `/api/analytics/healthscore/virtualservice/${vs.uuid}`);
   assert.equal(h.health_score, 50);
   assert.ok(h.factors.some((f: string) => /pool servers up: 1 of 2/.test(f)), JSON.stringify(h));
+  const inv = await ok('GET', `/api/virtualservice-inventory/${vs.uuid}`);
+  assert.equal(inv.health_score.health_score, 50);
   await until('SERVER_DOWN event', async () => (await ok('GET', '/api/analytics/logs?type=2')).results.some((e: any) => e.event_id === 'SERVER_DOWN'), 5000);
 
   // kill -9 of the SE holding the VS: it moves to the other SE and serves again.

@@ -163,6 +163,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       virtualservices: runtime.vsStates(),
       servers: runtime.serverStates(),
       metrics: { virtualservice: runtime.metrics.summary() },
+      request_logs: runtime.metrics.takeRequestLogs(),
     };
   };
 

@@ -32,8 +32,11 @@ export class Decision {
   }
 
   /** One finished response, counted on the VS that served it. */
-  record(metrics: VsMetrics, listenerVs: string, status: number, startedAt: number, bytesIn: number, bytesOut: number): void {
-    metrics.request(this.vs?.uuid ?? listenerVs, status, performance.now() - startedAt, bytesIn, bytesOut, this.pool?.uuid, this.upstream?.key);
+  record(metrics: VsMetrics, listenerVs: string, status: number, startedAt: number, bytesIn: number, bytesOut: number, facts?: RequestFacts): void {
+    const vs = this.vs?.uuid ?? listenerVs;
+    const ms = performance.now() - startedAt;
+    metrics.request(vs, status, ms, bytesIn, bytesOut, this.pool?.uuid, this.upstream?.key);
+    if (facts) metrics.sample?.(vs, status, ms, facts.clientIp, facts.method, facts.target, this.upstream?.key ?? '');
   }
 }
 

@@ -19,6 +19,12 @@ export interface VsCounters {
   no_server: number;
 }
 
+/** One sampled L7 request (docs/engine-protocol.md, heartbeat `request_logs`). */
+export interface RequestLogSample { ts: number; vs: string; client: string; method: string; uri: string; status: number; server: string; latency_ms: number }
+const SAMPLE_EVERY = 10;
+/** Per heartbeat: a burst of errors cannot grow the heartbeat without bound. */
+const MAX_SAMPLES = 200;
+
 interface TargetCounters { requests: number; bytes_in: number; bytes_out: number }
 
 const newVs = (): VsCounters => ({ connections: 0, open: 0, requests: 0, responses_2xx: 0, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: 0, bytes_out: 0, latency_ms_sum: 0, latency_count: 0, no_server: 0 });
@@ -154,6 +160,25 @@ export class EngineMetrics implements VsMetrics {
       bump(this.pools, poolUuid, bytesIn, bytesOut);
       if (serverKey) bump(this.servers, `${poolUuid}/${serverKey}`, bytesIn, bytesOut);
     }
+  }
+
+  /** Request-log samples since the last heartbeat: every error, and every SAMPLE_EVERY-th request of a VS. */
+  private logs: RequestLogSample[] = [];
+  private readonly sampleCount = new Map<string, number>();
+
+  sample(vsUuid: string, status: number, latencyMs: number, client: string, method: string, uri: string, server: string): void {
+    const n = (this.sampleCount.get(vsUuid) ?? 0) + 1;
+    this.sampleCount.set(vsUuid, n);
+    if (status < 400 && n % SAMPLE_EVERY !== 1) return;
+    if (this.logs.length >= MAX_SAMPLES) this.logs.shift();
+    this.logs.push({ ts: Date.now(), vs: vsUuid, client, method, uri: uri.length > 512 ? uri.slice(0, 512) : uri, status, server, latency_ms: Math.round(latencyMs * 100) / 100 });
+  }
+
+  /** The samples for the next heartbeat (and forgets them). */
+  takeRequestLogs(): RequestLogSample[] {
+    const out = this.logs;
+    this.logs = [];
+    return out;
   }
 
   /** Cumulative VS counters for the heartbeat (docs/engine-protocol.md). */

@@ -271,6 +271,6 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
   private record(status: number): void {
     if (this.finished) return;
     this.finished = true;
-    this.decision.record(this.listener.ctx.metrics, this.listener.spec.vsUuid, status, this.startedAt, this.bytesIn, this.bytesOut);
+    this.decision.record(this.listener.ctx.metrics, this.listener.spec.vsUuid, status, this.startedAt, this.bytesIn, this.bytesOut, this.facts);
   }
 }

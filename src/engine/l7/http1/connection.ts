@@ -420,7 +420,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   // ---- shared ------------------------------------------------------------------------------
 
   private record(status: number): void {
-    this.decision.record(this.listener.ctx.metrics, this.listener.spec.vsUuid, status, this.startedAt, this.bytesIn, this.bytesOut);
+    this.decision.record(this.listener.ctx.metrics, this.listener.spec.vsUuid, status, this.startedAt, this.bytesIn, this.bytesOut, this.facts);
   }
 
   private sendLocal(r: LocalResponse): void {
