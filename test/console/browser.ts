@@ -1,7 +1,7 @@
 // Debian's Chromium for the console tests: started by us (so we own its PID and end it), driven
 // by playwright-core over the DevTools protocol, with a fresh profile per run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +28,12 @@ function waitForDevTools(proc: ChildProcess, timeoutMs: number): Promise<string>
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`chromium exited (${code}):\n${seen.join('\n')}`)); });
+    proc.once('error', (err) => { clearTimeout(timer); reject(err); });
   });
 }
 
 export async function launchChromium(): Promise<Chromium> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`);
   const profile = mkdtempSync(join(tmpdir(), 'portico-console-chromium-'));
   const proc = spawn(CHROMIUM, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
