@@ -88,6 +88,10 @@ export const LB_HASHES = [
   'LB_ALGORITHM_CONSISTENT_HASH_CALLID',
 ] as const;
 
+// What Portico's engines run (src/engine/lb); the others are stored and balanced with least connections.
+const ENGINE_ALGORITHMS = new Set(['LB_ALGORITHM_LEAST_CONNECTIONS', 'LB_ALGORITHM_ROUND_ROBIN', 'LB_ALGORITHM_CONSISTENT_HASH', 'LB_ALGORITHM_RANDOM']);
+const ENGINE_HASHES = new Set(['LB_ALGORITHM_CONSISTENT_HASH_SOURCE_IP_ADDRESS', 'LB_ALGORITHM_CONSISTENT_HASH_SOURCE_IP_ADDRESS_AND_PORT', 'LB_ALGORITHM_CONSISTENT_HASH_URI', 'LB_ALGORITHM_CONSISTENT_HASH_CUSTOM_HEADER']);
+
 /** Load-balancing fields of a pool, checked together (a hash needs CONSISTENT_HASH, a custom header needs its name). */
 export function lbFields(r: SpecReader, algorithm: unknown, hash: unknown, header: unknown, at: { algorithm: string; hash: string; header: string }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -95,6 +99,8 @@ export function lbFields(r: SpecReader, algorithm: unknown, hash: unknown, heade
   const h = r.oneOf(hash, at.hash, LB_HASHES);
   const hdr = r.str(header, at.header);
   if (a) out.lb_algorithm = a;
+  if (a && !ENGINE_ALGORITHMS.has(a)) r.ignored.push(`${at.algorithm} ${a} (balanced with least connections)`);
+  if (h && !ENGINE_HASHES.has(h)) r.ignored.push(`${at.hash} ${h} (hashed on the source IP)`);
   if (h) {
     if (a !== 'LB_ALGORITHM_CONSISTENT_HASH') r.problems.push(`${at.hash} needs ${at.algorithm} LB_ALGORITHM_CONSISTENT_HASH`);
     out.lb_algorithm_hash = h;

@@ -47,8 +47,10 @@ function parsePath(r: SpecReader, v: unknown, at: string): HttpRulePath {
   if (persistence) poolFields.application_persistence_profile_ref = ref('applicationpersistenceprofile', persistence);
   const http2 = r.bool(p.enableHTTP2, `${at}.enableHTTP2`);
   if (http2 !== undefined) poolFields.enable_http2 = http2;
+  if (http2) r.ignored.push(`${at}.enableHTTP2 (backends are reached over HTTP/1.1)`);
   const tls = r.obj(p.tls, `${at}.tls`);
   if (tls) {
+    r.ignored.push(`${at}.tls (backends are reached without TLS)`);
     r.oneOf(tls.type, `${at}.tls.type`, ['reencrypt'] as const);
     if (tls.type === undefined) r.problems.push(`${at}.tls.type is required (reencrypt)`);
     // Re-encryption: an SSL profile on the pool makes the engine speak TLS to the backend.

@@ -74,7 +74,7 @@ export function parseL4Rule(o: CustomObject): { spec?: L4RuleSpec; reader: SpecR
       const name = r.ref(b[field], `${at}.${field}`, type);
       if (name) poolFields[poolField] = ref(type, name);
     }
-    for (const f of ['healthMonitorCrdRefs', 'minServersUp', 'analyticsPolicy']) r.ignore(b[f], `${at}.${f}`);
+    for (const f of ['healthMonitorCrdRefs', 'minServersUp', 'analyticsPolicy', 'sslProfileRef', 'sslKeyAndCertificateRef', 'pkiProfileRef']) r.ignore(b[f], `${at}.${f}`);
     spec.backends.push({ port: port ?? 0, protocol, poolFields });
   });
   return r.problems.length ? { reader: r } : { spec, reader: r };
