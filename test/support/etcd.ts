@@ -5,6 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as ufetch } from 'undici';
+import { readFileSync } from 'node:fs';
 import { runPortico, type CliProcess } from './cli.js';
 
 export const ETCD_BIN = process.env.PORTICO_ETCD_BIN ?? 'etcd';
@@ -19,7 +21,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { kill
 
 let seq = 0;
 /** A /24-ish slice of 127.90.0.0/16 per cluster: pid and a counter keep parallel runs apart. */
-function nextBlock(): string {
+export function nextBlock(): string {
   seq += 1;
   return `127.90.${(process.pid * 7 + seq * 31) % 250 + 1}`;
 }
@@ -38,12 +40,16 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-async function healthy(url: string, deadlineMs: number): Promise<void> {
+/** PEM files for TLS on the members' client URLs (clients must present a certificate of `caFile`). */
+export interface EtcdTls { certFile: string; keyFile: string; caFile: string; clientCertFile: string; clientKeyFile: string }
+
+async function healthy(url: string, deadlineMs: number, tls?: EtcdTls): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let last = '';
+  const dispatcher = tls && new Agent({ connect: { ca: readFileSync(tls.caFile), cert: readFileSync(tls.clientCertFile), key: readFileSync(tls.clientKeyFile) } });
   while (Date.now() < deadline) {
     try {
-      const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      const r = await ufetch(`${url}/health`, { signal: AbortSignal.timeout(1000), ...(dispatcher ? { dispatcher } : {}) });
       const b = (await r.json()) as { health?: string };
       if (b.health === 'true') return;
       last = JSON.stringify(b);
@@ -53,12 +59,13 @@ async function healthy(url: string, deadlineMs: number): Promise<void> {
   throw new Error(`etcd at ${url} not healthy within ${deadlineMs} ms (${last})`);
 }
 
-export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
-  const block = nextBlock();
+export async function startEtcdCluster(size = 3, o: { tls?: EtcdTls; block?: string } = {}): Promise<EtcdCluster> {
+  const block = o.block ?? nextBlock();
+  const scheme = o.tls ? 'https' : 'http';
   const root = mkdtempSync(join(tmpdir(), 'portico-etcd-'));
   const token = `portico-${process.pid}-${seq}-${Date.now()}`;
   const members: EtcdMember[] = Array.from({ length: size }, (_, i) => ({
-    name: `m${i}`, clientUrl: `http://${block}.${i + 1}:2379`, peerUrl: `http://${block}.${i + 1}:2380`, dataDir: join(root, `m${i}`),
+    name: `m${i}`, clientUrl: `${scheme}://${block}.${i + 1}:2379`, peerUrl: `http://${block}.${i + 1}:2380`, dataDir: join(root, `m${i}`),
   }));
   const initial = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const launch = (m: EtcdMember) => {
@@ -68,6 +75,7 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
       '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
       '--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
       '--heartbeat-interval', '100', '--election-timeout', '1000', '--log-level', 'error',
+      ...(o.tls ? ['--cert-file', o.tls.certFile, '--key-file', o.tls.keyFile, '--trusted-ca-file', o.tls.caFile, '--client-cert-auth'] : []),
     ], { stdio: ['ignore', 'ignore', process.env.PORTICO_TEST_ECHO ? 'inherit' : 'ignore'] });
     proc.on('error', () => undefined);
     running.add(proc);
@@ -87,7 +95,7 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
   const cluster: EtcdCluster = {
     members, endpoints: members.map((m) => m.clientUrl),
     kill: (i) => killMember(members[i]!),
-    async restart(i) { launch(members[i]!); await healthy(members[i]!.clientUrl, 20_000); },
+    async restart(i) { launch(members[i]!); await healthy(members[i]!.clientUrl, 20_000, o.tls); },
     async stop() {
       for (const m of members) await killMember(m);
       rmSync(root, { recursive: true, force: true });
@@ -95,7 +103,7 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
   };
   try {
     for (const m of members) launch(m);
-    await Promise.all(members.map((m) => healthy(m.clientUrl, 30_000)));
+    await Promise.all(members.map((m) => healthy(m.clientUrl, 30_000, o.tls)));
   } catch (e) {
     await cluster.stop();
     throw e;
