@@ -10,10 +10,13 @@ import type { Page } from 'playwright-core';
 import { launchChromium, screenshot, type Chromium } from './browser.js';
 import { ADMIN_PASSWORD, byName, startController, startEngine, waitFor, type Controller } from './harness.js';
 
+// The VIP subnet varies per run: two suites running at once on one machine (several people's
+// `npm test`) would otherwise bind the same VIP:port through their engines.
+const NET = 100 + (process.pid % 150);
 const HOST = '127.50.7.1';
-const BACKEND_HOST = '127.50.7.20';
-const SUBNET = '127.50.13.0';
-const RANGE = ['127.50.13.61', '127.50.13.70'] as const;
+const BACKEND_HOST = `127.50.${NET}.20`;
+const SUBNET = `127.50.${NET}.0`;
+const RANGE = [`127.50.${NET}.61`, `127.50.${NET}.70`] as const;
 const UI_TIMEOUT = 15_000;
 
 const ipNum = (ip: string) => ip.split('.').reduce((n, x) => n * 256 + Number(x), 0);
