@@ -166,6 +166,8 @@ export function parseIngress(snapshot: ClusterSnapshot, settings: OperatorSettin
   const tlsFor = new Map<string, string | undefined>();
   for (const t of ing.spec?.tls ?? []) for (const h of t.hosts ?? []) if (hosts.has(h.toLowerCase())) tlsFor.set(h.toLowerCase(), t.secretName);
   if (enableTls) for (const h of hosts) if (!tlsFor.has(h)) tlsFor.set(h, undefined);
+  // A HostRule certificate makes an insecure host secure (AKO): it gets an SNI child with that certificate.
+  for (const h of hosts) if (!tlsFor.has(h) && hostRuleCert(snapshot, h)) tlsFor.set(h, undefined);
   for (const [host, secretName] of tlsFor) {
     const hr = hostRuleCert(snapshot, host);
     if (hr) {
