@@ -206,7 +206,8 @@ describe('web console', { timeout: 240_000 }, () => {
     const token = ((await page.locator('pre.token').textContent()) ?? '').trim();
     assert.ok(token.length >= 16, `a token is shown: ${token}`);
     await page.getByText(`--join-token ${token}`).waitFor();
-    engines.push(startEngine(ctl, token, 'console-se-1'));
+    const engine = startEngine(ctl, token, 'console-se-1');
+    engines.push(engine);
 
     await page.goto(`${ctl.origin}/#/wizard`);
     await page.getByLabel('Name *').fill('web-app');
@@ -233,7 +234,10 @@ describe('web console', { timeout: 240_000 }, () => {
       const res = await fetch(`http://${vip}:8080/`);
       body = await res.text();
       return res.status === 200;
-    }, 60_000, `HTTP through the VIP ${vip}:8080`);
+    }, 90_000, `HTTP through the VIP ${vip}:8080`).catch((err: Error) => {
+      // Say what the engine was doing: the likeliest culprit when the VIP never answers.
+      throw new Error(`${err.message}\nengine output:\n${engine.proc.lines.slice(-30).join('\n')}`);
+    });
     assert.equal(body, 'hello from the console backend\n');
 
     await page.getByRole('heading', { name: 'web-app' }).waitFor();
