@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { LoggerOptions } from 'pino';
 import type { EngineHost } from './engines/host.js';
-import { registerEngineRoutes } from './engines/routes.js';
+import { registerEngineRoutes, engineRegistryOf } from './engines/routes.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { ObjectService } from './objects.js';
@@ -132,7 +132,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   app.post('/login', async (req, reply) => {
     const b = req.body as { username?: unknown; password?: unknown } | undefined;
     if (!b || typeof b.username !== 'string' || typeof b.password !== 'string') return reply.code(400).send({ error: 'username and password are required (JSON body)' });
-    const s = await auth.login(b.username, b.password);
+    const s = await auth.login(b.username, b.password, req.ip);
     if (!s) return reply.code(401).send({ error: 'invalid username or password' });
     Auth.setCookies(reply, s, req.protocol === 'https');
     return { username: b.username, version: { Version: API_VERSION }, session_cookie_name: 'sessionid', csrftoken: s.csrf };
@@ -149,6 +149,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   registerApiRoutes(app, store, objects, startedAt);
   registerMacro(app, store, objects);
   await registerEngineRoutes(app, engineHost);
+  cluster?.shareEngines(engineRegistryOf(app)!); // SEs heard by any replica count as alive on all
   const lifecycle = installLifecycle(app, engineHost, { ...opts.lifecycle, dataDir: opts.dataDir, isLeader: () => cluster?.isLeader ?? true });
 
   const ui = consoleDir();

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { connectEtcd, type EtcdConnection } from '../store/etcd-client.js';
 import { EtcdStore } from '../store/etcd.js';
 import { LeaderElection } from './leader.js';
+import { SharedHeartbeats } from './heartbeats.js';
+import type { EngineRegistry } from '../engines/registry.js';
 
 export interface ClusterOptions extends EtcdConnection {
   /** The replica's data directory (its local copy of the store lives in DATA/etcd-cache). */
@@ -38,6 +40,7 @@ export class ClusterRuntime {
   private me?: Member;
   private last?: ClusterView;
   private closed = false;
+  private heartbeats?: SharedHeartbeats;
 
   private constructor(readonly client: Etcd3, readonly store: EtcdStore, readonly o: ClusterOptions) {
     this.election = new LeaderElection(client, o.nodeName, o.leaseTtlS ?? 10);
@@ -69,6 +72,12 @@ export class ClusterRuntime {
     await this.client.put(MEMBERS + this.me.name).value(JSON.stringify(this.me));
     await this.keepLive();
     this.election.start();
+  }
+
+  /** Shares the SE heartbeats this replica hears with the others (and theirs with it). */
+  shareEngines(registry: EngineRegistry): void {
+    this.heartbeats = new SharedHeartbeats(this.client, this.o.nodeName, registry, async () => (this.lease && !this.lease.revoked() ? this.lease.grant() : undefined));
+    this.heartbeats.start();
   }
 
   /** The live key on a lease; granted again whenever the lease is lost (etcd away longer than the TTL). */
@@ -141,6 +150,7 @@ export class ClusterRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.heartbeats?.close();
     await this.election.close();
     await this.lease?.revoke().catch(() => undefined);
     await this.store.close();

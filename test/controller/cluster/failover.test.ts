@@ -94,6 +94,13 @@ test('the leader dies: the SE and the operator go on with the other replica', { 
   const vip1 = await until('fo-one has a VIP', () => vipOf(leader, 'fo-one'), 60_000);
   await until('traffic through fo-one', async () => ((await exchange(vip1, 9411)) === 'pong' ? true : undefined), 60_000);
 
+  // The SE reports to the leader; the follower knows it is alive all the same (shared heartbeats).
+  const vs1 = (await api(other).get('/api/virtualservice?name.contains=fo-one')).body.results[0];
+  await until('the follower sees the SE connected', async () => {
+    const rt = (await api(other).get(`/api/virtualservice/${vs1.uuid}/runtime`)).body;
+    return rt.se_list?.[0]?.connected === true ? true : undefined;
+  }, 15_000);
+
   await leader.kill();
   replicas.splice(replicas.indexOf(leader), 1);
   await leader.stop();
