@@ -132,7 +132,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   app.post('/login', async (req, reply) => {
     const b = req.body as { username?: unknown; password?: unknown } | undefined;
     if (!b || typeof b.username !== 'string' || typeof b.password !== 'string') return reply.code(400).send({ error: 'username and password are required (JSON body)' });
-    const s = await auth.login(b.username, b.password, req.ip);
+    const s = await auth.login(b.username, b.password);
     if (!s) return reply.code(401).send({ error: 'invalid username or password' });
     Auth.setCookies(reply, s, req.protocol === 'https');
     return { username: b.username, version: { Version: API_VERSION }, session_cookie_name: 'sessionid', csrftoken: s.csrf };
