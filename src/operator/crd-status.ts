@@ -98,6 +98,12 @@ export class CrdStatusPublisher {
     }
   }
 
+  /** The verdicts written, sorted by kind, namespace, name (for /api/status). */
+  list(): Array<{ kind: string; namespace: string; name: string; status: 'Accepted' | 'Rejected'; error: string }> {
+    return [...this.last.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, v]) => ({ kind: v.ref.kind, namespace: v.ref.namespace, name: v.ref.name, status: v.status, error: v.error }));
+  }
+
   /** A full sync: write every verdict again (the Kubernetes sink skips unchanged ones after reading). */
   invalidate(): void {
     this.last.clear();

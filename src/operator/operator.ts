@@ -252,6 +252,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         ...(infraProblem ? { problem: infraProblem } : {}),
         ...(settings.deleteConfig ? { deleteConfig: deleteDone ? 'done' : 'in progress' } : {}),
         items,
+        crds: crdStatuses.list(),
       }));
       return;
     }
