@@ -115,7 +115,9 @@ const nullSink: StatusSink = { set: async () => undefined, clear: async () => un
 async function startController(vipCidr: string): Promise<{ url: string; stop(): Promise<void> } | undefined> {
   const data = mkdtempSync(join(tmpdir(), 'portico-op-bench-'));
   const bin = fileURLToPath(new URL('../../bin/portico.js', import.meta.url));
-  const proc = spawn(process.execPath, [bin, 'controller', '--listen', '127.30.200.1:0', '--data', data, '--vip-cidr', vipCidr], {
+  // CTL_CPU_PROF=<dir>: profile the controller (node --cpu-prof) to see where a sync's time goes.
+  const prof = process.env.CTL_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CTL_CPU_PROF] : [];
+  const proc = spawn(process.execPath, [...prof, bin, 'controller', '--listen', '127.30.200.1:0', '--data', data, '--vip-cidr', vipCidr], {
     env: { ...process.env, PORTICO_ADMIN_PASSWORD: 'bench-password-1' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = async () => {
@@ -191,7 +193,9 @@ async function benchSync(parts: Set<string>): Promise<void> {
     }
     // 2) From empty: 10,000 LB Services + 2,000 Ingresses fully synced; then a restart with nothing changed.
     if (!parts.has('sync')) return;
-    const snap = bigSnapshot(10_000, 2_000, 5_000);
+    // SCALE=0.1 shrinks the sync part (profiling); the goals are for SCALE=1.
+    const scale = Number(process.env.SCALE ?? 1);
+    const snap = bigSnapshot(Math.round(10_000 * scale), Math.round(2_000 * scale), Math.round(5_000 * scale));
     {
       const provider = programmaticProvider();
       provider.push(snap);
@@ -203,6 +207,10 @@ async function benchSync(parts: Set<string>): Promise<void> {
       const r = op.lastReport()!;
       row('full sync from empty (10,000 LB + 2,000 Ingresses)', `${(ms / 1000).toFixed(1)} s`, '< 60 s', ms < 60_000 && r.failures.length === 0);
       row(`  writes ${r.created} created, failures ${r.failures.length}`, '', '', undefined);
+      // Refused writes, grouped by what the controller said (numbers and names folded), so a cause is visible.
+      const causes = new Map<string, number>();
+      for (const f of r.failures) { const k = `${f.type} ${f.errorClass}: ${f.message.replace(/\d+/g, 'N').slice(0, 120)}`; causes.set(k, (causes.get(k) ?? 0) + 1); }
+      for (const [k, n] of causes) console.log(`    ${n} × ${k}`);
       row('  operator RSS', mb(process.memoryUsage().rss), '< 300 MB', process.memoryUsage().rss < 300 * 1024 * 1024);
       await op.close();
     }

@@ -1,7 +1,7 @@
 // The per-type hooks the generic write path calls (see hooks.ts).
 import type { TypeHooks, WriteContext } from './hooks.js';
 import type { StoreTx } from './store/types.js';
-import { writeNetwork, writeVsVip } from './ipam/ipam.js';
+import { removeVsVip, writeNetwork, writeVsVip } from './ipam/ipam.js';
 import { parseCertificate, checkKey } from './certs/parse.js';
 import { hashPassword } from './api/passwords.js';
 import { badRequest } from './errors.js';
@@ -74,7 +74,7 @@ const user: TypeHooks = {
 };
 
 const network: TypeHooks = { write: writeNetwork };
-const vsvip: TypeHooks = { write: writeVsVip };
+const vsvip: TypeHooks = { write: writeVsVip, remove: removeVsVip };
 
 const serviceenginegroup: TypeHooks = { async write(c) { validateSeGroup(c.body); } };
 

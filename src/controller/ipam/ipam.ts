@@ -113,15 +113,46 @@ function subnetFilter(vip: any, family: 4 | 6): (r: Range) => boolean {
   return (r) => r.forVip && r.begin.family === family && r.subnet.base === p.base && r.subnet.mask === p.mask;
 }
 
+/**
+ * Per VRF and VIP range, a floor below which every address was claimed when last looked at, so
+ * an allocation probes from there instead of reading every claim of the VRF (O(VIPs) per write,
+ * quadratic over a sync). Releases lower it again, so the lowest free address is still the one
+ * handed out. A floor that is too high after a rollback or another replica's release only costs
+ * first-fit, never uniqueness: every candidate is checked against the claims in the transaction.
+ */
+const floors = new Map<string, Map<string, { range: Range; floor: bigint }>>();
+
+function floorOf(vrf: string, r: Range): { range: Range; floor: bigint } {
+  let m = floors.get(vrf);
+  if (!m) floors.set(vrf, (m = new Map()));
+  const key = `${r.begin.family}/${r.begin.value}/${r.end.value}`;
+  let f = m.get(key);
+  if (!f) m.set(key, (f = { range: r, floor: r.begin.value }));
+  return f;
+}
+
+/** An address went back to the pool: later allocations probe from it again (in any VRF holding it: cheap, and safe). */
+function released(a: Addr): void {
+  for (const m of floors.values()) for (const f of m.values()) {
+    if (f.range.begin.family === a.family && inRange(a, f.range) && a.value < f.floor) f.floor = a.value;
+  }
+}
+
 /** The first free address of the network's VIP ranges, or undefined when they are used up. */
 async function freeAddress(c: WriteContext, choice: NetworkChoice, vrf: string, pick: (r: Range) => boolean, taken: Set<string>): Promise<Addr | undefined> {
-  const claimed = await c.tx.claimsWithPrefix(`ip/${vrf}/`);
   for (const r of choice.ranges.filter(pick)) {
-    for (let v = r.begin.value; v <= r.end.value; v++) {
+    const f = floorOf(vrf, r);
+    let v = f.floor > r.begin.value ? f.floor : r.begin.value;
+    let claimedBelow = true;
+    for (; v <= r.end.value; v++) {
       const a: Addr = { family: r.begin.family, value: v };
       const key = ipClaim(vrf, a);
-      if (!claimed.has(key) && !taken.has(key)) return a;
+      if (taken.has(key)) { claimedBelow = false; continue; }
+      if (await c.tx.claimOwner(key)) continue;
+      if (claimedBelow) f.floor = v;
+      return a;
     }
+    if (claimedBelow) f.floor = v;
   }
   return undefined;
 }
@@ -201,6 +232,20 @@ export async function writeVsVip(c: WriteContext): Promise<void> {
     }
   }
   await checkFqdns(c);
+  for (const v of oldVips.values()) releaseVip(v, c.claims);
+}
+
+/** The addresses of a VIP that are no longer claimed (not among `kept`) are free again. */
+function releaseVip(vip: any, kept: string[] = []): void {
+  for (const field of ['ip_address', 'ip6_address']) {
+    const a = vip?.[field] && parseAddr(String(vip[field].addr));
+    if (a && !kept.some((k) => k.startsWith('ip/') && k.endsWith(`/${formatAddr(a)}`))) released(a);
+  }
+}
+
+/** vsvip delete: its addresses go back to the pool. */
+export async function removeVsVip(_tx: unknown, rec: ObjectRecord): Promise<void> {
+  for (const v of (rec.body.vip ?? []) as any[]) releaseVip(v);
 }
 
 /** dns_info: every FQDN under a domain of the cloud's DNS profile, and claimed by one vsvip only. */
