@@ -4,7 +4,7 @@
 // missing credentials: exit 1 with a message.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ after(async () => {
 });
 
 const f = (name: string) => join(root, name);
+const noOpenssl = spawnSync('openssl', ['version']).status === 0 ? false : 'no openssl binary to make test certificates';
 const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
 
 /** A CA, a server certificate for `ip`, and a client certificate, with openssl. */
@@ -40,7 +41,7 @@ async function run(args: string[]) {
   return { code, out: p.lines.join('\n') };
 }
 
-test('TLS to etcd with a client certificate', { skip: etcdMissing, timeout: 120_000 }, async () => {
+test('TLS to etcd with a client certificate', { skip: etcdMissing || noOpenssl, timeout: 120_000 }, async () => {
   const block = nextBlock();
   certificates(`${block}.1`);
   const tls = { certFile: f('server.pem'), keyFile: f('server.key'), caFile: f('ca.pem'), clientCertFile: f('client.pem'), clientKeyFile: f('client.key') };
