@@ -115,6 +115,10 @@ test('etcd faults: one member down works; two down: writes 503, reads work; memb
   assert.match(w.body.error, /store unavailable: etcd .*majority of the etcd members/);
   const read = await api(r1).get(`/api/pool/${one.uuid}`);
   assert.equal(read.status, 200, 'reads of what the replica holds work');
+  const rt = await runtime(r1);
+  assert.equal(rt.store.available, false);
+  assert.equal(rt.cluster_state.state, 'CLUSTER_UP_HA_COMPROMISED');
+  assert.match(rt.cluster_state.reason, /etcd does not answer/);
   assert.equal((await api(r2).get('/api/pool?name=no-quorum')).body.count, 0, 'the failed write is not in the copy');
   await etcd.restart(0);
   await etcd.restart(1);
