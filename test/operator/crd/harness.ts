@@ -35,10 +35,11 @@ export interface CrdFixture {
 }
 
 export const CA_PEM = readFileSync(join(FIXTURES, 'tls/secure.example.com.crt'), 'utf8');
+export const KEY_PEM = readFileSync(join(FIXTURES, 'tls/secure.example.com.key'), 'utf8');
 
 export function loadCrdFixture(file: string): CrdFixture {
   const cert = Buffer.from(CA_PEM).toString('base64');
-  const key = readFileSync(join(FIXTURES, 'tls/secure.example.com.key')).toString('base64');
+  const key = Buffer.from(KEY_PEM).toString('base64');
   const text = readFileSync(join(CRD_FIXTURES, file), 'utf8').replaceAll('@cert@', cert).replaceAll('@key@', key).replaceAll('@capem@', JSON.stringify(CA_PEM));
   const doc = parseAllDocuments(text)[0]!.toJS() as Record<string, any>;
   const values = { ...(doc.values ?? {}), AKOSettings: { clusterName: 'c1', ...(doc.values?.AKOSettings ?? {}) } };

@@ -10,6 +10,8 @@ import { createKubernetesStatusSink } from '../../../src/operator/status/kuberne
 import { settingsFromValues } from '../../../src/operator/settings/values.js';
 import { KubeApiDouble, akoCrds } from '../../support/kube-api-double/index.js';
 import { ADMIN_PASSWORD, eventually, startTestController, type TestController } from '../support/controller.js';
+import { shardOf } from '../../../src/operator/translate/names.js';
+import { CA_PEM, KEY_PEM } from './harness.js';
 
 const V1B1 = 'ako.vmware.com/v1beta1';
 const V1A2 = 'ako.vmware.com/v1alpha2';
@@ -134,5 +136,49 @@ describe('operator honours HostRule, HTTPRule, AviInfraSetting and L4Rule (API d
       return evs.length > 0 && evs;
     }, 'a Warning Event: the L4Rule is gone');
     assert.match(warnings[0].message, /L4Rule default\/l4 not found/);
+  });
+
+  test('TLS Ingress of an IngressClass with an AviInfraSetting, HostRule and HTTPRule re-encrypt: names, certificate, aliases, PKI profile; all deleted → defaults', async (t) => {
+    if (skip) return t.skip(skip);
+    const host = 'secure.portico.local';
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    assert.equal((await ctl!.api('POST', '/api/httppolicyset', { name: 'user-policy', http_request_policy: { rules: [] } })).status, 201);
+    double.create({ apiVersion: V1B1, kind: 'AviInfraSetting', metadata: { name: 'infra-l7' }, spec: { seGroup: { name: 'Default-Group' }, network: { vipNetworks: [{ networkName: 'local-vip' }] }, l7Settings: { shardSize: 'MEDIUM' } } });
+    double.create({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'avi-infra' }, spec: { controller: 'ako.vmware.com/avi-lb', parameters: { apiGroup: 'ako.vmware.com', kind: 'AviInfraSetting', name: 'infra-l7' } } });
+    double.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'secure-tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(CA_PEM), 'tls.key': b64(KEY_PEM) } });
+    double.create({ apiVersion: V1B1, kind: 'HostRule', metadata: { name: 'secure-rule', namespace: 'default' }, spec: { virtualhost: {
+      fqdn: host, tls: { sslKeyCertificate: { name: 'System-Default-Cert', type: 'ref' }, sslProfile: 'System-Standard-PFS' }, aliases: ['alias.portico.local'], httpPolicy: { policySets: ['user-policy'] },
+    } } });
+    double.create({ apiVersion: V1B1, kind: 'HTTPRule', metadata: { name: 'secure-http', namespace: 'default' }, spec: { fqdn: host, paths: [{ target: '/', tls: { type: 'reencrypt', destinationCA: CA_PEM }, enableHTTP2: true }] } });
+    double.create({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'secure', namespace: 'default' }, spec: { ingressClassName: 'avi-infra', tls: [{ hosts: [host], secretName: 'secure-tls' }], rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }] } });
+
+    const child = `crd--infra-l7-${host}`;
+    const parent = `crd--Shared-L7-infra-l7-${shardOf(host, 4)}`;
+    const poolName = `crd--infra-l7-default-${host}_-secure`;
+    const vs = await eventually(() => one('virtualservice', child), `the SNI child ${child}`);
+    assert.equal(nameOf(vs.vh_parent_vs_ref), parent);
+    assert.deepEqual(vs.ssl_key_and_certificate_refs.map(nameOf), ['System-Default-Cert']);
+    assert.equal(nameOf(vs.ssl_profile_ref), 'System-Standard-PFS');
+    assert.deepEqual(vs.vh_domain_name, [host, 'alias.portico.local']);
+    assert.ok(vs.http_policies.some((p: any) => nameOf(p.http_policy_set_ref) === 'user-policy'), JSON.stringify(vs.http_policies));
+    const pool = await eventually(async () => { const o = await one('pool', poolName); return o?.pki_profile_ref && o; }, `pool ${poolName} with a PKI profile`);
+    assert.equal(pool.enable_http2, true);
+    assert.equal(nameOf(pool.ssl_profile_ref), 'System-Standard');
+    const pki = await one('pkiprofile', `${poolName}-pkiprofile`);
+    assert.equal(pki?.created_by, 'ako-crd');
+    for (const [kind, name] of [['HostRule', 'secure-rule'], ['HTTPRule', 'secure-http']]) {
+      await eventually(() => crdStatus(V1B1, kind!, name!, 'default')?.status === 'Accepted', `${kind} ${name} Accepted`);
+    }
+    await eventually(() => crdStatus(V1B1, 'AviInfraSetting', 'infra-l7')?.status === 'Accepted', 'AviInfraSetting Accepted');
+    await eventually(async () => ((await one('vsvip', parent))?.dns_info ?? []).some((d: any) => d.fqdn === 'alias.portico.local'), 'the alias in DNS on the parent VsVip');
+
+    double.delete(V1B1, 'HTTPRule', 'secure-http', 'default');
+    double.delete(V1B1, 'HostRule', 'secure-rule', 'default');
+    double.delete(V1B1, 'AviInfraSetting', 'infra-l7');
+    const plain = await eventually(() => one('virtualservice', `crd--${host}`), 'the child under its default name');
+    assert.deepEqual(plain.ssl_key_and_certificate_refs.map(nameOf), [`crd--${host}`]);
+    assert.ok(!plain.ssl_profile_ref && plain.vh_domain_name.length === 1);
+    await eventually(async () => !(await one('virtualservice', child)) && !(await one('pkiprofile', `${poolName}-pkiprofile`)), 'the AviInfraSetting-named objects and the PKI profile deleted');
+    await eventually(() => ((double.get('networking.k8s.io/v1', 'Ingress', 'secure', 'default') as any).status?.loadBalancer?.ingress ?? []).length > 0, 'the Ingress still served');
   });
 });
