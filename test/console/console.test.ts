@@ -253,6 +253,10 @@ describe('web console', { timeout: 240_000 }, () => {
     })();
     try {
       await page.locator('figure.chart', { hasText: 'Requests/s' }).locator('svg').waitFor({ timeout: 30_000 });
+      // Sampled request logs: client, request, status, server.
+      const log = page.locator('#sec-logs').locator('..').locator('tbody tr', { hasText: `${BACKEND_HOST}` }).first();
+      await log.waitFor({ timeout: 30_000 });
+      assert.match((await log.textContent()) ?? '', /GET \/.*200/);
       await screenshot(page, 'vs-detail');
       await page.goto(`${ctl.origin}/#/`);
       const live = page.locator('tr[data-vs="web-app"]');

@@ -107,9 +107,9 @@ function Events({ events, names }) {
 function RequestLogs({ logs }) {
   if (!logs) return html`<${Unavailable} what="Request logging"/>`;
   if (!logs.length) return html`<p class="muted">No request logs yet.</p>`;
-  return html`<div class="table-wrap"><table class="list"><thead><tr>${['Time', 'Client', 'Request', 'Status', 'Server', 'Latency'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
-    <tbody>${logs.slice(0, 20).map((l) => html`<tr>
-      <td>${fmtTime(l.report_timestamp ?? l.timestamp ?? l.time ?? l.ts)}</td><td>${l.client_ip ?? l.client ?? ''}</td>
+  return html`<div class="table-wrap"><table class="list compact" aria-label="Request logs"><thead><tr>${['Time (UTC)', 'Client', 'Request', 'Status', 'Server', 'Latency'].map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+    <tbody>${logs.slice(0, 12).map((l) => html`<tr>
+      <td title=${fmtTime(l.report_timestamp ?? l.timestamp ?? l.time ?? l.ts)}>${fmtTime(l.report_timestamp ?? l.timestamp ?? l.time ?? l.ts).slice(11, 19)}</td><td>${l.client_ip ?? l.client ?? ''}</td>
       <td>${l.method ?? ''} ${l.uri_path ?? l.uri ?? l.path ?? ''}</td><td>${l.response_code ?? l.status ?? ''}</td>
       <td>${l.server_ip ?? l.server ?? ''}</td><td>${l.total_time ?? l.latency_ms ?? ''}${l.total_time != null || l.latency_ms != null ? ' ms' : ''}</td></tr>`)}</tbody></table></div>`;
 }
