@@ -298,8 +298,10 @@ export class EtcdStore implements Store {
       if (key === this.revKey) revKv = kv;
       else if (key.startsWith(this.objPrefix)) present.set(key.slice(this.objPrefix.length), kv);
     }
+    // Start over inside one local transaction: readers see the old copy until it commits, and
+    // no stale row (a renamed object, a moved claim) can clash with the new ones.
     await this.cache.transact(async (tx) => {
-      for (const uuid of [...this.forward.keys()]) if (!present.has(uuid)) { await tx.delete(uuid); this.forward.delete(uuid); }
+      for (const uuid of [...this.forward.keys()]) { await tx.delete(uuid); this.forward.delete(uuid); }
       for (const kv of present.values()) await this.putLocal(tx, kv);
     });
     this.appliedRev = rev;
@@ -320,7 +322,8 @@ export class EtcdStore implements Store {
     if (this.closed) { await w.cancel(); return; }
     this.watcher = w;
     w.on('data', (res: IWatchResponse) => {
-      this.applying = this.applying.then(() => this.apply(res)).catch(() => undefined);
+      // An event the copy cannot take means the copy is off: rebuild it from etcd.
+      this.applying = this.applying.then(() => this.apply(res)).catch(() => { void this.restartWatch(w); });
     });
     // A compacted or cancelled watch: start over from a fresh read (retried until etcd answers).
     w.on('error', () => { void this.restartWatch(w); });
