@@ -145,10 +145,10 @@ function vsHosts(set: ObjectSet, vs: DesiredObject): { kind: 'child' | 'dedicate
 export function applyHostRules(set: ObjectSet, rules: HostRuleSpec[], snapshot: ClusterSnapshot): Map<string, string[]> {
   const notes = new Map<string, string[]>();
   const note = (r: HostRuleSpec, s: string) => { const l = notes.get(r.key) ?? []; if (!l.includes(s)) l.push(s); notes.set(r.key, l); };
-  const vses = [...set.values('virtualservice')];
+  if (rules.length === 0) return notes;
+  const vses = [...set.values('virtualservice')].map((vs) => ({ vs, ...vsHosts(set, vs) })).filter((v) => v.kind !== 'l4');
   for (const rule of rules) {
-    for (const vs of vses) {
-      const { kind, hosts } = vsHosts(set, vs);
+    for (const { vs, kind, hosts } of vses) {
       if (kind === 'l4' || !hosts.some((h) => hostRuleMatches(rule, h))) continue;
       applyToVs(set, vs, kind, rule, snapshot, (s) => note(rule, s));
     }

@@ -133,9 +133,9 @@ export function buildIngressesByInfra(snapshot: ClusterSnapshot, settings: Opera
     const shard = g.infra?.shardSize;
     const s = shard ? { ...settings, l7: { ...settings.l7, shardVSSize: shard } } : settings;
     const n = g.attach ? new InfraNames(settings.clusterName, g.attach.name, g.attach.scoped) : names;
-    const before = keysOf(set);
+    const before = g.infra ? keysOf(set) : undefined;
     buildIngresses(view, s, set, n, endpoints, outcomes);
-    if (g.infra) applyInfra(newObjects(set, before), g.infra, known);
+    if (g.infra) applyInfra(newObjects(set, before!), g.infra, known);
   }
   for (const o of outcomes) {
     if (o.ref.kind !== 'Ingress') continue;

@@ -2,7 +2,7 @@
 // certificates, listener TLS, and per-port backend settings (lb algorithm, monitors, persistence,
 // TLS to the backend). A Service picks it with the annotation `ako.vmware.com/l4rule: <name>`.
 import type { ClusterSnapshot, CustomObject } from '../../source/types.js';
-import type { ObjectOutcome } from '../types.js';
+import type { DesiredObject, ObjectOutcome } from '../types.js';
 import { ObjectSet, ref } from '../objects.js';
 import { warn } from '../common.js';
 import { SpecReader, lbFields } from './fields.js';
@@ -83,6 +83,7 @@ export function parseL4Rule(o: CustomObject): { spec?: L4RuleSpec; reader: SpecR
 /** Applies each Service's L4Rule to its L4 virtual service, VsVip and pools. */
 export function applyL4Rules(set: ObjectSet, snapshot: ClusterSnapshot, accepted: Map<string, L4RuleSpec>, rejected: Set<string>, outcomes: ObjectOutcome[]): Map<string, string[]> {
   const notes = new Map<string, string[]>();
+  let pools: Map<string, DesiredObject> | undefined;
   for (const out of outcomes) {
     if (out.ref.kind !== 'Service') continue;
     const svc = snapshot.services.get(`${out.ref.namespace}/${out.ref.name}`);
@@ -109,17 +110,25 @@ export function applyL4Rules(set: ObjectSet, snapshot: ClusterSnapshot, accepted
         else addNote(notes, rule.key, `listenerProperties port ${l.port}: Service ${key.split('/')[0]}/${out.ref.name} has no such port`);
       }
     }
+    pools ??= l4PoolIndex(set);
     for (const b of rule.backends) {
-      const pool = [...set.values('pool')].find((p) => {
-        const m = (p.body.markers as Array<{ key: string; values: string[] }>);
-        const v = (k: string) => m.find((x) => x.key === k)?.values[0];
-        return v('Namespace') === out.ref.namespace && v('ServiceName') === out.ref.name && v('Port') === String(b.port) && v('Protocol') === b.protocol;
-      });
+      const pool = pools.get(`${out.ref.namespace}/${out.ref.name}/${b.protocol}/${b.port}`);
       if (pool) Object.assign(pool.body, b.poolFields);
       else addNote(notes, rule.key, `backendProperties ${b.protocol}/${b.port}: Service ${out.ref.namespace}/${out.ref.name} has no such port`);
     }
   }
   return notes;
+}
+
+/** L4 pools by `namespace/service/PROTOCOL/port` (their markers), built once per translation. */
+function l4PoolIndex(set: ObjectSet): Map<string, DesiredObject> {
+  const index = new Map<string, DesiredObject>();
+  for (const p of set.values('pool')) {
+    const m = p.body.markers as Array<{ key: string; values: string[] }>;
+    const v = (k: string) => m.find((x) => x.key === k)?.values[0];
+    if (v('Protocol') && v('Port')) index.set(`${v('Namespace')}/${v('ServiceName')}/${v('Protocol')}/${v('Port')}`, p);
+  }
+  return index;
 }
 
 function addNote(notes: Map<string, string[]>, key: string, s: string): void {
