@@ -4,8 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import type { PickContext, PoolRegistry, PoolRuntime, Upstream, VsMetrics } from '../contracts.js';
 import type { UpstreamConn, UpstreamPool } from './upstream-pool.js';
-import { redirectLocation, type HeaderAction, type MatchInput, type Terminal } from './policy.js';
-import { childFor, type ListenerRoutes, type VsRoute } from './routing.js';
+import { cookieValue, redirectLocation, type HeaderAction, type MatchInput, type ResponseInput, type Terminal } from './policy.js';
+import { childFor, serverTimeoutMs, type ListenerRoutes, type VsRoute } from './routing.js';
 import { textResponse, type LocalResponse } from './responses.js';
 
 export const enum DecisionKind {
@@ -23,6 +23,20 @@ export class Decision {
   response: LocalResponse | undefined;
   /** Set-Cookie line for cookie persistence, when the client has no (valid) cookie yet. */
   setCookie: string | undefined;
+  /** Proxy: how long the server may stay silent before the client gets 504 (pool's server_timeout). */
+  timeoutMs = 0;
+
+  /** Header actions of the VS's response rules matching this request and response; undefined when none. */
+  responseHeaders(facts: MatchInput, response: ResponseInput): HeaderAction[] | undefined {
+    const rules = this.vs?.responseRules;
+    if (rules === undefined || rules.length === 0) return undefined;
+    let out: HeaderAction[] | undefined;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      if (r.headers.length > 0 && r.matches(facts, response)) out = out ? out.concat(r.headers) : r.headers;
+    }
+    return out;
+  }
 
   /** Ends the use of `up`: back to the pool when reusable, else closed; the pick is done. */
   releaseUpstream(up: UpstreamConn, upstreams: UpstreamPool, reuse: boolean): void {
@@ -103,8 +117,10 @@ export function decide(routes: ListenerRoutes, facts: RequestFacts, pools: PoolR
   let child: VsRoute | undefined;
   let terminal: Terminal | undefined;
   if (facts.secure) {
-    // TLS: the SNI name picks the child; the parent's policies do not apply to it.
+    // TLS: the SNI name picks the child; the parent's policies do not apply to it, but they do
+    // to requests the parent (or a normal VS) serves itself.
     child = childFor(routes, facts.sni !== '' ? facts.sni : facts.host);
+    if (!child) terminal = runRules(parent, facts, out);
   } else {
     if (routes.limits.httpToHttps) {
       out.vs = parent;
@@ -167,6 +183,7 @@ export function decide(routes: ListenerRoutes, facts: RequestFacts, pools: PoolR
   }
   out.kind = DecisionKind.Proxy;
   out.upstream = u;
+  out.timeoutMs = serverTimeoutMs(routes, pool.uuid);
   return out;
 }
 
@@ -174,7 +191,14 @@ function runRules(vs: VsRoute, facts: RequestFacts, out: Decision): Terminal | u
   const rules = vs.rules;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i];
+    // Captures belong to the rule that matched (redirect REGEX / STRING_GROUP tokens).
+    facts.pathCaptures = facts.queryCaptures = facts.groupValue = undefined;
     if (!r.matches(facts)) continue;
+    if (r.allow) {
+      // ALLOW: no further security rule applies; request rules still do.
+      while (i + 1 < rules.length && rules[i + 1].security) i++;
+      continue;
+    }
     if (r.headers.length > 0) out.headers = out.headers ? out.headers.concat(r.headers) : r.headers;
     if (r.terminal) return r.terminal;
   }
@@ -183,13 +207,4 @@ function runRules(vs: VsRoute, facts: RequestFacts, out: Decision): Terminal | u
 
 function redirect(status: number, location: string): LocalResponse {
   return { status, contentType: 'text/plain; charset=utf-8', body: Buffer.alloc(0), headers: [`Location: ${location}`] };
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }

@@ -1,6 +1,7 @@
 // httppolicyset → compiled rules. Everything that can be decided at update() time is: match
 // strings are lower-cased once, regexes built once, redirect templates split into parts, so a
 // request only runs small predicate functions.
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { SnapshotIndex } from '../contracts.js';
 
 type Obj = Record<string, any>;
@@ -16,6 +17,20 @@ export interface MatchInput {
   port: number;
   secure: boolean;
   clientIp: string;
+  /** HTTP version as Avi names it: ZERO_NINE, ONE_ZERO, ONE_ONE, TWO_ZERO. */
+  version: string;
+  header(lname: string): string | undefined;
+  /** Set by a matching path/query REGEX_MATCH (capture groups), for redirect REGEX tokens. */
+  pathCaptures?: RegExpExecArray | undefined;
+  queryCaptures?: RegExpExecArray | undefined;
+  /** Set by a matching string-group path match: the matched key's value (redirect STRING_GROUP token). */
+  groupValue?: string | undefined;
+}
+
+/** What a response rule can look at besides the request. */
+export interface ResponseInput {
+  status: number;
+  /** A response header by lower-case name. */
   header(lname: string): string | undefined;
 }
 
@@ -38,6 +53,23 @@ export interface CompiledRule {
   matches: (m: MatchInput) => boolean;
   headers: HeaderAction[];
   terminal: Terminal | undefined;
+  /** A security rule (they come first). */
+  security: boolean;
+  /** HTTP_SECURITY_ACTION_ALLOW: the remaining security rules are skipped. */
+  allow: boolean;
+}
+
+/** An http_response_policy rule: header actions on the server's response. */
+export interface CompiledResponseRule {
+  name: string;
+  matches: (m: MatchInput, r: ResponseInput) => boolean;
+  headers: HeaderAction[];
+}
+
+/** The compiled policies of one VS. */
+export interface CompiledPolicies {
+  rules: CompiledRule[];
+  responseRules: CompiledResponseRule[];
 }
 
 export interface CompiledRedirect {
@@ -56,13 +88,14 @@ export interface CompileWarning {
 
 const ALWAYS = (): boolean => true;
 
-/** Rules of the VS's httppolicysets: security rules first, then request rules; sets by index, rules by index. */
-export function compilePolicies(vs: Obj, index: SnapshotIndex, warn: CompileWarning): CompiledRule[] {
+/** Rules of the VS's httppolicysets: security rules first, then request rules; sets by index, rules by index. Response rules apart. */
+export function compilePolicies(vs: Obj, index: SnapshotIndex, warn: CompileWarning): CompiledPolicies {
   const sets = index.get('httppolicyset');
   const refs: Obj[] = Array.isArray(vs.http_policies) ? [...vs.http_policies] : [];
   refs.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
   const security: CompiledRule[] = [];
   const request: CompiledRule[] = [];
+  const response: CompiledResponseRule[] = [];
   for (const ref of refs) {
     const set = sets?.get(String(ref.http_policy_set_ref));
     if (!set) {
@@ -77,8 +110,12 @@ export function compilePolicies(vs: Obj, index: SnapshotIndex, warn: CompileWarn
       const c = compileRequestRule(rule, index, warn, `httppolicyset ${set.name} rule ${rule.name}`);
       if (c) request.push(c);
     }
+    for (const rule of sortedRules(set.http_response_policy?.rules)) {
+      const c = compileResponseRule(rule, index, warn, `httppolicyset ${set.name} response rule ${rule.name}`);
+      if (c) response.push(c);
+    }
   }
-  return security.concat(request);
+  return { rules: security.concat(request), responseRules: response };
 }
 
 function sortedRules(rules: unknown): Obj[] {
@@ -107,7 +144,57 @@ function compileRequestRule(rule: Obj, index: SnapshotIndex, warn: CompileWarnin
   } else if (rule.redirect_action) {
     terminal = { kind: 'redirect', redirect: compileRedirect(rule.redirect_action) };
   }
-  return { name: String(rule.name ?? ''), matches, headers, terminal };
+  return { name: String(rule.name ?? ''), matches, headers, terminal, security: false, allow: false };
+}
+
+function compileResponseRule(rule: Obj, index: SnapshotIndex, warn: CompileWarning, where: string): CompiledResponseRule | undefined {
+  const match: Obj = { ...(rule.match ?? {}) };
+  // Response-only fields: the status code and the response headers.
+  const status = match.status;
+  const rspHdrs = match.rsp_hdrs;
+  delete match.status;
+  delete match.rsp_hdrs;
+  delete match.loc_hdr;
+  const request = compileMatch(match, index, warn, where);
+  if (!request) return undefined;
+  const preds: ((r: ResponseInput) => boolean)[] = [];
+  if (status) {
+    const p = statusMatch(status);
+    if (!p) {
+      warn('unsupported status match', where);
+      return undefined;
+    }
+    preds.push(p);
+  }
+  if (Array.isArray(rspHdrs)) {
+    for (const h of rspHdrs) {
+      const lname = String(h?.hdr ?? '').toLowerCase();
+      const hp = headerMatch(h, (r: ResponseInput) => r.header(lname));
+      if (!hp) {
+        warn(`unsupported response header match ${h?.match_criteria}`, where);
+        return undefined;
+      }
+      preds.push(hp);
+    }
+  }
+  const headers = compileHeaderActions(rule.hdr_action, warn, where);
+  const matches =
+    preds.length === 0
+      ? (m: MatchInput): boolean => request(m)
+      : (m: MatchInput, r: ResponseInput): boolean => {
+          for (let i = 0; i < preds.length; i++) if (!preds[i](r)) return false;
+          return request(m);
+        };
+  return { name: String(rule.name ?? ''), matches, headers };
+}
+
+/** StatusMatch: {match_criteria IS_IN | IS_NOT_IN, status_codes [], ranges [{begin, end}]}. */
+function statusMatch(spec: Obj): ((r: ResponseInput) => boolean) | undefined {
+  const codes = new Set<number>((Array.isArray(spec.status_codes) ? spec.status_codes : []).map(Number));
+  const ranges: [number, number][] = (Array.isArray(spec.ranges) ? spec.ranges : []).map((r: Obj) => [Number(r?.begin), Number(r?.end)]);
+  if (codes.size === 0 && ranges.length === 0) return undefined;
+  const has = (s: number): boolean => codes.has(s) || ranges.some(([b, e]) => s >= b && s <= e);
+  return spec.match_criteria === 'IS_NOT_IN' ? (r) => !has(r.status) : (r) => has(r.status);
 }
 
 function compileSecurityRule(rule: Obj, index: SnapshotIndex, warn: CompileWarning, where: string): CompiledRule | undefined {
@@ -130,12 +217,12 @@ function compileSecurityRule(rule: Obj, index: SnapshotIndex, warn: CompileWarni
       break;
     case 'HTTP_SECURITY_ACTION_ALLOW':
       // Allow stops security evaluation for this request but decides nothing else.
-      return { name: String(rule.name ?? ''), matches, headers: [], terminal: undefined };
+      return { name: String(rule.name ?? ''), matches, headers: [], terminal: undefined, security: true, allow: true };
     default:
       warn(`unsupported security action ${a.action}`, where);
       return undefined;
   }
-  return { name: String(rule.name ?? ''), matches, headers: [], terminal };
+  return { name: String(rule.name ?? ''), matches, headers: [], terminal, security: true, allow: false };
 }
 
 function localStatus(code: unknown): number {
@@ -175,16 +262,32 @@ export function compileMatch(match: Obj | undefined, index: SnapshotIndex, warn:
         p = stringMatch(spec, index, (m) => m.path, 'path');
         break;
       case 'query':
-        p = stringMatch(spec, index, (m) => m.query, 'query');
+        p = queryMatch(spec, index);
         break;
+      case 'cookie': {
+        const name = String(spec.key ?? '');
+        // CookieMatch has one `value`; HDR_* criteria apply to the cookie's value.
+        p = name === '' ? undefined : headerMatch({ ...spec, value: spec.value === undefined ? [] : [spec.value] }, (m: MatchInput) => cookieValue(m.header('cookie'), name));
+        break;
+      }
+      case 'client_ip':
+      case 'source_ip':
+        // Without a true-client-IP setting both are the address of the client connection.
+        p = ipMatch(spec, index, warn, where);
+        break;
+      case 'version': {
+        const versions = new Set<string>((Array.isArray(spec.versions) ? spec.versions : []).map(String));
+        p = spec.match_criteria === 'IS_NOT_IN' ? (m) => !versions.has(m.version) : (m) => versions.has(m.version);
+        break;
+      }
       case 'host_hdr':
-        p = headerMatch(spec, (m) => (m.host === '' ? undefined : m.host));
+        p = headerMatch(spec, (m: MatchInput) => (m.host === '' ? undefined : m.host));
         break;
       case 'hdrs':
         if (!Array.isArray(spec)) break;
         for (const h of spec) {
           const lname = String(h.hdr ?? '').toLowerCase();
-          const hp = headerMatch(h, (m) => m.header(lname));
+          const hp = headerMatch(h, (m: MatchInput) => m.header(lname));
           if (hp) preds.push(hp);
           else warn(`unsupported header match ${h.match_criteria}`, where);
         }
@@ -223,21 +326,26 @@ export function compileMatch(match: Obj | undefined, index: SnapshotIndex, warn:
   };
 }
 
-function stringGroupValues(refs: unknown, index: SnapshotIndex): string[] {
+/** Keys of the string groups (and their values, for redirect STRING_GROUP tokens). */
+function stringGroupEntries(refs: unknown, index: SnapshotIndex): { key: string; value: string | undefined }[] {
   if (!Array.isArray(refs)) return [];
   const groups = index.get('stringgroup');
-  const out: string[] = [];
+  const out: { key: string; value: string | undefined }[] = [];
   for (const r of refs) {
     const g = groups?.get(String(r));
-    for (const kv of g?.kv ?? []) if (kv?.key !== undefined) out.push(String(kv.key));
+    for (const kv of g?.kv ?? []) if (kv?.key !== undefined) out.push({ key: String(kv.key), value: kv.value === undefined ? undefined : String(kv.value) });
   }
   return out;
 }
 
-function stringMatch(spec: Obj, index: SnapshotIndex, get: (m: MatchInput) => string, what: string): Pred | undefined {
+function stringMatch(spec: Obj, index: SnapshotIndex, get: (m: MatchInput) => string, what: 'path' | 'query'): Pred | undefined {
   const insensitive = spec.match_case !== 'SENSITIVE';
   const decode = what === 'path' && spec.match_decoded_string !== false;
-  const raw: string[] = [...(spec.match_str ?? []).map(String), ...stringGroupValues(spec.string_group_refs, index)];
+  const entries = stringGroupEntries(spec.string_group_refs, index);
+  const raw: string[] = [...(spec.match_str ?? []).map(String), ...entries.map((e) => e.key)];
+  // groupValues[i]: the string-group value of raw[i] (undefined for match_str entries).
+  const groupValues: (string | undefined)[] = [...(spec.match_str ?? []).map(() => undefined), ...entries.map((e) => e.value)];
+  const hasGroupValues = groupValues.some((v) => v !== undefined);
   const values = insensitive ? raw.map((s) => s.toLowerCase()) : raw;
   const subject = (m: MatchInput): string => {
     let s = get(m);
@@ -256,16 +364,120 @@ function stringMatch(spec: Obj, index: SnapshotIndex, get: (m: MatchInput) => st
         return [];
       }
     });
-    // Regexes run on the case-preserved subject; the `i` flag handles case.
+    // Regexes run on the case-preserved subject; the `i` flag handles case. The captures are
+    // kept for redirect REGEX / REGEX_QUERY tokens.
     const t = (m: MatchInput): boolean => {
       const s = decodedOnly(get(m), decode);
-      for (const r of res) if (r.test(s)) return true;
+      for (let i = 0; i < res.length; i++) {
+        const found = res[i].exec(s);
+        if (found) {
+          if (what === 'path') m.pathCaptures = found;
+          else m.queryCaptures = found;
+          if (hasGroupValues) m.groupValue = groupValues[i];
+          return true;
+        }
+      }
       return false;
     };
     return negate ? (m) => !t(m) : t;
   }
   const test = STRING_TESTS[kind](values);
-  return negate ? (m) => !test(subject(m)) : (m) => test(subject(m));
+  if (negate) return (m) => test(subject(m)) < 0;
+  if (!hasGroupValues) return (m) => test(subject(m)) >= 0;
+  return (m) => {
+    const i = test(subject(m));
+    if (i < 0) return false;
+    m.groupValue = groupValues[i];
+    return true;
+  };
+}
+
+/** QueryMatch (QUERY_MATCH_*), or the path criteria on the query string. */
+function queryMatch(spec: Obj, index: SnapshotIndex): Pred | undefined {
+  switch (spec.match_criteria) {
+    case 'QUERY_MATCH_EXISTS':
+      return (m) => m.query !== '';
+    case 'QUERY_MATCH_DOES_NOT_EXIST':
+      return (m) => m.query === '';
+    case 'QUERY_MATCH_CONTAINS':
+      return stringMatch({ ...spec, match_criteria: 'CONTAINS', match_decoded_string: false }, index, (m) => m.query, 'query');
+    case 'QUERY_MATCH_EQUALS':
+      return stringMatch({ ...spec, match_criteria: 'EQUALS', match_decoded_string: false }, index, (m) => m.query, 'query');
+    default:
+      return stringMatch(spec, index, (m) => m.query, 'query');
+  }
+}
+
+/** IpAddrMatch: addrs, prefixes, ranges and ipaddrgroups, IS_IN or IS_NOT_IN, on the client address. */
+function ipMatch(spec: Obj, index: SnapshotIndex, warn: CompileWarning, where: string): Pred | undefined {
+  const list = new BlockList();
+  let entries = 0;
+  const add = (o: Obj | undefined): void => {
+    for (const a of Array.isArray(o?.addrs) ? o!.addrs : []) {
+      const fam = family(a?.addr);
+      if (fam) {
+        list.addAddress(String(a.addr), fam);
+        entries++;
+      } else warn(`client_ip address ${a?.addr} is not an IP address`, where);
+    }
+    for (const p of Array.isArray(o?.prefixes) ? o!.prefixes : []) {
+      const fam = family(p?.ip_addr?.addr);
+      const mask = Number(p?.mask);
+      if (fam && Number.isInteger(mask) && mask >= 0 && mask <= (fam === 'ipv4' ? 32 : 128)) {
+        list.addSubnet(String(p.ip_addr.addr), mask, fam);
+        entries++;
+      } else warn(`client_ip prefix ${p?.ip_addr?.addr}/${p?.mask} is not valid`, where);
+    }
+    for (const r of Array.isArray(o?.ranges) ? o!.ranges : []) {
+      const fam = family(r?.begin?.addr);
+      if (fam && family(r?.end?.addr) === fam) {
+        try {
+          list.addRange(String(r.begin.addr), String(r.end.addr), fam);
+          entries++;
+        } catch {
+          warn(`client_ip range ${r.begin.addr}-${r.end.addr} is not valid`, where);
+        }
+      } else warn(`client_ip range ${r?.begin?.addr}-${r?.end?.addr} is not valid`, where);
+    }
+  };
+  add(spec);
+  const groups = index.get('ipaddrgroup');
+  for (const ref of Array.isArray(spec.group_refs) ? spec.group_refs : []) {
+    const g = groups?.get(String(ref));
+    if (g) add(g);
+    else warn(`ipaddrgroup ${ref} is not in the snapshot`, where);
+  }
+  if (entries === 0 && !Array.isArray(spec.group_refs)) return undefined;
+  const has = (m: MatchInput): boolean => {
+    const ip = clientAddress(m.clientIp);
+    const fam = family(ip);
+    return fam !== undefined && list.check(ip, fam);
+  };
+  return spec.match_criteria === 'IS_NOT_IN' ? (m) => !has(m) : has;
+}
+
+function family(addr: unknown): 'ipv4' | 'ipv6' | undefined {
+  if (typeof addr !== 'string') return undefined;
+  return isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : undefined;
+}
+
+/** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; match it as IPv4. */
+function clientAddress(ip: string): string {
+  return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+}
+
+/** The value of cookie `name` in a Cookie header, undefined when absent. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq > start && eq < end && header.slice(start, eq).trim() === name) return header.slice(eq + 1, end).trim();
+    start = end + 1;
+  }
+  return undefined;
 }
 
 type StringKind = 'begins' | 'contains' | 'ends' | 'equals' | 'regex';
@@ -291,11 +503,12 @@ const HDR_CRITERIA: Record<string, Exclude<StringKind, 'regex'>> = {
   HDR_EQUALS: 'equals',
   HDR_DOES_NOT_EQUAL: 'equals',
 };
-const STRING_TESTS: Record<Exclude<StringKind, 'regex'>, (values: string[]) => (s: string) => boolean> = {
-  begins: (values) => (s) => values.some((v) => s.startsWith(v)),
-  contains: (values) => (s) => values.some((v) => s.includes(v)),
-  ends: (values) => (s) => values.some((v) => s.endsWith(v)),
-  equals: (values) => (s) => values.includes(s),
+/** Each returns the index of the first value that matches, -1 when none does. */
+const STRING_TESTS: Record<Exclude<StringKind, 'regex'>, (values: string[]) => (s: string) => number> = {
+  begins: (values) => (s) => values.findIndex((v) => s.startsWith(v)),
+  contains: (values) => (s) => values.findIndex((v) => s.includes(v)),
+  ends: (values) => (s) => values.findIndex((v) => s.endsWith(v)),
+  equals: (values) => (s) => values.indexOf(s),
 };
 
 function decodedOnly(s: string, decode: boolean): string {
@@ -310,7 +523,7 @@ function safeDecode(s: string): string {
   }
 }
 
-function headerMatch(spec: Obj, get: (m: MatchInput) => string | undefined): Pred | undefined {
+function headerMatch<T>(spec: Obj, get: (m: T) => string | undefined): ((m: T) => boolean) | undefined {
   const criteria = String(spec.match_criteria ?? 'HDR_EXISTS');
   if (criteria === 'HDR_EXISTS') return (m) => get(m) !== undefined;
   if (criteria === 'HDR_DOES_NOT_EXIST') return (m) => get(m) === undefined;
@@ -323,7 +536,7 @@ function headerMatch(spec: Obj, get: (m: MatchInput) => string | undefined): Pre
   return (m) => {
     const v = get(m);
     if (v === undefined) return negate;
-    const r = test(insensitive ? v.toLowerCase() : v);
+    const r = test(insensitive ? v.toLowerCase() : v) >= 0;
     return negate ? !r : r;
   };
 }
@@ -343,7 +556,12 @@ function compileRedirect(a: Obj): CompiledRedirect {
   };
 }
 
-/** URIParam tokens → a function building the string from the request. */
+/**
+ * URIParam tokens → a function building the string from the request. HOST and PATH take labels
+ * or segments start_index..end_index; REGEX and REGEX_QUERY take the capture groups
+ * start_index..end_index of the rule's path or query REGEX_MATCH; STRING_GROUP is the value of
+ * the string-group key the rule's path matched; STRING is str_value.
+ */
 function compileUriParam(p: Obj): (m: MatchInput) => string {
   const tokens: Obj[] = Array.isArray(p.tokens) ? p.tokens : [];
   const parts = tokens.map((t): ((m: MatchInput) => string) => {
@@ -354,13 +572,33 @@ function compileUriParam(p: Obj): (m: MatchInput) => string {
         return (m) => sliceTokens(m.host.split('.'), s, e).join('.');
       case 'URI_TOKEN_TYPE_PATH':
         return (m) => sliceTokens(m.path.split('/').filter((x) => x !== ''), s, e).join('/');
+      case 'URI_TOKEN_TYPE_REGEX':
+        return (m) => captureGroups(m.pathCaptures, s, e);
+      case 'URI_TOKEN_TYPE_REGEX_QUERY':
+        return (m) => captureGroups(m.queryCaptures, s, e);
+      case 'URI_TOKEN_TYPE_STRING_GROUP':
+        return (m) => m.groupValue ?? '';
       default: {
         const v = String(t.str_value ?? '');
         return () => v;
       }
     }
   });
-  return (m) => parts.map((f) => f(m)).join('');
+  return (m) => {
+    let out = '';
+    for (let i = 0; i < parts.length; i++) out += parts[i](m);
+    return out;
+  };
+}
+
+/** Capture groups start..end (1-based, default all) of a regex match, concatenated. */
+function captureGroups(found: RegExpExecArray | undefined, start: unknown, end: unknown): string {
+  if (!found) return '';
+  const s = typeof start === 'number' ? Math.max(1, start) : 1;
+  const e = typeof end === 'number' ? Math.min(end, found.length - 1) : found.length - 1;
+  let out = '';
+  for (let i = s; i <= e; i++) out += found[i] ?? '';
+  return out;
 }
 
 function sliceTokens(arr: string[], start: unknown, end: unknown): string[] {

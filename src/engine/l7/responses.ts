@@ -35,9 +35,13 @@ export function textResponse(status: number, message?: string, headers?: string[
 
 /** The HTTP/1.1 bytes of a local response (head and body). */
 export function serializeHttp1(r: LocalResponse, close: boolean, headOnly = false): Buffer {
+  // 204 and 304 carry no body, and 204 no Content-Length (RFC 9110 §8.6).
+  const bodiless = r.status === 204 || r.status === 304;
+  if (bodiless) headOnly = true;
   let head =
     `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? 'Unknown'}\r\n` +
-    `Server: ${SERVER_NAME}\r\nDate: ${httpDate()}\r\nContent-Type: ${r.contentType}\r\nContent-Length: ${r.body.length}\r\n`;
+    `Server: ${SERVER_NAME}\r\nDate: ${httpDate()}\r\nContent-Type: ${r.contentType}\r\n` +
+    (r.status === 204 ? '' : `Content-Length: ${bodiless ? 0 : r.body.length}\r\n`);
   if (r.headers) for (const h of r.headers) head += h + '\r\n';
   head += close ? 'Connection: close\r\n\r\n' : '\r\n';
   const headBuf = Buffer.from(head, 'latin1');
@@ -51,8 +55,8 @@ export function http2Headers(r: LocalResponse): Record<string, string | number> 
     server: SERVER_NAME,
     date: httpDate(),
     'content-type': r.contentType,
-    'content-length': r.body.length,
   };
+  if (r.status !== 204 && r.status !== 304) h['content-length'] = r.body.length;
   for (const line of r.headers ?? []) {
     const i = line.indexOf(':');
     h[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();

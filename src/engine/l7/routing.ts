@@ -2,7 +2,7 @@
 // (exact, then one-label wildcard), each VS's compiled policies, default pool, limits and TLS
 // context. Built once per update(); requests only read it.
 import type { SnapshotIndex, L7ListenerSpec } from '../contracts.js';
-import { compilePolicies, type CompiledRule, type CompileWarning } from './policy.js';
+import { compilePolicies, type CompiledResponseRule, type CompiledRule, type CompileWarning } from './policy.js';
 import { type CertContexts, type CertEntry, contextForVs } from './certificates.js';
 
 type Obj = Record<string, any>;
@@ -28,6 +28,8 @@ export interface VsRoute {
   uuid: string;
   name: string;
   rules: CompiledRule[];
+  /** http_response_policy rules (header actions on server responses); empty for most VSes. */
+  responseRules: CompiledResponseRule[];
   defaultPool: string | undefined;
   defaultPoolGroup: string | undefined;
   /** Certificates of this VS (TLS listeners), undefined when it has none. */
@@ -42,6 +44,16 @@ export interface ListenerRoutes {
   wildcard: Map<string, VsRoute>;
   /** Parent's certificate, else System-Default-Cert. */
   fallback: CertEntry | undefined;
+  /** Pool UUID → `server_timeout` (ms) for pools these routes use that set one. */
+  serverTimeouts: Map<string, number>;
+}
+
+/** A pool's server_timeout of 0 (the default) means 60 minutes, as on Avi. */
+export const DEFAULT_SERVER_TIMEOUT_MS = 3_600_000;
+
+/** How long a server may stay silent during an exchange before the client gets 504. */
+export function serverTimeoutMs(routes: ListenerRoutes, poolUuid: string | undefined): number {
+  return (poolUuid !== undefined && routes.serverTimeouts.get(poolUuid)) || DEFAULT_SERVER_TIMEOUT_MS;
 }
 
 const DEFAULT_LIMITS: HttpLimits = {
@@ -64,9 +76,12 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
   const vs = compileVs(vsObj, index, spec.tls, certs, warn);
   const exact = new Map<string, VsRoute>();
   const wildcard = new Map<string, VsRoute>();
+  const serverTimeouts = new Map<string, number>();
+  collectTimeouts(vs, index, serverTimeouts);
   for (const child of vss!.values()) {
     if (child.type !== 'VS_TYPE_VH_CHILD' || child.vh_parent_vs_ref !== spec.vsUuid || child.enabled === false) continue;
     const route = compileVs(child, index, spec.tls, certs, warn);
+    collectTimeouts(route, index, serverTimeouts);
     const names: string[] = [...(child.vh_domain_name ?? []), ...(child.vh_matches ?? []).map((m: Obj) => m?.host)];
     for (const raw of names) {
       if (typeof raw !== 'string' || raw === '') continue;
@@ -81,14 +96,37 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
     exact,
     wildcard,
     fallback: spec.tls ? (vs.certificate ?? certs.systemDefault(index)) : undefined,
+    serverTimeouts,
   };
 }
 
+/** server_timeout of every pool the VS can send to (default pool or group, rule actions). */
+function collectTimeouts(vs: VsRoute, index: SnapshotIndex, out: Map<string, number>): void {
+  const pools = index.get('pool');
+  const groups = index.get('poolgroup');
+  const addPool = (uuid: string | undefined): void => {
+    const t = uuid === undefined ? undefined : pools?.get(uuid)?.server_timeout;
+    if (typeof t === 'number' && Number.isFinite(t) && t > 0) out.set(uuid!, t);
+  };
+  const addGroup = (uuid: string | undefined): void => {
+    const members = uuid === undefined ? undefined : groups?.get(uuid)?.members;
+    if (Array.isArray(members)) for (const m of members) addPool(m?.pool_ref === undefined ? undefined : String(m.pool_ref));
+  };
+  addPool(vs.defaultPool);
+  addGroup(vs.defaultPoolGroup);
+  for (const r of vs.rules) {
+    if (r.terminal?.kind === 'pool') addPool(r.terminal.pool);
+    else if (r.terminal?.kind === 'poolgroup') addGroup(r.terminal.poolGroup);
+  }
+}
+
 function compileVs(vs: Obj, index: SnapshotIndex, tls: boolean, certs: CertContexts, warn: CompileWarning): VsRoute {
+  const policies = compilePolicies(vs, index, warn);
   return {
     uuid: String(vs.uuid),
     name: String(vs.name ?? vs.uuid),
-    rules: compilePolicies(vs, index, warn),
+    rules: policies.rules,
+    responseRules: policies.responseRules,
     defaultPool: vs.pool_ref ? String(vs.pool_ref) : undefined,
     defaultPoolGroup: vs.pool_group_ref ? String(vs.pool_group_ref) : undefined,
     certificate: tls ? contextForVs(vs, index, certs, warn) : undefined,

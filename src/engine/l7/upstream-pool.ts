@@ -10,6 +10,8 @@ export interface UpstreamOwner {
   /** EOF or close from the server, or a socket error. */
   onUpstreamClosed(conn: UpstreamConn, err: Error | undefined): void;
   onUpstreamDrain(conn: UpstreamConn): void;
+  /** The server sent nothing for the exchange's timeout (the pool's server_timeout). */
+  onUpstreamTimeout(conn: UpstreamConn): void;
 }
 
 /** Idle sockets older than this are closed: below the 5 s keep-alive timeout of Node servers and similar. */
@@ -23,6 +25,8 @@ export class UpstreamConn {
   connected = false;
   closed = false;
   idleSince = 0;
+  /** Inactivity timeout armed on the socket (0 = none); changed only when it differs, since each change allocates a timer. */
+  private timeoutMs = 0;
 
   constructor(
     readonly socket: Socket,
@@ -36,7 +40,21 @@ export class UpstreamConn {
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+    socket.on('timeout', this.onTimeout);
   }
+
+  /** Arms (or with 0 disarms) the inactivity timeout of the current exchange. */
+  setTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  private onTimeout = (): void => {
+    // Idle in the pool: a silent keep-alive socket is simply closed.
+    if (this.owner) this.owner.onUpstreamTimeout(this);
+    else this.destroy();
+  };
 
   private onConnect = (): void => {
     this.connected = true;
@@ -89,19 +107,24 @@ export class UpstreamPool {
   private idle = new Map<string, UpstreamConn[]>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  /** A connection to `u`, pooled when one is idle, else a new one (writes queue until it connects). */
-  acquire(u: Upstream, owner: UpstreamOwner): UpstreamConn {
+  /**
+   * A connection to `u`, pooled when one is idle, else a new one (writes queue until it connects).
+   * `timeoutMs`: the owner hears onUpstreamTimeout when the server stays silent that long.
+   */
+  acquire(u: Upstream, owner: UpstreamOwner, timeoutMs = 0): UpstreamConn {
     const list = this.idle.get(u.key);
     while (list && list.length > 0) {
       const c = list.pop()!;
       if (c.closed || c.socket.destroyed) continue;
       c.owner = owner;
+      c.setTimeout(timeoutMs);
       c.socket.resume();
       return c;
     }
     const socket = connect({ host: u.ip, port: u.port });
     const c = new UpstreamConn(socket, u, this);
     c.owner = owner;
+    c.setTimeout(timeoutMs);
     return c;
   }
 

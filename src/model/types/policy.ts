@@ -35,6 +35,7 @@ export const MatchTarget = Obj({
   query: Opt(QueryMatch),
   protocol: Opt(Obj({ match_criteria: IsIn, protocols: Enum(['HTTP', 'HTTPS']) })),
   client_ip: Opt(IpAddrMatch),
+  source_ip: Opt(IpAddrMatch),
   version: Opt(Obj({ match_criteria: IsIn, versions: Type.Array(Enum(['ZERO_NINE', 'ONE_ZERO', 'ONE_ONE', 'TWO_ZERO'])) })),
 });
 
@@ -78,7 +79,13 @@ export const HTTPRequestRule = Obj({
   hdr_action: Opt(Type.Array(HdrAction)),
   rewrite_url_action: Opt(RewriteUrlAction),
 });
-export const HTTPResponseRule = Obj({ ...ruleBase, hdr_action: Opt(Type.Array(HdrAction)), loc_hdr_action: Opt(Type.Record(Type.String(), Type.Unknown())) });
+// Response rules also match the status and the response headers (Avi's ResponseMatchTarget).
+const ResponseMatchTarget = Obj({
+  ...MatchTarget.properties,
+  status: Opt(Obj({ match_criteria: IsIn, status_codes: Opt(Type.Array(Int(100, 599))), ranges: Opt(Type.Array(Obj({ begin: Int(100, 599), end: Int(100, 599) }))) })),
+  rsp_hdrs: Opt(Type.Array(HdrMatch)),
+});
+export const HTTPResponseRule = Obj({ ...ruleBase, match: Opt(ResponseMatchTarget), hdr_action: Opt(Type.Array(HdrAction)), loc_hdr_action: Opt(Type.Record(Type.String(), Type.Unknown())) });
 export const HTTPSecurityRule = Obj({
   ...ruleBase,
   action: Opt(Obj({

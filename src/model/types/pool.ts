@@ -34,6 +34,8 @@ export const Pool = Obj({
   domain_name: Opt(Type.Array(Type.String())),
   enable_http2: Opt(Bool(false)),
   graceful_disable_timeout: Opt(Int(-1, 7200, { default: 1 })),
+  // ms a server may stay silent in a request-response exchange; 0 = 60 minutes (Avi).
+  server_timeout: Opt(Int(0, 21600000, { default: 0 })),
   placement_networks: Opt(Type.Array(Obj({ network_ref: Ref('network'), subnet: IpAddrPrefix }))),
   inline_health_monitor: Opt(Bool(true)),
   use_service_port: Opt(Bool(false)),

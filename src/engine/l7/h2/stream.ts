@@ -10,6 +10,7 @@ import { ResponseReader, type ResponseSink } from '../http1/response-reader.js';
 import { BodyKind, type ResponseHead } from '../http1/parse.js';
 import type { UpstreamConn, UpstreamOwner } from '../upstream-pool.js';
 import type { ListenerState } from '../listener-state.js';
+import type { HeaderAction } from '../policy.js';
 
 // Connection-specific headers that HTTP/2 forbids or that describe the HTTP/1.1 hop only.
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'transfer-encoding', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port']);
@@ -54,6 +55,7 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
       clientIp,
       sni: sni.toLowerCase(),
       target: String(headers[':path'] ?? '/'),
+      version: 'TWO_ZERO',
       header: (lname: string) => {
         const v = headers[lname];
         return v === undefined ? undefined : Array.isArray(v) ? v.join(', ') : v;
@@ -89,7 +91,7 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
   }
 
   private connect(): void {
-    const up = this.listener.upstreams.acquire(this.decision.upstream!, this);
+    const up = this.listener.upstreams.acquire(this.decision.upstream!, this, this.decision.timeoutMs);
     this.up = up;
     up.socket.write(this.head!, 'latin1');
   }
@@ -178,6 +180,13 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
     this.reset();
   }
 
+  onUpstreamTimeout(conn: UpstreamConn): void {
+    if (conn !== this.up) return;
+    this.reusable = false;
+    if (!this.responded) this.failUpstream('server response timeout', 504);
+    else this.reset();
+  }
+
   onResponseHead(head: ResponseHead): boolean {
     if (head.status < 200) return true; // interim responses are not relayed over HTTP/2
     if (head.close || head.versionMinor === 0) this.reusable = false;
@@ -191,6 +200,16 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
       if (prev === undefined) out[ln] = v;
       else if (ln === 'set-cookie') out[ln] = Array.isArray(prev) ? [...prev, v] : [String(prev), v];
       else out[ln] = `${prev}, ${v}`;
+    }
+    if (this.decision.vs.responseRules.length > 0) {
+      const actions = this.decision.responseHeaders(this.facts, {
+        status: head.status,
+        header: (l: string) => {
+          const i = lower.indexOf(l);
+          return i < 0 ? undefined : raw[2 * i + 1];
+        },
+      });
+      if (actions) applyResponseActions(out, actions);
     }
     const cookie = this.decision.setCookie;
     if (cookie) {
@@ -226,14 +245,14 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
     this.record(this.status);
   }
 
-  private failUpstream(msg: string): void {
+  private failUpstream(msg: string, status = 502): void {
     const up = this.up;
-    this.listener.ctx.log.warn({ vs: this.decision.vs?.name, server: up?.upstream.key, err: msg }, 'server connection failed');
+    this.listener.ctx.log.warn({ vs: this.decision.vs?.name, server: up?.upstream.key, err: msg }, status === 504 ? 'server response timeout' : 'server connection failed');
     if (up) {
       this.up = undefined;
       this.decision.releaseUpstream(up, this.listener.upstreams, false);
     }
-    this.local(textResponse(502, 'server connection failed'));
+    this.local(textResponse(status, status === 504 ? 'server response timeout' : 'server connection failed'));
   }
 
   private local(r: LocalResponse): void {
@@ -241,7 +260,7 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
     this.responded = true;
     this.bytesOut += r.body.length;
     if (!this.stream.destroyed) {
-      const headOnly = this.facts.method === 'HEAD' || r.body.length === 0;
+      const headOnly = this.facts.method === 'HEAD' || r.body.length === 0 || r.status === 204 || r.status === 304;
       this.stream.respond(http2Headers(r), { endStream: headOnly });
       if (!headOnly) this.stream.end(r.body);
     }
@@ -272,5 +291,22 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
     if (this.finished) return;
     this.finished = true;
     this.decision.record(this.listener.ctx.metrics, this.listener.spec.vsUuid, status, this.startedAt, this.bytesIn, this.bytesOut, this.facts);
+  }
+}
+
+/** Response-policy header actions on HTTP/2 response headers (framing headers are left alone). */
+function applyResponseActions(out: OutgoingHttpHeaders, actions: HeaderAction[]): void {
+  const replaced = new Set<string>();
+  for (const a of actions) {
+    const ln = a.lname;
+    if (ln === 'content-length' || DROP_RESPONSE.has(ln)) continue;
+    if (a.op === 'remove') delete out[ln];
+    else if (a.op === 'replace') {
+      out[ln] = replaced.has(ln) ? out[ln] : a.value;
+      replaced.add(ln);
+    } else {
+      const prev = out[ln];
+      out[ln] = prev === undefined ? a.value : Array.isArray(prev) ? [...prev, a.value] : ln === 'set-cookie' ? [String(prev), a.value] : `${prev}, ${a.value}`;
+    }
   }
 }

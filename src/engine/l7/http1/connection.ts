@@ -12,6 +12,7 @@ import { decide, Decision, DecisionKind, hostName, splitTarget, type RequestFact
 import { serializeHttp1, textResponse, type LocalResponse } from '../responses.js';
 import type { ListenerState } from '../listener-state.js';
 import { buildUpstreamHead, buildClientHead } from './heads.js';
+import type { ResponseInput } from '../policy.js';
 
 const enum St {
   /** Waiting for (the rest of) a request head. */
@@ -56,6 +57,9 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   private bytesIn = 0;
   private bytesOut = 0;
   private clientPaused = false;
+  /** The response head being relayed, as response policies see it. */
+  private rspHead: ResponseHead | undefined;
+  private readonly response: ResponseInput;
 
   constructor(
     readonly socket: Socket,
@@ -74,11 +78,21 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       clientIp: socket.remoteAddress ?? '',
       sni: sni.toLowerCase(),
       target: '',
+      version: 'ONE_ONE',
       header(lname: string): string | undefined {
         const req = self.req;
         if (!req) return undefined;
         const i = req.lower.indexOf(lname);
         return i < 0 ? undefined : req.raw[2 * i + 1];
+      },
+    };
+    this.response = {
+      status: 0,
+      header(lname: string): string | undefined {
+        const head = self.rspHead;
+        if (!head) return undefined;
+        const i = head.lower.indexOf(lname);
+        return i < 0 ? undefined : head.raw[2 * i + 1];
       },
     };
     this.pick = { clientIp: this.facts.clientIp, clientPort: socket.remotePort ?? 0, uri: '', header: this.facts.header };
@@ -162,6 +176,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     const facts = this.facts;
     facts.method = req.method;
     facts.target = req.target;
+    facts.version = req.versionMinor === 0 ? 'ONE_ZERO' : 'ONE_ONE';
     const authority = splitTarget(req.target, facts);
     facts.host = hostName(authority ?? req.host);
     this.pick.uri = req.target;
@@ -188,7 +203,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     if (this.wantsUpgrade && req.bodyKind !== BodyKind.None) throw new HttpParseError('upgrade request with a body');
     const head = buildUpstreamHead(req, facts, d.headers, routes.limits, this.wantsUpgrade);
     if (this.requestDone) this.retryHead = head;
-    const up = this.listener.upstreams.acquire(d.upstream!, this);
+    const up = this.listener.upstreams.acquire(d.upstream!, this, d.timeoutMs);
     this.up = up;
     this.reader.reset(req.method, false);
     this.state = this.requestDone ? St.Await : St.Body;
@@ -342,7 +357,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       // A pooled connection the server closed just as we reused it: send the request again.
       if (this.retryHead !== undefined && this.reader.inHead && this.reader.bytes === 0 && (conn.reused || fresh) && this.retries < MAX_RETRIES) {
         this.retries++;
-        const next = this.listener.upstreams.acquire(conn.upstream, this);
+        const next = this.listener.upstreams.acquire(conn.upstream, this, this.decision.timeoutMs);
         this.up = next;
         next.socket.write(this.retryHead, 'latin1');
         return;
@@ -362,6 +377,24 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     this.socket.destroy();
   }
 
+  onUpstreamTimeout(conn: UpstreamConn): void {
+    if (conn !== this.up) return;
+    this.listener.ctx.log.warn({ vs: this.decision.vs?.name, server: conn.upstream.key, timeoutMs: this.decision.timeoutMs }, 'server response timeout');
+    this.upReusable = false;
+    if (!this.responseStarted) {
+      // The request may still be arriving: its remaining bytes cannot be resynchronised.
+      if (!this.requestDone) this.closeAfter = true;
+      this.abortExchange(textResponse(504, 'server response timeout'));
+      return;
+    }
+    // Mid-body: the client can only learn it from a closed connection.
+    this.up = undefined;
+    this.decision.releaseUpstream(conn, this.listener.upstreams, false);
+    this.record(this.status);
+    this.req = undefined;
+    this.socket.destroy();
+  }
+
   onResponseHead(head: ResponseHead): boolean {
     const req = this.req!;
     if (head.status === 101) {
@@ -370,6 +403,8 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       this.responseStarted = true;
       this.state = St.Tunnel;
       this.socket.setTimeout(0);
+      // A WebSocket may stay quiet for long: the server timeout covers exchanges, not tunnels.
+      this.up!.setTimeout(0);
       this.socket.write(buildClientHead(head, undefined, true, false), 'latin1');
       if (this.buf) {
         this.up!.socket.write(this.buf);
@@ -394,7 +429,14 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     this.status = head.status;
     this.responseStarted = true;
     const keepAlive10 = req.versionMinor === 0 && !close;
-    const out = buildClientHead(head, this.decision.setCookie, false, close, keepAlive10, this.reader.decode);
+    let actions;
+    if (this.decision.vs.responseRules.length > 0) {
+      this.rspHead = head;
+      this.response.status = head.status;
+      actions = this.decision.responseHeaders(this.facts, this.response);
+      this.rspHead = undefined;
+    }
+    const out = buildClientHead(head, this.decision.setCookie, false, close, keepAlive10, this.reader.decode, actions);
     this.bytesOut += out.length;
     this.socket.write(out, 'latin1');
     return true;

@@ -76,10 +76,14 @@ function touched(actions: HeaderAction[], ln: string): boolean {
   return false;
 }
 
-function applyActions(actions: HeaderAction[]): string {
+/** Headers that describe the message framing: a response policy leaves them alone. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
+
+function applyActions(actions: HeaderAction[], skip?: Set<string>): string {
   let out = '';
   const replaced = new Set<string>();
   for (const a of actions) {
+    if (skip !== undefined && skip.has(a.lname)) continue;
     if (a.op === 'add') out += `${a.name}: ${a.value}\r\n`;
     else if (a.op === 'replace' && !replaced.has(a.lname)) {
       // Replace sets the header whether or not the request had it (AKO rewrites Host this way).
@@ -97,6 +101,7 @@ export function buildClientHead(
   close: boolean,
   keepAlive10 = false,
   dechunked = false,
+  actions?: HeaderAction[],
 ): string {
   let h = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
   const { raw, lower, connectionTokens } = head;
@@ -109,8 +114,11 @@ export function buildClientHead(
     }
     if (kind === H.TransferEncoding && dechunked) continue;
     if (connectionTokens !== undefined && kind !== H.TransferEncoding && connectionTokens.includes(ln)) continue;
+    // Response policies may not touch the framing (Content-Length / Transfer-Encoding).
+    if (actions !== undefined && kind !== H.TransferEncoding && ln !== 'content-length' && touched(actions, ln)) continue;
     h += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }
+  if (actions !== undefined) h += applyActions(actions, FRAMING);
   if (setCookie !== undefined) h += setCookie + '\r\n';
   if (switching) h += 'Connection: Upgrade\r\n';
   else if (close) h += 'Connection: close\r\n';
