@@ -154,11 +154,26 @@ class Tx extends Reader implements StoreTx {
   }
 }
 
+/**
+ * Group commit: transactions that queue up while one runs share one SQLite transaction (each in
+ * its own SAVEPOINT, so a failing one rolls back alone), committed once the queue is empty or
+ * GROUP_MAX have run. A COMMIT costs the same for one write as for many (WAL frames of the
+ * shared index pages, checkpoints), so a burst of writes pays it once. Nobody hears of a
+ * transaction (its caller, the change listeners) before its COMMIT.
+ */
+const GROUP_MAX = 64;
+
+interface Done { resolve: () => void; reject: (e: unknown) => void; changed: Array<[string, string]> }
+
 export class SqliteStore extends Reader implements Store {
   private readonly writer: Database.Database;
   private readonly tx: Tx;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(type: string, uuid: string) => void>();
+  /** Transactions run in the open SQLite transaction, waiting for its COMMIT. */
+  private group: Done[] = [];
+  private flushing: NodeJS.Immediate | undefined;
+  private waiting = 0;
 
   static open(dataDir: string): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
@@ -180,27 +195,53 @@ export class SqliteStore extends Reader implements Store {
   }
 
   transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
+    this.waiting++;
+    // The queue orders the runs; a caller also waits for the COMMIT (the next run does not).
+    const run = async (): Promise<{ result: T; committed: Promise<void> }> => {
+      this.waiting--;
       const tx = this.tx;
       tx.reset();
-      this.writer.exec('BEGIN IMMEDIATE');
+      if (!this.writer.inTransaction) this.writer.exec('BEGIN IMMEDIATE');
+      this.writer.exec('SAVEPOINT w');
       let result: T;
       try {
         result = await fn(tx);
-        this.writer.exec('COMMIT');
+        this.writer.exec('RELEASE w');
       } catch (e) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        if (this.writer.inTransaction) { this.writer.exec('ROLLBACK TO w'); this.writer.exec('RELEASE w'); }
+        if (this.group.length === 0 && this.writer.inTransaction) this.writer.exec('ROLLBACK');
         throw e;
       }
-      const changed = tx.changed;
-      for (const [type, uuid] of changed) for (const l of this.listeners) {
-        try { l(type, uuid); } catch { /* a listener's failure is not the writer's */ }
-      }
-      return result;
+      const committed = new Promise<void>((resolve, reject) => this.group.push({ resolve, reject, changed: tx.changed }));
+      // More already queued: let them join this COMMIT (up to GROUP_MAX), else commit now.
+      if (this.waiting > 0 && this.group.length < GROUP_MAX) this.flushing ??= setImmediate(() => this.commit());
+      else this.commit();
+      return { result, committed };
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
-    return p;
+    return p.then(async (r) => { await r.committed; return r.result; });
+  }
+
+  /** COMMITs the open transaction, then answers its callers and tells the listeners, in order. */
+  private commit(): void {
+    if (this.flushing) { clearImmediate(this.flushing); this.flushing = undefined; }
+    const group = this.group;
+    this.group = [];
+    if (group.length === 0) return;
+    try {
+      this.writer.exec('COMMIT');
+    } catch (e) {
+      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+      for (const d of group) d.reject(e);
+      return;
+    }
+    for (const d of group) {
+      for (const [type, uuid] of d.changed) for (const l of this.listeners) {
+        try { l(type, uuid); } catch { /* a listener's failure is not the writer's */ }
+      }
+      d.resolve();
+    }
   }
 
   onChange(listener: (type: string, uuid: string) => void) {
@@ -210,6 +251,7 @@ export class SqliteStore extends Reader implements Store {
 
   async close() {
     await this.queue;
+    this.commit();
     this.db.close();
     this.writer.close();
   }
