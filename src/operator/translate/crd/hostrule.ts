@@ -146,13 +146,18 @@ export function applyHostRules(set: ObjectSet, rules: HostRuleSpec[], snapshot: 
   const notes = new Map<string, string[]>();
   const note = (r: HostRuleSpec, s: string) => { const l = notes.get(r.key) ?? []; if (!l.includes(s)) l.push(s); notes.set(r.key, l); };
   if (rules.length === 0) return notes;
+  let matches: HostMatches | undefined;
   const vses = [...set.values('virtualservice')].map((vs) => ({ vs, ...vsHosts(set, vs) })).filter((v) => v.kind !== 'l4');
+  // Exact rules (most of them) look their VSes up by host; the others scan.
+  const byHost = new Map<string, typeof vses>();
+  for (const v of vses) for (const h of v.hosts) { const l = byHost.get(h); if (l) l.push(v); else byHost.set(h, [v]); }
   for (const rule of rules) {
-    for (const { vs, kind, hosts } of vses) {
+    const candidates = rule.fqdnType === 'Exact' ? byHost.get(rule.fqdn) ?? [] : vses;
+    for (const { vs, kind, hosts } of candidates) {
       if (kind === 'l4' || !hosts.some((h) => hostRuleMatches(rule, h))) continue;
       applyToVs(set, vs, kind, rule, snapshot, (s) => note(rule, s));
     }
-    if (rule.aliases.length) addAliasesToParentRules(set, rule);
+    if (rule.aliases.length) addAliasesToParentRules(matches ??= hostMatchIndex(set), rule);
   }
   return notes;
 }
@@ -195,11 +200,7 @@ function applyToVs(set: ObjectSet, vs: DesiredObject, kind: 'child' | 'dedicated
     if (kind === 'child') b.vh_domain_name = [...new Set([...(b.vh_domain_name as string[]), ...rule.aliases])];
     const vipName = nameOfRef(kind === 'child' ? set.get('virtualservice', nameOfRef(b.vh_parent_vs_ref) ?? '')?.body.vsvip_ref : b.vsvip_ref);
     const vip = vipName ? set.get('vsvip', vipName) : undefined;
-    if (vip) {
-      const dns = (vip.body.dns_info as Array<{ fqdn: string }>) ?? [];
-      for (const a of rule.aliases) if (!dns.some((d) => d.fqdn === a)) dns.push({ fqdn: a });
-      vip.body.dns_info = dns;
-    }
+    if (vip) addDns(vip, rule.aliases);
   }
   if (rule.listeners || rule.loadBalancerIP) {
     if (kind === 'child') { note('tcpSettings apply to a shared parent or dedicated VS only (use fqdnType Contains with the parent name)'); return; }
@@ -212,21 +213,41 @@ function applyToVs(set: ObjectSet, vs: DesiredObject, kind: 'child' | 'dedicated
   }
 }
 
-/** Insecure hosts route by Host header on the shared parent: aliases join those matches. */
-function addAliasesToParentRules(set: ObjectSet, rule: HostRuleSpec): void {
+/** Host-header matches of the policy sets, by host, with the VsVip of the same name (the parent's). Built once per translation. */
+type HostMatches = Map<string, Array<{ hdr: { value: string[] }; vip?: DesiredObject }>>;
+
+function hostMatchIndex(set: ObjectSet): HostMatches {
+  const index: HostMatches = new Map();
   for (const ps of set.values('httppolicyset')) {
-    const rules = ((ps.body.http_request_policy as { rules?: Array<Record<string, any>> })?.rules) ?? [];
-    for (const r of rules) {
+    const vip = set.get('vsvip', ps.name);
+    for (const r of ((ps.body.http_request_policy as { rules?: Array<Record<string, any>> })?.rules) ?? []) {
       const hdr = r.match?.host_hdr;
-      if (!hdr || !Array.isArray(hdr.value) || !hdr.value.includes(rule.fqdn)) continue;
-      hdr.value = [...new Set([...hdr.value, ...rule.aliases])];
-      // The parent's policy set has the parent's name, as has its VsVip: the aliases get DNS records there.
-      const vip = set.get('vsvip', ps.name);
-      if (vip) {
-        const dns = (vip.body.dns_info as Array<{ fqdn: string }>) ?? [];
-        for (const a of rule.aliases) if (!dns.some((d) => d.fqdn === a)) dns.push({ fqdn: a });
-        vip.body.dns_info = dns;
+      if (!hdr || !Array.isArray(hdr.value)) continue;
+      for (const h of hdr.value as string[]) {
+        const l = index.get(h);
+        if (l) l.push({ hdr, ...(vip ? { vip } : {}) }); else index.set(h, [{ hdr, ...(vip ? { vip } : {}) }]);
       }
     }
+  }
+  return index;
+}
+
+// The FQDNs of a VsVip's DNS records, kept beside it while rules add to them (a parent has thousands).
+const dnsSets = new WeakMap<DesiredObject, Set<string>>();
+
+/** Adds FQDNs to a VsVip's DNS records (once each). */
+function addDns(vip: DesiredObject, fqdns: string[]): void {
+  const dns = (vip.body.dns_info as Array<{ fqdn: string }>) ?? [];
+  let have = dnsSets.get(vip);
+  if (!have) dnsSets.set(vip, (have = new Set(dns.map((d) => d.fqdn))));
+  for (const f of fqdns) if (!have.has(f)) { dns.push({ fqdn: f }); have.add(f); }
+  vip.body.dns_info = dns;
+}
+
+/** Insecure hosts route by Host header on the shared parent: aliases join those matches and the parent's DNS records. */
+function addAliasesToParentRules(index: HostMatches, rule: HostRuleSpec): void {
+  for (const { hdr, vip } of index.get(rule.fqdn) ?? []) {
+    hdr.value = [...new Set([...hdr.value, ...rule.aliases])];
+    if (vip) addDns(vip, rule.aliases);
   }
 }

@@ -19,7 +19,7 @@ export type { CrdVerdict, KnownRefs, RefNeed } from './types.js';
 export const CRD_KINDS = ['HostRule', 'HTTPRule', 'AviInfraSetting', 'L4Rule'] as const;
 
 export interface CrdRules {
-  /** The snapshot the builders read: only accepted HostRules (their certificates). */
+  /** The snapshot the builders read: only accepted HostRules with a certificate. */
   view: ClusterSnapshot;
   hostRules: HostRuleSpec[];
   httpRules: HttpRuleSpec[];
@@ -91,7 +91,8 @@ export function readCrds(snapshot: ClusterSnapshot, known: KnownRefs | undefined
       claimed.set(`${hr.fqdnType}:${hr.fqdn}`, key);
       for (const a of hr.aliases) claimed.set(`Exact:${a}`, key);
       rules.hostRules.push(hr);
-      acceptedHostRules.set(key, o);
+      // The builders read HostRules only for certificates (ingress-parse): give them just those.
+      if (hr.cert) acceptedHostRules.set(key, o);
     } else if (kind === 'HTTPRule') rules.httpRules.push(spec as HttpRuleSpec);
     else if (kind === 'AviInfraSetting') rules.infras.set(key, spec as InfraSpec);
     else rules.l4Rules.set(key, spec as L4RuleSpec);
