@@ -101,10 +101,12 @@ export class PlacementManager implements PlacementView {
 
   private schedule(): void {
     if (this.closed || this.debounce) return;
+    // A pass reads every VS: after a slow one wait longer, so a burst of writes (a sync of
+    // thousands of VSes) costs a bounded share of the event loop, not one pass per 50 ms.
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       void this.runNow();
-    }, DEBOUNCE_MS);
+    }, Math.max(DEBOUNCE_MS, Math.min(this.lastPassMs * 4, 2_000)));
     this.debounce.unref?.();
   }
 
@@ -124,7 +126,18 @@ export class PlacementManager implements PlacementView {
     return this.running;
   }
 
+  private lastPassMs = 0;
+
   private async pass(): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.placeAll();
+    } finally {
+      this.lastPassMs = performance.now() - started;
+    }
+  }
+
+  private async placeAll(): Promise<void> {
     const objects = await this.mirror.settled();
     const now = Date.now();
     const ses = [...(objects.get('serviceengine')?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
