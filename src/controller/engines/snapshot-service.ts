@@ -51,7 +51,10 @@ export class SnapshotService {
     const objects = await this.mirror.settled();
     const se = objects.get('serviceengine')?.get(seUuid) ?? await this.host.get('serviceengine', seUuid);
     const groupUuid = String(se?.se_group_ref ?? '');
-    const placed = Array.isArray(se?.placed_vs_uuids) ? new Set(se.placed_vs_uuids as string[]) : undefined;
+    // Not placed yet: nothing while placement runs in the group (a new SE must not take every VS
+    // for a moment); everything only where placement never ran.
+    const placementRuns = [...(objects.get('serviceengine')?.values() ?? [])].some((x) => x.se_group_ref === groupUuid && Array.isArray(x.placed_vs_uuids));
+    const placed = Array.isArray(se?.placed_vs_uuids) ? new Set(se.placed_vs_uuids as string[]) : placementRuns ? new Set<string>() : undefined;
     const content = buildGroupContent(objects, groupUuid, placed);
     if (!placed) this.registry.groupVses.set(groupUuid, new Set(content.vsUuids));
     if (prev && prev.hash === content.hash) return prev;

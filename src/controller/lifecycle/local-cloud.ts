@@ -5,7 +5,7 @@
 // engines beyond the target are stopped and their SE records removed. Other clouds have no
 // orchestration: their engines join with a token.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineHost, StoredObject } from '../engines/host.js';
@@ -82,6 +82,7 @@ export class LocalCloud {
   }
 
   private async reconcileGroup(g: StoredObject, records: StoredObject[]): Promise<void> {
+    // Records removed below leave this list too (a new engine of that name is then a fresh SE).
     const prefix = String(g.se_name_prefix ?? 'Avi');
     const demand = this.placement.demand.get(g.uuid);
     const maxSe = Number(g.max_se ?? 10);
@@ -92,7 +93,7 @@ export class LocalCloud {
     for (const e of mine.filter((x) => x.exited)) {
       const rec = records.find((r) => r.name === e.name);
       if (rec && this.placement.seUp(rec)) continue;
-      if (rec) await this.host.remove('serviceengine', rec.uuid).catch((err: Error) => this.o.log?.warn({ err: err.message, se: e.name }, 'local cloud: could not remove SE record'));
+      if (rec) await this.host.remove('serviceengine', rec.uuid).then(() => { records = records.filter((r) => r !== rec); }, (err: Error) => this.o.log?.warn({ err: err.message, se: e.name }, 'local cloud: could not remove SE record'));
       this.engines.delete(e.name);
       this.o.log?.info({ se: e.name }, 'local cloud: engine gone, SE removed');
     }
@@ -102,7 +103,7 @@ export class LocalCloud {
       const used = new Set([...this.engines.values()].filter((e) => e.group === g.uuid).map((e) => e.index));
       for (let n = 1, started = 0; started < target - live.length - waiting; n++) {
         if (used.has(n)) continue;
-        await this.launch(g, prefix, n);
+        await this.launch(g, prefix, n, !records.some((r) => r.name === `${prefix}-se-${n}`));
         started++;
       }
     } else if (live.length > target) {
@@ -134,14 +135,16 @@ export class LocalCloud {
     return t;
   }
 
-  private async launch(g: StoredObject, prefix: string, index: number): Promise<void> {
+  /** `fresh`: no SE record of this name: a new SE, so a data dir left by an earlier one goes (its saved snapshot would serve VSes placed elsewhere now). */
+  private async launch(g: StoredObject, prefix: string, index: number, fresh: boolean): Promise<void> {
     if (this.closed) return;
     const name = `${prefix}-se-${index}`;
     const dir = join(this.o.dataDir, 'engines', name);
-    mkdirSync(dir, { recursive: true });
     const token = await this.token(g);
     if (this.closed) return;
     killStale(dir);
+    if (fresh) rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
     const logFd = openSync(join(dir, 'engine.log'), 'a');
     const proc = spawn(process.execPath, [PORTICO_BIN, 'engine', '--controller', this.url, '--join-token', token, '--name', name, '--data', dir, ...(this.o.engineArgs ?? [])], {
       stdio: ['ignore', logFd, logFd],
