@@ -111,7 +111,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   /** preHandler for routes outside /api that need a user; /api routes are covered by the hook below. */
   app.decorate('requireUser', authenticate);
   app.addHook('onRequest', async (req) => {
-    const url = req.url;
+    // Decide by the route matched, not the raw URL: `//api/x` and `/%61pi/x` reach /api routes too.
+    const url = req.routeOptions.url ?? req.url;
     if (!url.startsWith('/api/') && url !== '/api') return;
     if (PUBLIC.some((p) => url.startsWith(p))) return;
     await authenticate(req);
@@ -132,7 +133,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   app.post('/login', async (req, reply) => {
     const b = req.body as { username?: unknown; password?: unknown } | undefined;
     if (!b || typeof b.username !== 'string' || typeof b.password !== 'string') return reply.code(400).send({ error: 'username and password are required (JSON body)' });
-    const s = await auth.login(b.username, b.password);
+    const s = await auth.login(b.username, b.password, req.ip);
     if (!s) return reply.code(401).send({ error: 'invalid username or password' });
     Auth.setCookies(reply, s, req.protocol === 'https');
     return { username: b.username, version: { Version: API_VERSION }, session_cookie_name: 'sessionid', csrftoken: s.csrf };

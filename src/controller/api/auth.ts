@@ -10,6 +10,7 @@ import { ApiError, forbidden } from '../errors.js';
 import { ADMIN, findByName } from './refs.js';
 import { typeInfo } from '../../model/registry.js';
 import { verifyPassword } from './passwords.js';
+import { LoginLimiter } from './login-limit.js';
 
 export interface Principal {
   userUuid: string;
@@ -17,6 +18,10 @@ export interface Principal {
   superuser: boolean;
   /** Tenant UUIDs the user may act in (superusers: all). */
   tenants: Set<string>;
+  /** Tenants where the user's role only reads (a role named like Read-Only). */
+  readOnly: Set<string>;
+  /** Reads every tenant (all_tenants with a read-only role), writes none. */
+  readAll: boolean;
   defaultTenant: string;
 }
 
@@ -33,6 +38,13 @@ const SESSION_TTL_MS = 24 * 3600_000;
 const BASIC_TTL_MS = 60_000;
 const MAX_SESSIONS = 50_000;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Roles: admin (is_superuser, or all_tenants), tenant-admin (any other role on a tenant), read-only (a role named *Read-Only*). */
+const READ_ONLY_ROLE = /read[-_ ]?only/i;
+const roleName = (ref: unknown) => {
+  const s = String(ref ?? '');
+  const m = /[?&]name=([^&#]*)/.exec(s);
+  try { return decodeURIComponent(m ? m[1]! : s.slice(s.lastIndexOf('/') + 1)); } catch { return s; }
+};
 
 export class Auth {
   private readonly sessions = new Map<string, Session>();
@@ -40,6 +52,7 @@ export class Auth {
   /** Users and tenants read per request, cached until one of them changes. */
   private readonly principals = new Map<string, Principal>();
   private readonly tenants = new Map<string, { uuid: string; name: string }>();
+  private readonly limiter = new LoginLimiter();
 
   constructor(private readonly store: Store) {
     // A changed or deleted user or tenant must not keep working from a cache.
@@ -63,22 +76,32 @@ export class Auth {
     if (!rec || rec.type !== 'user' || rec.body.is_active === false) return undefined;
     const b = rec.body as Record<string, any>;
     const tenants = new Set<string>();
+    const readOnly = new Set<string>();
     let all = !!b.is_superuser;
-    for (const a of (b.access ?? []) as any[]) { if (a.all_tenants) all = true; if (a.tenant_ref) tenants.add(a.tenant_ref); }
+    let readAll = false;
+    for (const a of (b.access ?? []) as any[]) {
+      const ro = READ_ONLY_ROLE.test(roleName(a.role_ref));
+      if (a.all_tenants) { if (ro) readAll = true; else all = true; }
+      if (a.tenant_ref) { tenants.add(a.tenant_ref); if (ro) readOnly.add(a.tenant_ref); }
+    }
     if (b.default_tenant_ref) tenants.add(b.default_tenant_ref);
-    const defaultTenant = b.default_tenant_ref ?? (all ? ADMIN : [...tenants][0] ?? ADMIN);
+    const defaultTenant = b.default_tenant_ref ?? (all || readAll ? ADMIN : [...tenants][0] ?? ADMIN);
     tenants.add(defaultTenant);
-    return { userUuid, username: rec.name, superuser: all, tenants, defaultTenant };
+    return { userUuid, username: rec.name, superuser: all, tenants, readOnly, readAll: readAll && !all, defaultTenant };
   }
 
-  async checkPassword(username: string, password: string): Promise<string | undefined> {
+  /** The user's UUID when the password is right; 429 past the failed-login limit (per user and per client). */
+  async checkPassword(username: string, password: string, client?: string): Promise<string | undefined> {
+    this.limiter.check(username, client);
     const rec = await findByName(this.store, typeInfo('user')!, username, ADMIN);
-    if (!rec) return undefined;
-    return (await verifyPassword(password, rec.body.password_hash as string | undefined)) ? rec.uuid : undefined;
+    const ok = !!rec && await verifyPassword(password, rec.body.password_hash as string | undefined);
+    if (!ok) { this.limiter.failed(username, client); return undefined; }
+    this.limiter.succeeded(username);
+    return rec.uuid;
   }
 
-  async login(username: string, password: string): Promise<Session | undefined> {
-    const userUuid = await this.checkPassword(username, password);
+  async login(username: string, password: string, client?: string): Promise<Session | undefined> {
+    const userUuid = await this.checkPassword(username, password, client);
     if (!userUuid) return undefined;
     const s: Session = { id: randomBytes(24).toString('hex'), csrf: randomBytes(24).toString('hex'), userUuid, expires: Date.now() + SESSION_TTL_MS };
     if (this.sessions.size >= MAX_SESSIONS) this.prune();
@@ -105,7 +128,11 @@ export class Auth {
     const userUuid = await this.user(req);
     const principal = userUuid ? await this.principal(userUuid) : undefined;
     if (!principal) throw new ApiError(401, 'authentication required: log in (POST /login) or use basic auth');
-    return { principal, ...(await this.tenant(req, principal)) };
+    const t = await this.tenant(req, principal);
+    if (!SAFE.has(req.method) && !principal.superuser && (principal.readOnly.has(t.tenant) || !principal.tenants.has(t.tenant))) {
+      throw forbidden(`user ${principal.username} has read-only access to tenant ${t.tenantName}`);
+    }
+    return { principal, ...t };
   }
 
   private async user(req: FastifyRequest): Promise<string | undefined> {
@@ -117,7 +144,7 @@ export class Auth {
       const text = Buffer.from(header.slice(6), 'base64').toString('utf8');
       const colon = text.indexOf(':');
       if (colon < 0) throw new ApiError(401, 'Authorization: malformed basic credentials');
-      const userUuid = await this.checkPassword(text.slice(0, colon), text.slice(colon + 1));
+      const userUuid = await this.checkPassword(text.slice(0, colon), text.slice(colon + 1), req.ip);
       if (!userUuid) throw new ApiError(401, 'invalid username or password');
       if (this.basic.size > 10_000) this.basic.clear();
       this.basic.set(key, { userUuid, until: Date.now() + BASIC_TTL_MS });
@@ -146,7 +173,7 @@ export class Auth {
       if (found?.type === 'tenant') { rec = { uuid: found.uuid, name: found.name }; if (this.tenants.size < 10_000) this.tenants.set(key, rec); }
     }
     if (!rec) throw new ApiError(404, `X-Avi-Tenant: no tenant ${key.slice(2)}`);
-    if (!p.superuser && !p.tenants.has(rec.uuid)) throw forbidden(`user ${p.username} has no access to tenant ${rec.name}`);
+    if (!p.superuser && !p.readAll && !p.tenants.has(rec.uuid)) throw forbidden(`user ${p.username} has no access to tenant ${rec.name}`);
     return { tenant: rec.uuid, tenantName: rec.name };
   }
 
