@@ -1,11 +1,13 @@
 // sslkeyandcertificate objects → TLS secure contexts, one per certificate, kept apart by key
 // type (the listener serves EC or RSA by what the ClientHello offers). Contexts are cached by
 // content, so an unchanged certificate keeps its context (and its session-ticket keys:
-// resumption survives updates) and a changed one takes effect on the next handshake.
+// resumption survives updates) and a changed one takes effect on the next handshake (its old
+// tickets no longer resume).
 import { createHash, createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SnapshotIndex } from '../contracts.js';
 import type { CompileWarning } from './policy.js';
+import { TicketKeys } from './tls/ticket-keys.js';
 
 type Obj = Record<string, any>;
 
@@ -44,6 +46,8 @@ export class CertContexts {
         try {
           const ec = createPrivateKey(key).asymmetricKeyType === 'ec';
           built = { ctx: createSecureContext({ cert: chain, key, minVersion: 'TLSv1.2' }), ec };
+          // Tickets renewed on every resumption (TLS 1.3 clients use each ticket once).
+          new TicketKeys().install(built.ctx);
           this.cache.set(id, built);
         } catch (e) {
           // The message names the OpenSSL failure, never the key material.

@@ -134,6 +134,19 @@ test('TLS 1.2 and 1.3, and session resumption on both', { timeout: 60_000 }, asy
   await assert.rejects(old);
 });
 
+test('TLS 1.3: a resumed handshake gets a new ticket, so a chain of resumptions never falls back to a full handshake', { timeout: 60_000 }, async () => {
+  // TLS 1.3 clients use each ticket once: without renewal every other connection is a full handshake.
+  let h = await handshake({ servername: 'shop.example.com', minVersion: 'TLSv1.3' });
+  assert.equal(h.reused, false);
+  for (let i = 0; i < 4; i++) {
+    const used = h.session;
+    assert.ok(used, `no ticket after handshake ${i}`);
+    h = await handshake({ servername: 'shop.example.com', minVersion: 'TLSv1.3', session: used });
+    assert.equal(h.reused, true, `resumption ${i + 1} fell back to a full handshake`);
+    assert.ok(h.session && !h.session.equals(used), `resumption ${i + 1} got no new ticket`);
+  }
+});
+
 test('a changed certificate is served on the next handshake without a restart', { timeout: 60_000 }, async () => {
   assert.deepEqual((await handshake({ servername: 'shop.example.com', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).cert.subjectaltname, 'DNS:shop.example.com');
   proxy.update(objects({ exactCert: 'sslkeyandcertificate-shop2' }));
