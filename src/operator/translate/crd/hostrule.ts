@@ -147,6 +147,7 @@ export function applyHostRules(set: ObjectSet, rules: HostRuleSpec[], snapshot: 
   const note = (r: HostRuleSpec, s: string) => { const l = notes.get(r.key) ?? []; if (!l.includes(s)) l.push(s); notes.set(r.key, l); };
   if (rules.length === 0) return notes;
   let matches: HostMatches | undefined;
+  const grown = new Map<{ value: string[] }, Set<string>>();
   const vses = [...set.values('virtualservice')].map((vs) => ({ vs, ...vsHosts(set, vs) })).filter((v) => v.kind !== 'l4');
   // Exact rules (most of them) look their VSes up by host; the others scan.
   const byHost = new Map<string, typeof vses>();
@@ -157,8 +158,9 @@ export function applyHostRules(set: ObjectSet, rules: HostRuleSpec[], snapshot: 
       if (kind === 'l4' || !hosts.some((h) => hostRuleMatches(rule, h))) continue;
       applyToVs(set, vs, kind, rule, snapshot, (s) => note(rule, s));
     }
-    if (rule.aliases.length) addAliasesToParentRules(matches ??= hostMatchIndex(set), rule);
+    if (rule.aliases.length) addAliasesToParentRules(matches ??= hostMatchIndex(set), rule, grown);
   }
+  for (const [hdr, values] of grown) hdr.value = [...values];
   return notes;
 }
 
@@ -245,9 +247,12 @@ function addDns(vip: DesiredObject, fqdns: string[]): void {
 }
 
 /** Insecure hosts route by Host header on the shared parent: aliases join those matches and the parent's DNS records. */
-function addAliasesToParentRules(index: HostMatches, rule: HostRuleSpec): void {
+function addAliasesToParentRules(index: HostMatches, rule: HostRuleSpec, grown: Map<{ value: string[] }, Set<string>>): void {
   for (const { hdr, vip } of index.get(rule.fqdn) ?? []) {
-    hdr.value = [...new Set([...hdr.value, ...rule.aliases])];
+    // A parent's redirect rule lists every secure host: grow a set, write the list once at the end.
+    let values = grown.get(hdr);
+    if (!values) grown.set(hdr, (values = new Set(hdr.value)));
+    for (const a of rule.aliases) values.add(a);
     if (vip) addDns(vip, rule.aliases);
   }
 }

@@ -75,6 +75,7 @@ export function applyHttpRules(set: ObjectSet, rules: HttpRuleSpec[]): Map<strin
     const l = byHost.get(k);
     if (l) l.push(r); else byHost.set(k, [r]);
   }
+  if (rules.length === 0) return notes;
   for (const pool of [...set.values('pool')]) {
     const m = markersOf(pool.body);
     if (!m.Host || !m.Path || !m.Namespace) continue;
