@@ -87,7 +87,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const seeded = await (cluster ? cluster.exclusive('seed', runSeed) : runSeed()).catch(async (e) => { await cluster?.close(); throw e; });
   // --- end cluster ---
   const logger = opts.logger === undefined ? false : typeof opts.logger === 'boolean' ? opts.logger : { ...opts.logger, redact: REDACT };
-  const fopts: FastifyServerOptions & { https?: unknown } = { logger, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
+  // Per-request log lines only at debug: two lines per request at info add up over a sync of tens of thousands of writes.
+  const fopts: FastifyServerOptions & { https?: unknown } = { logger, disableRequestLogging: !(typeof opts.logger === 'object' && ['debug', 'trace'].includes(String(opts.logger.level))), routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
   if (opts.tls) fopts.https = { cert: opts.tls.cert, key: opts.tls.key };
   const app = Fastify(fopts as FastifyServerOptions);
   const auth = new Auth(store);
