@@ -28,6 +28,8 @@ const enum St {
 /** Pipelined bytes buffered while a response is in flight before reading pauses. */
 const MAX_PIPELINED = 64 * 1024;
 const MAX_RETRIES = 2;
+/** Body bytes up to this size go out in one buffer with the response head (one write, no writev). */
+const MERGE_LIMIT = 16 * 1024;
 
 export class Http1Connection implements UpstreamOwner, ResponseSink {
   private state = St.Head;
@@ -60,6 +62,8 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   /** The response head being relayed, as response policies see it. */
   private rspHead: ResponseHead | undefined;
   private readonly response: ResponseInput;
+  /** The response head, held until the first body bytes (or the end of this upstream read) to write both at once. */
+  private pendingHead: string | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -338,8 +342,16 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
         this.abortExchange(textResponse(502, 'bad response from server'));
       } else this.fail(e);
     } finally {
+      this.flushHead();
       sock.uncork();
     }
+  }
+
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head === undefined) return;
+    this.pendingHead = undefined;
+    if (!this.socket.destroyed) this.socket.write(head, 'latin1');
   }
 
   onUpstreamClosed(conn: UpstreamConn, err: Error | undefined): void {
@@ -438,16 +450,30 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     }
     const out = buildClientHead(head, this.decision.setCookie, false, close, keepAlive10, this.reader.decode, actions);
     this.bytesOut += out.length;
-    this.socket.write(out, 'latin1');
+    this.pendingHead = out;
     return true;
   }
 
   onResponseBody(chunk: Buffer): void {
     this.bytesOut += chunk.length;
-    if (!this.socket.write(chunk)) this.up?.socket.pause();
+    const head = this.pendingHead;
+    let ok: boolean;
+    if (head !== undefined && chunk.length <= MERGE_LIMIT) {
+      // Head and body in one buffer: one write on the socket (for TLS one record), no writev.
+      this.pendingHead = undefined;
+      const both = Buffer.allocUnsafe(head.length + chunk.length);
+      both.write(head, 0, 'latin1');
+      chunk.copy(both, head.length);
+      ok = this.socket.write(both);
+    } else {
+      this.flushHead();
+      ok = this.socket.write(chunk);
+    }
+    if (!ok) this.up?.socket.pause();
   }
 
   onResponseEnd(extra: boolean): void {
+    this.flushHead();
     const up = this.up!;
     this.up = undefined;
     this.decision.releaseUpstream(up, this.listener.upstreams, !extra && this.upReusable && this.requestDone);
