@@ -97,6 +97,9 @@ function benchTranslate(): void {
   translate(snap, settings, INFRA);
   row(`  again (warm)`, `${(performance.now() - t1).toFixed(0)} ms`, '', undefined);
   row(`  RSS after translation (Δ ${mb(process.memoryUsage().rss - rss0)})`, mb(process.memoryUsage().rss), '< 300 MB', process.memoryUsage().rss < 300 * 1024 * 1024);
+  // With --expose-gc: what stays (snapshot + translation) apart from garbage not yet collected.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) { gc(); row('  heap kept: snapshot + translation (after a GC)', mb(process.memoryUsage().heapUsed), '', undefined); }
 }
 
 /** A provider that hands the bench's snapshots to the operator (the sources have their own benches). */
@@ -123,10 +126,14 @@ async function startController(vipCidr: string): Promise<{ url: string; stop(): 
   const stop = async () => {
     if (proc.exitCode === null) {
       const gone = new Promise((r) => proc.once('exit', r));
+      const t0 = performance.now();
       proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      let killed = false;
+      const killer = setTimeout(() => { killed = true; proc.kill('SIGKILL'); }, 10_000);
       await gone;
       clearTimeout(killer);
+      const ms = performance.now() - t0;
+      row('controller exits on SIGTERM', killed ? 'no (SIGKILL)' : `${ms.toFixed(0)} ms`, '< 5000 ms', !killed && ms < 5000);
     }
     rmSync(data, { recursive: true, force: true });
   };
