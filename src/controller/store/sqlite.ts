@@ -155,9 +155,9 @@ class Tx extends Reader implements StoreTx {
 }
 
 /**
- * Group commit: transactions that queue up while one runs share one SQLite transaction (each in
- * its own SAVEPOINT, so a failing one rolls back alone), committed once the queue is empty or
- * GROUP_MAX have run. A COMMIT costs the same for one write as for many (WAL frames of the
+ * Group commit: the transactions of one turn of the event loop share one SQLite transaction
+ * (each in its own SAVEPOINT, so a failing one rolls back alone), committed at the end of the
+ * turn (setImmediate) or once GROUP_MAX have run. A COMMIT costs the same for one write as for many (WAL frames of the
  * shared index pages, checkpoints), so a burst of writes pays it once. Nobody hears of a
  * transaction (its caller, the change listeners) before its COMMIT.
  */
@@ -173,7 +173,6 @@ export class SqliteStore extends Reader implements Store {
   /** Transactions run in the open SQLite transaction, waiting for its COMMIT. */
   private group: Done[] = [];
   private flushing: NodeJS.Immediate | undefined;
-  private waiting = 0;
 
   static open(dataDir: string): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
@@ -200,10 +199,8 @@ export class SqliteStore extends Reader implements Store {
   }
 
   transact<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    this.waiting++;
     // The queue orders the runs; a caller also waits for the COMMIT (the next run does not).
     const run = async (): Promise<{ result: T; committed: Promise<void> }> => {
-      this.waiting--;
       const tx = this.tx;
       tx.reset();
       if (!this.writer.inTransaction) this.writer.exec('BEGIN IMMEDIATE');
@@ -218,8 +215,9 @@ export class SqliteStore extends Reader implements Store {
         throw e;
       }
       const committed = new Promise<void>((resolve, reject) => this.group.push({ resolve, reject, changed: tx.changed }));
-      // More already queued: let them join this COMMIT (up to GROUP_MAX), else commit now.
-      if (this.waiting > 0 && this.group.length < GROUP_MAX) this.flushing ??= setImmediate(() => this.commit());
+      // COMMIT after this turn of the event loop: writes of the requests read in the same turn
+      // (a client with many connections) join it, up to GROUP_MAX.
+      if (this.group.length < GROUP_MAX) this.flushing ??= setImmediate(() => this.commit());
       else this.commit();
       return { result, committed };
     };
