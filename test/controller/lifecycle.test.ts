@@ -125,3 +125,31 @@ test('local cloud, placement, failover and analytics with real engines', { timeo
   await ok('DELETE', `/api/virtualservice/${vs.uuid}`);
   await until('down to buffer_se', async () => groupEngines().length === 1 && (await ok('GET', '/api/serviceengine?name.contains=lc-se-')).count === 1, 30_000);
 });
+
+test('placement spreads 100 VSes over 4 real SEs within max_vs_per_se; a VS that does not fit is OPER_DOWN until capacity appears', { timeout: 120_000 }, async () => {
+  const g = await api.create('serviceenginegroup', { name: 'spread', se_name_prefix: 'sp', min_se: 4, max_se: 4, buffer_se: 0, max_vs_per_se: 25 });
+  const pool = await api.create('pool', { name: 'spread-pool', servers: [{ ip: { addr: backends[0].ip, type: 'V4' }, port: backends[0].port }] });
+  const vsBody = (i: number, vip: string) => ({ name: `spread-${i}`, se_group_ref: `/api/serviceenginegroup/${g.uuid}`, vsvip_ref: `/api/vsvip/${vip}`, pool_ref: `/api/pool/${pool.uuid}`, application_profile_ref: '/api/applicationprofile?name=System-L4-Application', network_profile_ref: '/api/networkprofile?name=System-TCP-Proxy', services: [{ port: 9100 }] });
+  const create = async (i: number) => {
+    const vip = await api.create('vsvip', { name: `spread-vip-${i}`, vip: [{ vip_id: '0', auto_allocate_ip: true }] });
+    return api.create('virtualservice', vsBody(i, vip.uuid));
+  };
+  for (let i = 0; i < 100; i += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => create(i + k)));
+  const placed = async () => (await ok('GET', '/api/serviceengine?name.contains=sp-se-&page_size=10')).results.map((s: any) => (s.placed_vs_uuids ?? []).length as number);
+  await until('100 VSes on 4 SEs', async () => { const p = await placed(); return p.length === 4 && p.reduce((a: number, b: number) => a + b, 0) === 100; }, 60_000);
+  assert.deepEqual(await placed(), [25, 25, 25, 25]);
+  const upCount = async () => (await ok('GET', '/api/virtualservice-inventory?name.contains=spread-&page_size=200')).results.filter((r: any) => r.runtime.oper_status.state === 'OPER_UP').length;
+  await until('all 100 up on their SEs', async () => (await upCount()) === 100, 60_000);
+
+  // The group is full: one more is OPER_DOWN with the reason, and placed once there is room.
+  const extra = await create(100);
+  await until('101st down with the reason', async () => {
+    const rt = await ok('GET', `/api/virtualservice/${extra.uuid}/runtime`);
+    return rt.oper_status.state === 'OPER_DOWN' && rt.oper_status.reason.some((r: string) => /SE group spread is full: 4 service engine\(s\) up, max_vs_per_se 25/.test(r));
+  }, 10_000);
+  const before = (await ok('GET', '/api/serviceengine?name.contains=sp-se-&page_size=10')).results.map((s: any) => s.placed_vs_uuids);
+  await ok('PATCH', `/api/serviceenginegroup/${g.uuid}`, { replace: { max_vs_per_se: 26 } });
+  await until('101st up', async () => (await ok('GET', `/api/virtualservice/${extra.uuid}/runtime`)).oper_status.state === 'OPER_UP', 30_000);
+  const after = (await ok('GET', '/api/serviceengine?name.contains=sp-se-&page_size=10')).results.map((s: any) => s.placed_vs_uuids);
+  before.forEach((list: string[], i: number) => assert.ok(list.every((v) => after[i].includes(v)), 'no VS moved'));
+});

@@ -66,11 +66,17 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: AnalyticsRouteD
     if (err instanceof Bad || err instanceof RangeError) return reply.code(400).send({ error: err.message });
     throw err;
   };
-  const vsOr404 = async (uuid: string) => (await d.placement.objects()).get('virtualservice')?.get(uuid);
+  /** The request's tenant (the API hook authenticated it); objects of other tenants are not found. */
+  const tenantOf = (req: FastifyRequest) => (req as unknown as { auth?: { tenant: string } }).auth?.tenant ?? 'admin';
+  const inTenant = (o: Record<string, unknown>, tenant: string) => (o.tenant_ref ?? 'admin') === tenant;
+  const vsOr404 = async (uuid: string, req: FastifyRequest) => {
+    const vs = (await d.placement.objects()).get('virtualservice')?.get(uuid);
+    return vs && inTenant(vs, tenantOf(req)) ? vs : undefined;
+  };
 
   app.get('/api/analytics/metrics/virtualservice/:uuid', async (req: Req, reply) => {
     try {
-      const vs = await vsOr404(req.params.uuid);
+      const vs = await vsOr404(req.params.uuid, req);
       if (!vs) return reply.code(404).send({ error: `VirtualService object not found! (${req.params.uuid})` });
       const ids = (req.query.metric_id ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       if (!ids.length) throw new Bad(`metric_id: required, one or more of ${Object.keys(METRICS).join(', ')}`);
@@ -99,7 +105,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: AnalyticsRouteD
 
   app.get('/api/analytics/healthscore/virtualservice/:uuid', async (req: Req, reply) => {
     const objects = await d.placement.objects();
-    const vs = objects.get('virtualservice')?.get(req.params.uuid);
+    const vs = await vsOr404(req.params.uuid, req);
     if (!vs) return reply.code(404).send({ error: `VirtualService object not found! (${req.params.uuid})` });
     const h = d.collector.health(vs, objects);
     return { entity_uuid: vs.uuid, metric_entity: 'VSERVER_METRICS_ENTITY', ...h, series: [{ header: { name: 'healthscore.health_score_value', entity_uuid: vs.uuid }, data: [{ timestamp: iso(Date.now()), value: h.health_score }] }] };
@@ -112,14 +118,24 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: AnalyticsRouteD
       const limit = int(q, 'page_size', 100, 1, 10_000);
       const end = time(q, 'end', Date.now());
       const start = time(q, 'start', q.duration ? end - int(q, 'duration', 0, 0, 7 * 86400) * 1000 : 0);
+      const tenant = tenantOf(req);
+      const objects = await d.placement.objects();
+      // Another tenant sees events and logs of its own objects only.
+      const own = (uuid: string) => {
+        if (tenant === 'admin') return true;
+        const type = /^([a-z]+)-/.exec(uuid)?.[1] ?? '';
+        const o = objects.get(type)?.get(uuid);
+        return !!o && inTenant(o, tenant);
+      };
+      if (q.virtualservice !== undefined && !own(q.virtualservice)) throw new Bad(`virtualservice: ${q.virtualservice} is not a virtual service of this tenant`);
       if (forceEvents || q.type === '2') {
-        const results = d.store.events({ from: start, to: end, objUuid: q.obj_uuid ?? q.virtualservice, limit }).map((e) => ({
+        const results = d.store.events({ from: start, to: end, objUuid: q.obj_uuid ?? q.virtualservice, limit }).filter((e) => own(e.obj_uuid)).map((e) => ({
           report_timestamp: iso(e.ts), event_id: e.event_id, obj_type: e.obj_type, obj_uuid: e.obj_uuid, obj_name: e.obj_name, event_description: e.reason,
         }));
         return { count: results.length, results };
       }
       if (q.type !== undefined && q.type !== '1' && q.type !== '0') throw new Bad(`type: ${q.type} is not 1 (request logs) or 2 (events)`);
-      const results = d.store.logs({ vs: q.virtualservice, from: start, to: end, limit, errorsOnly: q.filter === 'errors' || q.adf === 'true' }).map((l) => ({
+      const results = d.store.logs({ vs: q.virtualservice, from: start, to: end, limit, errorsOnly: q.filter === 'errors' || q.adf === 'true' }).filter((l) => own(l.vs)).map((l) => ({
         report_timestamp: iso(l.ts), virtualservice: l.vs, service_engine: l.se, client_ip: l.client, method: l.method, uri_path: l.uri,
         response_code: l.status, server_ip: l.server, total_time: l.latency_ms,
       }));
@@ -131,7 +147,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: AnalyticsRouteD
 
   for (const [path, by] of [['scaleout', 1], ['scalein', -1]] as const) {
     app.post(`/api/virtualservice/:uuid/${path}`, async (req: Req, reply) => {
-      const vs = await vsOr404(req.params.uuid);
+      const vs = await vsOr404(req.params.uuid, req);
       if (!vs) return reply.code(404).send({ error: `VirtualService object not found! (${req.params.uuid})` });
       try {
         const r = await d.placement.scale(vs.uuid, by);
