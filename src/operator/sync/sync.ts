@@ -73,6 +73,14 @@ export class Syncer {
       return f;
     };
 
+    // A host moving to another virtual service (its parent changed, an AviInfraSetting attached or
+    // detached) keeps its child's name: the VsVip going away must give up the host's DNS name
+    // before the new parent's VsVip can take it, or neither side can move.
+    const staleVips = [...this.state.all()].filter((h) => h.type === 'vsvip' && !wanted.has(ControllerState.key(h.type, h.name)));
+    await pool(staleVips, this.opts.concurrency ?? 8, async (h) => {
+      await this.client.call('PATCH', `/api/vsvip/${h.uuid}`, { replace: { dns_info: [] } }).catch(() => undefined); // the delete below reports
+    });
+
     // Creates and updates, level by level.
     const levels: DesiredObject[][] = [[], [], [], [], []];
     for (const d of desired) levels[levelOf(d.type, d.body)]!.push(d);

@@ -181,4 +181,44 @@ describe('operator honours HostRule, HTTPRule, AviInfraSetting and L4Rule (API d
     await eventually(async () => !(await one('virtualservice', child)) && !(await one('pkiprofile', `${poolName}-pkiprofile`)), 'the AviInfraSetting-named objects and the PKI profile deleted');
     await eventually(() => ((double.get('networking.k8s.io/v1', 'Ingress', 'secure', 'default') as any).status?.loadBalancer?.ingress ?? []).length > 0, 'the Ingress still served');
   });
+
+  test('Namespace AviInfraSetting (public IP, node networks) and a Wildcard HostRule (disabled, overwrite policies, error page stored); deleted → defaults', async (t) => {
+    if (skip) return t.skip(skip);
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    assert.equal((await ctl!.api('POST', '/api/httppolicyset', { name: 'team-policy', http_request_policy: { rules: [] } })).status, 201);
+    double.create({ apiVersion: V1B1, kind: 'AviInfraSetting', metadata: { name: 'ns-infra' }, spec: { network: { vipNetworks: [{ networkName: 'local-vip' }], nodeNetworks: [{ networkName: 'local-vip', cidrs: ['127.61.0.0/16'] }], enablePublicIP: true } } });
+    double.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', annotations: { 'aviinfrasetting.ako.vmware.com/name': 'ns-infra' } } });
+    double.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'team' }, spec: { type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+    double.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-tls', namespace: 'team' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(CA_PEM), 'tls.key': b64(KEY_PEM) } });
+    double.create({ apiVersion: V1B1, kind: 'HostRule', metadata: { name: 'team-wild', namespace: 'team' }, spec: { virtualhost: {
+      fqdn: '*.team.portico.local', fqdnType: 'Wildcard', enableVirtualHost: false, errorPageProfile: 'my-errors', httpPolicy: { policySets: ['team-policy'], overwrite: true },
+    } } });
+    const hosts = ['x.team.portico.local', 'y.team.portico.local'];
+    double.create({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'team', namespace: 'team' }, spec: {
+      tls: [{ hosts, secretName: 'team-tls' }], rules: hosts.map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } })),
+    } });
+
+    const parent = 'crd--Shared-L7-ns-infra-0';
+    const vip = await eventually(async () => { const o = await one('vsvip', parent); return o?.vip?.[0] && o; }, `the VsVip of ${parent}`);
+    assert.equal(vip.vip[0].auto_allocate_floating_ip, true);
+    for (const h of hosts) {
+      const child = await eventually(() => one('virtualservice', `crd--${h}`), `the child of ${h} (namespace-scoped: no setting in its name)`);
+      assert.equal(nameOf(child.vh_parent_vs_ref), parent);
+      assert.equal(child.enabled, false);
+      assert.deepEqual(child.http_policies.map((p: any) => nameOf(p.http_policy_set_ref)), ['team-policy']);
+      assert.match(child.error_page_profile_ref, /my-errors/);
+      const pool = await one('pool', `crd--team-${h}_-team`);
+      assert.equal(pool?.placement_networks?.[0]?.subnet?.ip_addr?.addr, '127.61.0.0');
+    }
+    const hr = await eventually(() => { const s = crdStatus(V1B1, 'HostRule', 'team-wild', 'team'); return s?.status === 'Accepted' && s; }, 'HostRule Accepted');
+    assert.match(hr.error ?? '', /errorPageProfile/);
+
+    double.delete(V1B1, 'HostRule', 'team-wild', 'team');
+    double.delete(V1B1, 'AviInfraSetting', 'ns-infra');
+    await eventually(async () => (await one('virtualservice', `crd--${hosts[0]}`))?.enabled === true, 'the child enabled again');
+    const child = await one('virtualservice', `crd--${hosts[0]}`);
+    assert.ok(!child.error_page_profile_ref && child.http_policies.every((p: any) => nameOf(p.http_policy_set_ref) !== 'team-policy'));
+    await eventually(async () => !(await one('vsvip', parent)), `${parent} gone with its AviInfraSetting`);
+    await eventually(async () => !(await one('pool', `crd--team-${hosts[0]}_-team`))?.placement_networks?.length, 'node networks gone from the pool');
+  });
 });
