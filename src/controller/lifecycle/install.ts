@@ -62,8 +62,8 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
     const report = st?.report;
     const version = typeof record.version === 'string' ? record.version : undefined;
     return {
-      se_connected: !!st && registry!.connected(st),
-      ...(st ? { heartbeat_age_ms: Date.now() - st.lastHeartbeat } : {}),
+      // Unheard since this controller started: the record's own se_connected stands.
+      ...(st ? { se_connected: registry!.connected(st), heartbeat_age_ms: Date.now() - st.lastHeartbeat } : {}),
       ...(report?.cpu_percent !== undefined ? { cpu_percent: report.cpu_percent } : {}),
       ...(report?.rss_bytes !== undefined ? { memory_bytes: report.rss_bytes } : {}),
       ...(report ? { applied_version: report.applied_version } : {}),
