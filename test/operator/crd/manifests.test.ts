@@ -1,5 +1,6 @@
 // CRDs from a manifest folder (standalone mode): the verdicts are kept in the operator's view
-// (/api/status `crds`), a fixed file is Accepted and applied, a removed file restores the defaults.
+// (/api/status `crds`), a missing object created on the controller or a fixed file gets it Accepted
+// and applied, a removed file restores the defaults.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ describe('CRDs from a manifest folder', () => {
   const status = async () => (await (await fetch(`${op!.url}/api/status`)).json()) as { crds: Array<{ kind: string; name: string; status: string; error: string }>; items: any[] };
   const pool = async () => (await ctl!.api('GET', '/api/pool?name=crdm--default-db-TCP-5432&include_name=true')).body.results?.[0];
 
-  test('Rejected with the missing monitor, Accepted once fixed, defaults back when the file goes', async (t) => {
+  test('Rejected with the missing monitor, Accepted once it exists, changed with the file, defaults back when the file goes', async (t) => {
     if (skip) return t.skip(skip);
     const rejected = await eventually(async () => (await status()).crds.find((c) => c.name === 'db-rule' && c.status === 'Rejected'), 'L4Rule Rejected');
     assert.match(rejected.error, /spec\.backendProperties\[0\]\.healthMonitorRefs\[0\]: healthmonitor no-such-monitor not found on the controller/);
@@ -65,10 +66,16 @@ describe('CRDs from a manifest folder', () => {
     const svc = (await status()).items.find((i) => i.kind === 'Service' && i.name === 'db');
     assert.ok(svc.events.some((e: any) => e.reason === 'L4RuleNotApplied' && /Rejected/.test(e.message)), JSON.stringify(svc.events));
 
+    // The missing monitor created on the controller: the next change (any file) gets the rule Accepted.
+    assert.equal((await ctl!.api('POST', '/api/healthmonitor', { name: 'no-such-monitor', type: 'HEALTH_MONITOR_TCP' })).status, 201);
+    writeFileSync(join(dir, 'touch.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: touched}\n');
+    await eventually(async () => (await status()).crds.find((c) => c.name === 'db-rule' && c.status === 'Accepted'), 'L4Rule Accepted once the monitor exists');
+    await eventually(async () => (await pool())?.health_monitor_refs?.some((r: string) => r.endsWith('#no-such-monitor')), 'the pool on the new monitor');
+
     writeFileSync(join(dir, 'rule.yaml'), rule('System-TCP'));
-    await eventually(async () => (await status()).crds.find((c) => c.name === 'db-rule' && c.status === 'Accepted'), 'L4Rule Accepted');
-    const p = await eventually(async () => { const o = await pool(); return o?.lb_algorithm === 'LB_ALGORITHM_ROUND_ROBIN' && o; }, 'the pool to take the rule');
-    assert.deepEqual(p.health_monitor_refs.map((r: string) => r.slice(r.indexOf('#') + 1)), ['System-TCP']);
+    const p = await eventually(async () => { const o = await pool(); return o?.health_monitor_refs?.[0]?.endsWith('#System-TCP') && o; }, 'the pool to take the changed rule');
+    assert.equal(p.lb_algorithm, 'LB_ALGORITHM_ROUND_ROBIN');
+    assert.equal(p.health_monitor_refs.length, 1);
 
     unlinkSync(join(dir, 'rule.yaml'));
     await eventually(async () => !(await status()).crds.some((c) => c.name === 'db-rule'), 'the verdict gone with the file');
