@@ -21,7 +21,6 @@ export const METRICS: Record<string, Metric> = {
   'l4_client.avg_tx_bytes': perSecond((r) => r.bytes_out),
   'l4_client.avg_new_established_conns': perSecond((r) => r.connections),
   'l4_client.avg_complete_conns': perSecond((r) => r.requests),
-  'l4_client.max_open_conns': { units: 'METRIC_COUNT', value: (r) => r.open_conns },
   'l7_client.avg_complete_responses': perSecond(responses),
   'l7_client.sum_total_responses': { units: 'METRIC_COUNT', value: responses },
   'l7_client.avg_resp_2xx': perSecond((r) => r.responses_2xx),
