@@ -108,6 +108,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let fullSyncTimer: NodeJS.Timeout | undefined;
   let deleteDone = false;
   const statuses = new Map<string, ObjectStatus>();
+  const statusJson = new Map<string, string>();
   const extras = new Map<string, { ports?: string[] }>();
   const idleWaiters: Array<() => void> = [];
   const isLeader = () => opts.leader?.isLeader() ?? true;
@@ -189,7 +190,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       if (o.ports) extras.set(k, { ports: o.ports });
       const prev = statuses.get(k);
       statuses.set(k, s);
-      if (prev && JSON.stringify(prev) === JSON.stringify(s)) continue;
+      // The last published status is kept as text: one stringify per object per pass, not two.
+      const json = JSON.stringify(s);
+      if (prev && statusJson.get(k) === json) continue;
+      statusJson.set(k, json);
       await callSink(() => opts.sink.set(s));
       if (settings.enableEvents) {
         for (const e of s.events) {
@@ -201,6 +205,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     for (const [k, prev] of statuses) {
       if (seen.has(k)) continue;
       statuses.delete(k);
+      statusJson.delete(k);
       extras.delete(k);
       if (settings.enableEvents && prev.virtualServices.length) {
         await callSink(() => opts.sink.event(prev.ref, { type: 'Normal', reason: 'Removed', message: `Removed virtualservice ${prev.virtualServices.join(', ')} for ${prev.ref.namespace}/${prev.ref.name}` }));

@@ -58,7 +58,18 @@ export class Syncer {
   /** Objects that failed with a non-retryable error, by key → checksum: not tried again until they change. */
   private readonly hopeless = new Map<string, SyncFailure & { cksum: string }>();
 
+  /** Objects found up to date: the held copy compared and the checksum it matched (unchanged both: no field walk). */
+  private readonly matched = new WeakMap<object, string>();
+
   constructor(private readonly client: ControllerClient, readonly state: ControllerState, private readonly opts: SyncOptions = {}) {}
+
+  /** upToDate, remembered per held copy: a pass with one change walks the fields of one object, not of thousands. */
+  private inSync(d: DesiredObject, held: Record<string, any>): boolean {
+    if (this.matched.get(held) === d.cksum) return true;
+    if (!upToDate(d, held)) return false;
+    this.matched.set(held, d.cksum);
+    return true;
+  }
 
   async pass(desired: DesiredObject[]): Promise<SyncReport> {
     const report: SyncReport = { created: 0, updated: 0, deleted: 0, unchanged: 0, blocked: [], failures: [], failed: new Map() };
@@ -95,7 +106,7 @@ export class Syncer {
           return;
         }
         const held = this.state.get(d.type, d.name);
-        if (held && upToDate(d, held.obj)) { report.unchanged++; this.hopeless.delete(key); return; }
+        if (held && this.inSync(d, held.obj)) { report.unchanged++; this.hopeless.delete(key); return; }
         const stuck = this.hopeless.get(key);
         if (stuck && stuck.cksum === d.cksum) { report.failed.set(key, stuck); return; }
         try {
