@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createNetServer, type Server as NetServer, type Socket, type AddressInfo } from 'node:net';
 import { connect as h2Connect } from 'node:http2';
-import { startBackend, startProxy, poolOf, request, rawExchange, makeCert, certObject, freshAddress, type Backend, type Proxy } from './support.js';
+import { startBackend, startProxy, poolOf, request, rawExchange, makeCert, certObject, freshAddress, waitFor, type Backend, type Proxy } from './support.js';
 
 const VS = 'virtualservice-rules';
 let good: Backend;
@@ -114,7 +114,10 @@ before(async () => {
   silent = createNetServer((s) => {
     silentSockets.push(s);
     s.on('error', () => undefined);
-    s.resume();
+    // /stall: the head and part of the body, then silence; anything else: silence.
+    s.on('data', (d: Buffer) => {
+      if (d.toString('latin1').startsWith('GET /hang/stall')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+    });
   });
   await new Promise<void>((resolve) => silent.listen(0, silentAddress, resolve));
   silentPort = (silent.address() as AddressInfo).port;
@@ -209,6 +212,14 @@ test('a silent server: 504 after the pool server_timeout, the client connection 
   assert.ok(proxy.ctx.metrics.requests.some((q) => q.status === 504));
   const h2 = await h2Request(`${tlsProxy.url}/hang`);
   assert.equal(h2.status, 504);
+});
+
+test('a server that stalls mid-body: after server_timeout the client connection is closed (the response cannot complete)', async () => {
+  const before = proxy.ctx.pools.active;
+  const r = await rawExchange(proxy.address, proxy.port, 'GET /hang/stall HTTP/1.1\r\nHost: x\r\n\r\n', 10_000);
+  assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\npartial$/);
+  assert.equal(r.closed, true);
+  await waitFor(() => proxy.ctx.pools.active === before, 5000, 'the pick on the stalled server released');
 });
 
 function h2Request(url: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
