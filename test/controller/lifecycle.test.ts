@@ -152,4 +152,19 @@ test('placement spreads 100 VSes over 4 real SEs within max_vs_per_se; a VS that
   await until('101st up', async () => (await ok('GET', `/api/virtualservice/${extra.uuid}/runtime`)).oper_status.state === 'OPER_UP', 30_000);
   const after = (await ok('GET', '/api/serviceengine?name.contains=sp-se-&page_size=10')).results.map((s: any) => s.placed_vs_uuids);
   before.forEach((list: string[], i: number) => assert.ok(list.every((v) => after[i].includes(v)), 'no VS moved'));
+
+  // Scaled out to two SEs; a new leader's placement (a restart, a failover) keeps it so.
+  assert.equal((await ok('POST', `/api/virtualservice/${extra.uuid}/scaleout`, {})).num_se_requested, 2);
+  await until('on two SEs', async () => (await ok('GET', `/api/virtualservice/${extra.uuid}/runtime`)).se_list.length === 2, 10_000);
+  const { PlacementManager } = await import('../../src/controller/placement/manager.js');
+  const { EngineRegistry } = await import('../../src/controller/engines/registry.js');
+  const { engineRegistryOf } = await import('../../src/controller/engines/routes.js');
+  const registry = Object.assign(new EngineRegistry(), { engines: engineRegistryOf(ctl.app)!.engines });
+  const next = new PlacementManager(ctl.host, registry);
+  try {
+    await next.runNow();
+    assert.equal(next.sesOf(extra.uuid)?.length, 2);
+  } finally {
+    await next.close();
+  }
 });

@@ -49,6 +49,7 @@ export class PlacementManager implements PlacementView {
   private seNames = new Map<string, string>();
   /** Scale out/in requests: VS → SEs wanted (beyond the group's minimum). */
   private readonly requested = new Map<string, number>();
+  private requestsSeeded = false;
   private readonly wasUp = new Map<string, boolean>();
   /** Per group: what its VSes need (read by the local cloud). */
   readonly demand = new Map<string, GroupDemand>();
@@ -147,6 +148,7 @@ export class PlacementManager implements PlacementView {
     this.trackSeState(ses, now);
 
     const leader = this.o.isLeader?.() ?? true;
+    if (leader && !this.requestsSeeded) this.seedRequests(ses, objects);
     const writes: Array<{ se: StoredObject; placed: string[] }> = [];
     const reasons = new Map<string, string>();
     for (const g of groups) {
@@ -188,6 +190,21 @@ export class PlacementManager implements PlacementView {
     }
     for (const v of vsAll) if (!vsSes.has(v.uuid) && v.enabled !== false) vsSes.set(v.uuid, []);
     this.vsSes = vsSes;
+  }
+
+  /**
+   * A new leader (or a restart) takes scale-outs from the records: a VS on more SEs than its
+   * group's minimum was scaled out, and stays so.
+   */
+  private seedRequests(ses: StoredObject[], objects: Map<string, Map<string, StoredObject>>): void {
+    this.requestsSeeded = true;
+    const count = new Map<string, number>();
+    for (const s of ses) for (const v of (s.placed_vs_uuids as string[] | undefined) ?? []) count.set(v, (count.get(v) ?? 0) + 1);
+    for (const [v, n] of count) {
+      const vs = objects.get('virtualservice')?.get(v);
+      const g = vs && objects.get('serviceenginegroup')?.get(String(groupOf(objects, vs) ?? ''));
+      if (g && n > wantedScaleout(groupSettings(g)) && !this.requested.has(v)) this.requested.set(v, n);
+    }
   }
 
   private async write(se: StoredObject, placed: string[]): Promise<void> {
