@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { stringify as toYaml } from 'yaml';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type ChildSpec } from './supervisor.js';
 import { lockDataDir } from './lock.js';
 import { ApiClient, waitFor } from './api-client.js';
 
@@ -126,27 +126,36 @@ function readAdminPassword(data: string): string {
   throw new Error(`no admin password: set PORTICO_ADMIN_PASSWORD or keep ${file}`);
 }
 
-/** Starts the controller and resolves with its URL once it prints it (port 0 is allowed). */
-function startControllerChild(supervisor: Supervisor, data: string, opts: UpOptions): Promise<string> {
+/** Starts a child that prints `listening on <url>` and resolves with that URL. */
+function startListeningChild(supervisor: Supervisor, spec: Omit<ChildSpec, 'onLine'>, relay: (line: string) => void): Promise<string> {
   return new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error('controller did not start within 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${spec.name} did not start within 30 s`)), 30_000);
     let url: string | undefined;
     supervisor.start({
-      name: 'controller',
-      command: process.execPath,
-      args: [BIN, 'controller', '--listen', opts.listen, '--data', data, '--vip-cidr', opts.vipCidr,
-        ...(opts.engineGroups ? [] : ['--local-engines', '--min-engines', String(opts.engines)])],
+      ...spec,
       onLine: (line) => {
-        const m = /listening on (https?:\/\/[^\s"]+)/i.exec(line);
+        const m = LISTENING.exec(line);
         if (m && !url) {
           url = m[1]!.replace(/\/$/, '');
           clearTimeout(timer);
           resolveUrl(url);
         }
-        relayLine('controller', line, 50, opts.out ?? ((l: string) => console.log(l)));
+        relay(line);
       },
     });
   });
+}
+
+const LISTENING = /listening on (https?:\/\/[^\s"]+)/i;
+
+function startControllerChild(supervisor: Supervisor, data: string, opts: UpOptions): Promise<string> {
+  const out = opts.out ?? ((l: string) => console.log(l));
+  return startListeningChild(supervisor, {
+    name: 'controller',
+    command: process.execPath,
+    args: [BIN, 'controller', '--listen', opts.listen, '--data', data, '--vip-cidr', opts.vipCidr,
+      ...(opts.engineGroups ? [] : ['--local-engines', '--min-engines', String(opts.engines)])],
+  }, (line) => relayLine('controller', line, 50, out));
 }
 
 function startEngineChild(supervisor: Supervisor, data: string, controller: string, token: string, seName: string, out: (l: string) => void): void {
@@ -162,25 +171,12 @@ function startEngineChild(supervisor: Supervisor, data: string, controller: stri
 }
 
 function startOperatorChild(supervisor: Supervisor, controller: string, manifests: string, values: string, listen: string, password: string, out: (l: string) => void): Promise<string> {
-  return new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error('operator did not start within 30 s')), 30_000);
-    let url: string | undefined;
-    supervisor.start({
-      name: 'operator',
-      command: process.execPath,
-      args: [BIN, 'operator', '--controller', controller, '--manifests', manifests, '--values', values, '--listen', listen],
-      env: { ...process.env, PORTICO_USERNAME: 'admin', PORTICO_PASSWORD: password },
-      onLine: (line) => {
-        const m = /listening on (https?:\/\/[^\s"]+)/i.exec(line);
-        if (m && !url) {
-          url = m[1]!.replace(/\/$/, '');
-          clearTimeout(timer);
-          resolveUrl(url);
-        }
-        relayLine('operator', line, 40, out);
-      },
-    });
-  });
+  return startListeningChild(supervisor, {
+    name: 'operator',
+    command: process.execPath,
+    args: [BIN, 'operator', '--controller', controller, '--manifests', manifests, '--values', values, '--listen', listen],
+    env: { ...process.env, PORTICO_USERNAME: 'admin', PORTICO_PASSWORD: password },
+  }, (line) => relayLine('operator', line, 40, out));
 }
 
 /** AKO values for the local defaults of INTERFACES.md, unless the user gave --values. */

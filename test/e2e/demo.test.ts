@@ -20,7 +20,7 @@ test('portico demo runs the AKO lab, passes every check and stops on Ctrl-C', { 
   const data = join(root, 'data');
   const demo = runPortico(['demo', '--data', data, '--listen', '127.0.0.1:0']);
   try {
-    await demo.waitForLine(/^(All checks passed\.|\d+ check\(s\) failed\.)$/, 180_000);
+    await demo.waitForLine(/^Press Ctrl-C to stop\.$/, 180_000);
     const failed = demo.lines.filter((l) => l.trimStart().startsWith('✘'));
     assert.deepEqual(failed, [], demo.lines.join('\n'));
     assert.equal(demo.lines.filter((l) => l.trimStart().startsWith('✔')).length, 7);
