@@ -1,6 +1,6 @@
 // The controller: REST API (fastify) over the embedded store, with the SE protocol routes of
 // the engines module, the web console's files when built, and /metrics.
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
@@ -58,6 +58,19 @@ export interface Controller {
 
 /** Paths under /api that need no user: SEs authenticate themselves; liveness and version are public. */
 const PUBLIC = ['/api/se/', '/api/cluster/status', '/api/initial-data', '/api/openapi.json'];
+/**
+ * The per-request lines ("incoming request", "request completed") at debug, not info: two lines
+ * per API call add up over a sync of tens of thousands of writes. Failed requests log as before.
+ */
+class QuietRequestLogs extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrftoken"]', 'res.headers["set-cookie"]'];
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -87,8 +100,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const seeded = await (cluster ? cluster.exclusive('seed', runSeed) : runSeed()).catch(async (e) => { await cluster?.close(); throw e; });
   // --- end cluster ---
   const logger = opts.logger === undefined ? false : typeof opts.logger === 'boolean' ? opts.logger : { ...opts.logger, redact: REDACT };
-  // Per-request log lines only at debug: two lines per request at info add up over a sync of tens of thousands of writes.
-  const fopts: FastifyServerOptions & { https?: unknown } = { logger, disableRequestLogging: !(typeof opts.logger === 'object' && ['debug', 'trace'].includes(String(opts.logger.level))), routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
+  const fopts: FastifyServerOptions & { https?: unknown } = { logger, logController: new QuietRequestLogs(), routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
   if (opts.tls) fopts.https = { cert: opts.tls.cert, key: opts.tls.key };
   const app = Fastify(fopts as FastifyServerOptions);
   const auth = new Auth(store);
