@@ -3,7 +3,7 @@
 // content, so an unchanged certificate keeps its context (and its session-ticket keys:
 // resumption survives updates) and a changed one takes effect on the next handshake (its old
 // tickets no longer resume).
-import { createHash, createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SnapshotIndex } from '../contracts.js';
 import type { CompileWarning } from './policy.js';
@@ -48,6 +48,8 @@ export class CertContexts {
           built = { ctx: createSecureContext({ cert: chain, key, minVersion: 'TLSv1.2' }), ec };
           // Tickets renewed on every resumption (TLS 1.3 clients use each ticket once).
           new TicketKeys().install(built.ctx);
+          // Sessions resume only on the certificate that made them (cached IDs are per listener, shared by its children).
+          (built.ctx as unknown as { context: { setSessionIdContext(s: string): void } }).context.setSessionIdContext(randomBytes(16).toString('hex'));
           this.cache.set(id, built);
         } catch (e) {
           // The message names the OpenSSL failure, never the key material.

@@ -9,6 +9,7 @@ import type { L7Context, L7Listener, L7ListenerSpec, SnapshotIndex } from '../co
 import { buildRoutes, childFor, type ListenerRoutes } from './routing.js';
 import { CertContexts, pickContext } from './certificates.js';
 import { HelloReader } from './tls/hello-reader.js';
+import { SessionCache } from './tls/session-cache.js';
 import type { HelloFacts } from './tls/client-hello.js';
 import { sharedUpstreamPool, type UpstreamPool } from './upstream-pool.js';
 import { Http1Connection } from './http1/connection.js';
@@ -25,6 +26,8 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
   draining = false;
   readonly slowHeads = new Set<SlowHead>();
   private readonly certs = new CertContexts();
+  /** Session-ID resumption (tickets need no server state). */
+  private readonly tlsSessions = new SessionCache();
   private readonly connections = new Set<Http1Connection>();
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<Socket>();
@@ -114,7 +117,7 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
       raw.destroy();
       return;
     }
-    const tls = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN });
+    const tls = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN, server: this.tlsSessions as unknown as Server });
     (tls as TLSSocket & { sni?: string }).sni = sni;
     // Failed handshakes (scanners, wrong versions) are routine; they never reach the VS.
     tls.on('error', () => tls.destroy());

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { connect as h2Connect } from 'node:http2';
+import { constants as cryptoConstants } from 'node:crypto';
 import { startBackend, startProxy, poolOf, makeCert, certObject, request, type Backend, type Proxy } from './support.js';
 
 const PARENT = 'virtualservice-parent';
@@ -145,6 +146,17 @@ test('TLS 1.3: a resumed handshake gets a new ticket, so a chain of resumptions 
     assert.equal(h.reused, true, `resumption ${i + 1} fell back to a full handshake`);
     assert.ok(h.session && !h.session.equals(used), `resumption ${i + 1} got no new ticket`);
   }
+});
+
+test('TLS 1.2 clients without tickets resume by session ID (server-side cache); not on another certificate', { timeout: 60_000 }, async () => {
+  const opts = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', secureOptions: cryptoConstants.SSL_OP_NO_TICKET } as const;
+  const first = await handshake({ servername: 'shop.example.com', ...opts });
+  assert.equal(first.reused, false);
+  assert.ok(first.session);
+  const again = await handshake({ servername: 'shop.example.com', ...opts, session: first.session });
+  assert.equal(again.reused, true, 'session ID not resumed');
+  const elsewhere = await handshake({ servername: 'other.example.com', ...opts, session: first.session });
+  assert.equal(elsewhere.reused, false, 'a session of one certificate resumed on another');
 });
 
 test('a changed certificate is served on the next handshake without a restart', { timeout: 60_000 }, async () => {
