@@ -133,6 +133,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply: FastifyReply) => {
     if (err instanceof ApiError) return reply.code(err.status).send({ error: err.message });
+    // A full disk is the operator's to fix, not a bug: say so, and keep answering reads.
+    if (err.code === 'SQLITE_FULL' || err.code === 'ENOSPC') {
+      req.log.error({ err: { code: err.code, message: err.message } }, 'write refused: data directory full');
+      return reply.code(503).header('retry-after', '30').send({ error: 'the controller\'s data directory is full (no space left on device): nothing was written; free disk space and retry' });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       req.log.error({ err: { message: err.message, stack: err.stack } }, 'request failed');
