@@ -103,6 +103,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let passCount = 0;
   let report: SyncReport | undefined;
   let fastDelay = opts.fastRetryMs ?? 500;
+  let networkDelay = 500;
   let retryTimer: NodeJS.Timeout | undefined;
   let checkTimer: NodeJS.Timeout | undefined;
   let fullSyncTimer: NodeJS.Timeout | undefined;
@@ -167,8 +168,14 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       const fast = report.failures.some((f) => f.retry === 'fast');
       const slow = report.failures.some((f) => f.retry === 'slow');
       if (report.failures.some((f) => f.errorClass === 'not-found' || f.errorClass === 'conflict')) needRefresh = true;
+      // The controller unreachable (down, restarting): back off from 500 ms to 5 s, not the slow
+      // 90 s, so changes queued meanwhile land within seconds of its return; re-read its state
+      // first (a write may have been applied before the connection broke).
+      const network = report.failures.some((f) => f.errorClass === 'network');
+      if (network) needRefresh = true;
       if (fast) { scheduleRetry(fastDelay); fastDelay = Math.min(fastDelay * 2, 10_000); } else fastDelay = opts.fastRetryMs ?? 500;
-      if (slow && !fast) scheduleRetry(opts.slowRetryMs ?? 90_000);
+      if (network && !fast) { scheduleRetry(networkDelay); networkDelay = Math.min(networkDelay * 2, 5_000); } else if (!network) networkDelay = 500;
+      if (slow && !fast && !network) scheduleRetry(opts.slowRetryMs ?? 90_000);
     } catch (err) {
       // Listing the controller failed (down, network): try again later, the state is re-read.
       needRefresh = true;
