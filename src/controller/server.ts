@@ -183,6 +183,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   lifecycle.started(url);
   return {
     url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword, cluster, lifecycle,
-    close: () => app.close(),
+    close: async () => {
+      // app.close() closes the connections idle at that moment; one that finishes its request
+      // later (an SE's long-poll answered at shutdown) would otherwise hold the process for the
+      // 72 s keep-alive timeout.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      try { await app.close(); } finally { clearInterval(sweep); }
+    },
   };
 }

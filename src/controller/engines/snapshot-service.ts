@@ -24,7 +24,10 @@ export class SnapshotService {
       if (!WATCHED_TYPES.has(type)) return;
       this.mirror.changed(type, uuid);
       for (const g of this.groups.values()) g.stale = true;
-      if (!this.timer) this.timer = setTimeout(() => void this.refresh(), DEBOUNCE_MS);
+      // A refresh rebuilds each waiting SE's snapshot from every VS of its group: after a slow
+      // one wait longer (x4, up to 1 s), so a burst of writes wakes an SE a bounded number of
+      // times with the latest content, not once per 15 ms at the cost of the whole event loop.
+      if (!this.timer) this.timer = setTimeout(() => void this.refresh(), Math.max(DEBOUNCE_MS, Math.min(this.lastRefreshMs * 4, 1_000)));
     });
   }
 
@@ -90,8 +93,19 @@ export class SnapshotService {
     });
   }
 
+  private lastRefreshMs = 0;
+
   private async refresh(): Promise<void> {
     this.timer = undefined;
+    const started = performance.now();
+    try {
+      await this.wakeWaiters();
+    } finally {
+      this.lastRefreshMs = performance.now() - started;
+    }
+  }
+
+  private async wakeWaiters(): Promise<void> {
     for (const [uuid, g] of this.groups) {
       if (g.waiters.size === 0) continue;
       try {
