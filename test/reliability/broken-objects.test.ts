@@ -12,7 +12,7 @@ import { fetchStatus } from '../../src/up/report.js';
 import { PASSWORD } from '../controller/support.js';
 import { until } from '../engine/support.js';
 import { runPortico, type CliProcess } from '../support/cli.js';
-import { NET } from './support.js';
+import { NET, lbService } from './support.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const ingress = (name: string, host: string, secret?: string, svc = 'web') => `apiVersion: networking.k8s.io/v1
@@ -21,18 +21,6 @@ metadata: { name: ${name}, namespace: default }
 spec:
   ${secret ? `tls: [{ hosts: [${host}], secretName: ${secret} }]` : 'tls: []'}
   rules: [{ host: ${host}, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: ${svc}, port: { number: 80 } } } }] } }]
-`;
-const lbService = (name: string, ports: string, ip: string) => `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec: { type: LoadBalancer, ports: ${ports} }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-x, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: http, port: 8080, protocol: TCP }]
-endpoints: [{ addresses: ["${ip}"], conditions: { ready: true } }]
 `;
 
 test('broken Services, EndpointSlices, Ingresses and Secrets: each reported on its object, the good ones served', { timeout: 120_000 }, async () => {

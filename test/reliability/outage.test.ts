@@ -12,25 +12,12 @@ import { fetchStatus } from '../../src/up/report.js';
 import { Client, PASSWORD } from '../controller/support.js';
 import { until } from '../engine/support.js';
 import { runPortico, type CliProcess } from '../support/cli.js';
-import { NET } from './support.js';
+import { NET, lbService } from './support.js';
 
 const OUTAGE_MS = Number(process.env.PORTICO_OUTAGE_S ?? 10) * 1000;
 const HOST = `${NET}.12`;
 
-const service = (name: string, n: number) => `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  type: LoadBalancer
-  ports: [{ name: http, port: ${8000 + n}, targetPort: 8080, protocol: TCP }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-x, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: http, port: 8080, protocol: TCP }]
-endpoints: [{ addresses: ["${NET}.${40 + n}"], conditions: { ready: true } }]
-`;
+const service = (name: string, n: number) => lbService(name, `[{ name: http, port: ${8000 + n}, targetPort: 8080, protocol: TCP }]`, `${NET}.${40 + n}`);
 
 test(`controller down ${OUTAGE_MS / 1000} s: the operator converges after; an operator restart makes no churn`, { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'portico-outage-'));

@@ -93,4 +93,18 @@ export function getOnce(url: string, timeoutMs = 1000): Promise<number> {
   });
 }
 
+/** A LoadBalancer Service manifest with one EndpointSlice (one endpoint `ip`, target port 8080). */
+export const lbService = (name: string, ports: string, ip: string) => `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec: { type: LoadBalancer, ports: ${ports} }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-x, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ name: http, port: 8080, protocol: TCP }]
+endpoints: [{ addresses: ["${ip}"], conditions: { ready: true } }]
+`;
+
 export { PASSWORD };
