@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/demo.js';
+import { runDemo, type RunningDemo } from '../../demo/demo.js';
 import { DataDirInUse } from '../../up/lock.js';
+import { onStopSignal } from '../stop-signal.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -9,22 +10,19 @@ export function registerDemo(program: Command): void {
     .option('--data <dir>', 'data directory', '.portico-demo')
     .option('--listen <host:port>', 'controller API and console address', '127.0.0.1:9080')
     .action(async (o) => {
-      let demo;
+      let demo: RunningDemo | undefined;
+      // Installed before anything starts: a Ctrl-C during start-up stops what has started.
+      const stopped = onStopSignal(async () => {
+        console.log('Stopping Portico…');
+        await demo?.stop();
+      });
       try {
         demo = await runDemo({ data: o.data, listen: o.listen });
       } catch (err) {
         console.error(`portico demo: ${(err as Error).message}`);
         process.exit(err instanceof DataDirInUse ? 3 : 1);
       }
-      let stopping = false;
-      const shutdown = async () => {
-        if (stopping) return;
-        stopping = true;
-        console.log('Stopping Portico…');
-        await demo.stop();
-        process.exit(0);
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      stopped.ready();
+      if (stopped.requested) await stopped.run();
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { relative, resolve } from 'node:path';
-import { startUp } from '../../up/up.js';
+import { startUp, type RunningUp } from '../../up/up.js';
+import { onStopSignal } from '../stop-signal.js';
 import { fetchStatus, formatTable, StatusReporter } from '../../up/report.js';
 import { startQuickstartBackends, writeQuickstartSecret } from '../../up/quickstart.js';
 import { DataDirInUse } from '../../up/lock.js';
@@ -18,9 +19,18 @@ export function registerUp(program: Command): void {
     .option('--operator-listen <host:port>', 'operator status/metrics address', '127.0.0.1:0')
     .option('--quickstart-backends', 'also serve the backends examples/quickstart points at')
     .action(async (o) => {
+      let up: RunningUp | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      let stopBackends = async () => {};
+      // Installed before anything starts: a signal during start-up stops what has started.
+      const stopped = onStopSignal(async () => {
+        clearInterval(poll);
+        console.log('Stopping Portico…');
+        await up?.stop();
+        await stopBackends();
+      });
       if (o.quickstartBackends) await writeQuickstartSecret(o.manifests);
-      const stopBackends = o.quickstartBackends ? await startQuickstartBackends() : async () => {};
-      let up;
+      if (o.quickstartBackends) stopBackends = await startQuickstartBackends();
       try {
         up = await startUp({
           manifests: o.manifests, data: o.data, listen: o.listen, engines: o.engines, vipCidr: o.vipCidr,
@@ -39,23 +49,14 @@ export function registerUp(program: Command): void {
       reporter.diff(items);
       console.log(`Portico is up: console ${up.controllerUrl}/ (admin password in ${dataRel})`);
       console.log(formatTable(items));
-      const poll = setInterval(async () => {
+      const running = up;
+      poll = setInterval(async () => {
         try {
-          items = await fetchStatus(up.operatorUrl);
+          items = await fetchStatus(running.operatorUrl);
           for (const line of reporter.diff(items)) console.log(line);
         } catch { /* operator restarting: the supervisor says so */ }
       }, 500);
-      let stopping = false;
-      const shutdown = async () => {
-        if (stopping) return;
-        stopping = true;
-        clearInterval(poll);
-        console.log('Stopping Portico…');
-        await up.stop();
-        await stopBackends();
-        process.exit(0);
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      stopped.ready();
+      if (stopped.requested) await stopped.run();
     });
 }
