@@ -219,6 +219,8 @@ async function benchSync(parts: Set<string>): Promise<void> {
       for (const f of r.failures) { const k = `${f.type} ${f.errorClass}: ${f.message.replace(/\d+/g, 'N').slice(0, 120)}`; causes.set(k, (causes.get(k) ?? 0) + 1); }
       for (const [k, n] of causes) console.log(`    ${n} × ${k}`);
       row('  operator RSS', mb(process.memoryUsage().rss), '< 300 MB', process.memoryUsage().rss < 300 * 1024 * 1024);
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (gc) { gc(); row('  heap kept after a GC (with --expose-gc): snapshot, translation, state', mb(process.memoryUsage().heapUsed), '', undefined); }
       await op.close();
     }
     {
