@@ -127,6 +127,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     // Decide by the route matched, not the raw URL: `//api/x` and `/%61pi/x` reach /api routes too.
     const url = req.routeOptions.url ?? req.url;
     if (!url.startsWith('/api/') && url !== '/api') return;
+    // Every query parameter is one string (lists are comma-separated): `?name=a&name=b` is refused, not half-handled.
+    for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+      if (Array.isArray(v)) throw new ApiError(400, `${k}: given ${v.length} times; give it once (lists are comma-separated)`);
+    }
     if (PUBLIC.some((p) => url.startsWith(p))) return;
     await authenticate(req);
   });
