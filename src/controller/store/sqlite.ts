@@ -173,6 +173,8 @@ export class SqliteStore extends Reader implements Store {
   /** Transactions run in the open SQLite transaction, waiting for its COMMIT. */
   private group: Done[] = [];
   private flushing: NodeJS.Immediate | undefined;
+  /** A transaction function is running (it may await I/O across turns: the etcd store's does). */
+  private running = false;
 
   static open(dataDir: string): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
@@ -206,6 +208,7 @@ export class SqliteStore extends Reader implements Store {
       if (!this.writer.inTransaction) this.writer.exec('BEGIN IMMEDIATE');
       this.writer.exec('SAVEPOINT w');
       let result: T;
+      this.running = true;
       try {
         result = await fn(tx);
         this.writer.exec('RELEASE w');
@@ -213,6 +216,8 @@ export class SqliteStore extends Reader implements Store {
         if (this.writer.inTransaction) { this.writer.exec('ROLLBACK TO w'); this.writer.exec('RELEASE w'); }
         if (this.group.length === 0 && this.writer.inTransaction) this.writer.exec('ROLLBACK');
         throw e;
+      } finally {
+        this.running = false;
       }
       const committed = new Promise<void>((resolve, reject) => this.group.push({ resolve, reject, changed: tx.changed }));
       // COMMIT after this turn of the event loop: writes of the requests read in the same turn
@@ -229,6 +234,12 @@ export class SqliteStore extends Reader implements Store {
   /** COMMITs the open transaction, then answers its callers and tells the listeners, in order. */
   private commit(): void {
     if (this.flushing) { clearImmediate(this.flushing); this.flushing = undefined; }
+    // Never COMMIT under a running transaction function: that would commit its half-done
+    // writes and drop its savepoint. Try again next turn; the run's own end schedules nothing.
+    if (this.running) {
+      if (this.group.length > 0) this.flushing = setImmediate(() => this.commit());
+      return;
+    }
     const group = this.group;
     this.group = [];
     if (group.length === 0) return;
