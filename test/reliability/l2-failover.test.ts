@@ -22,7 +22,7 @@ const BACKEND = '10.250.0.20';
 const SE_DOWN_MS = Number(process.env.PORTICO_L2_SE_DOWN_MS ?? 1500);
 const why = netnsUnavailable();
 
-test('L2 mode: kill -9 of the active SE moves the VIP to the other SE (gratuitous ARP)', { skip: why, timeout: 120_000 }, async () => {
+test('L2 mode: the active SE host fails (kill -9, link down): the other SE takes the VIP (gratuitous ARP)', { skip: why, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'portico-l2-'));
   const lab = new Lab(dir);
   let ctl: Controller | undefined;
@@ -94,14 +94,18 @@ for (;;) {
     assert.doesNotMatch(lab.ip(standbyNs, '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(VIP.replaceAll('.', '\\.')), 'only one SE holds the VIP');
     await until('steady traffic', () => results().filter((r) => r.ok).length >= 20, 20_000);
 
+    // The active SE's host fails: its engine dies (kill -9) and its link goes down. Without the
+    // link step the dead engine's namespace keeps the VIP on eth0 and its kernel keeps answering
+    // ARP for it (docs/reliability.md, known gaps).
     const killedAt = Date.now();
     engines.get(active)!.kill('SIGKILL');
+    lab.ip(activeNs, 'link', 'set', 'eth0', 'down');
     await engines.get(active)!.exited;
     await until('the client is served again after the kill', () => results().some((r) => r.t > killedAt && r.ok), 30_000);
     const firstOk = results().find((r) => r.t > killedAt && r.ok)!;
     const lastOkBefore = results().filter((r) => r.t <= killedAt && r.ok).at(-1)!;
     const failed = results().filter((r) => r.t > killedAt && r.t < firstOk.t).length;
-    console.log(`# L2 failover: first successful new connection ${firstOk.t - killedAt} ms after kill -9 (last before: ${killedAt - lastOkBefore.t} ms before; ${failed} attempts failed in between; SE down timeout ${SE_DOWN_MS} ms)`);
+    console.log(`# L2 failover: first successful new connection ${firstOk.t - killedAt} ms after kill -9 + link down (last before: ${killedAt - lastOkBefore.t} ms before; ${failed} attempts failed in between; SE down timeout ${SE_DOWN_MS} ms)`);
 
     // The standby holds the VIP now and the client's ARP entry points at it.
     assert.match(lab.ip(standbyNs, '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(`${VIP.replaceAll('.', '\\.')}/32`));
