@@ -53,3 +53,23 @@ test('a burst of 300 writes: shared COMMITs, failures alone, listeners after COM
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a transaction that awaits real I/O across turns is never committed half-done', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-scale-store-'));
+  const store = SqliteStore.open(dir);
+  try {
+    // Quick ones queue up a COMMIT for the end of the turn; the slow one is running then.
+    const writes = Array.from({ length: 20 }, (_, i) => store.transact(async (tx) => {
+      await tx.put(rec(i));
+      if (i % 5 === 0) {
+        await new Promise((r) => setTimeout(r, 5));
+        await tx.put(rec(100 + i));
+      }
+    }));
+    await Promise.all(writes);
+    assert.equal(await store.count('pool'), 24);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
