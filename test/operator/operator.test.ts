@@ -206,7 +206,7 @@ spec:
     assert.deepEqual(before.loadBalancer.ingress.map((i: any) => i.hostname), ['plain.portico.local']);
     assert.ok(before.events.some((e: any) => e.reason === 'SecretNotFound'), JSON.stringify(before.events));
     assert.equal((await ctl!.api('GET', '/api/virtualservice?name=optest--secure.portico.local')).body.count, 0);
-    const tls = new URL('./fixtures/tls/', `file://${process.cwd()}/test/operator/`);
+    const tls = new URL('./fixtures/tls/', `file://${process.cwd()}/test/`);
     const b64 = (f: string) => readFileSync(new URL(f, tls)).toString('base64');
     writeFileSync(join(dir, 'secret.yaml'), `apiVersion: v1
 kind: Secret

@@ -53,8 +53,8 @@ export function snapshotOf(objects: Array<Record<string, any>>): ClusterSnapshot
 }
 
 export function loadFixture(file: string): Fixture {
-  const cert = readFileSync(join(FIXTURES, 'tls/secure.example.com.crt')).toString('base64');
-  const key = readFileSync(join(FIXTURES, 'tls/secure.example.com.key')).toString('base64');
+  const cert = readFileSync(join(process.cwd(), 'test/fixtures/tls/secure.example.com.crt')).toString('base64');
+  const key = readFileSync(join(process.cwd(), 'test/fixtures/tls/secure.example.com.key')).toString('base64');
   const text = readFileSync(join(FIXTURES, file), 'utf8').replaceAll('@cert@', cert).replaceAll('@key@', key);
   const doc = parseAllDocuments(text)[0]!.toJS() as Record<string, any>;
   const values = { AKOSettings: { clusterName: 'c1' }, ...(doc.values ?? {}) };

@@ -34,8 +34,8 @@ export interface CrdFixture {
   withoutCrds?: { objects?: ObjectExpectation[]; absent?: string[] };
 }
 
-export const CA_PEM = readFileSync(join(FIXTURES, 'tls/secure.example.com.crt'), 'utf8');
-export const KEY_PEM = readFileSync(join(FIXTURES, 'tls/secure.example.com.key'), 'utf8');
+export const CA_PEM = readFileSync(join(process.cwd(), 'test/fixtures/tls/secure.example.com.crt'), 'utf8');
+export const KEY_PEM = readFileSync(join(process.cwd(), 'test/fixtures/tls/secure.example.com.key'), 'utf8');
 
 export function loadCrdFixture(file: string): CrdFixture {
   const cert = Buffer.from(CA_PEM).toString('base64');
