@@ -1,6 +1,7 @@
 // Helpers for the engine tests: UUIDs, snapshot builders, real backend servers on loopback
 // (127.21.0.0/16 is this suite's range), and polling with a deadline.
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import http from 'node:http';
@@ -167,3 +168,16 @@ export class SnapshotBuilder {
     return JSON.parse(JSON.stringify({ version: this.version++, objects: this.objects, dns: this.dns }));
   }
 }
+
+/** Whether `addr/32` is on `lo` (L2 VIP mode tests run on lo). */
+export const onLo = (addr: string) => execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).includes(`${addr}/32`);
+
+/** L2 VIP mode tests change lo's addresses: they need root and iproute2. */
+export const canAdminLo = (() => {
+  try {
+    execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'lo']);
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+})();

@@ -3,19 +3,11 @@
 // (already local, so nothing changes for other traffic); gratuitous ARP on lo only warns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { VipManager } from '../../src/engine/vip/manager.js';
+import { canAdminLo as canAdmin, onLo as isOnLo } from './support.js';
 
 const ADDR = '127.21.70.1';
-const onLo = () => execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).includes(`${ADDR}/32`);
-const canAdmin = (() => {
-  try {
-    execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'lo']);
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-})();
+const onLo = () => isOnLo(ADDR);
 
 test('l2 mode adds the VIP with its first user and removes it with its last', { skip: !canAdmin && 'needs root and iproute2' }, async () => {
   const warnings: string[] = [];

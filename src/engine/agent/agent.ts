@@ -4,7 +4,7 @@
 // retry; traffic is never interrupted by it.
 import os from 'node:os';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ControllerClient, ControllerError } from './client.js';
 import { DataDir, type Identity } from './files.js';
 import { startAdminServer, type AdminServer } from './admin.js';
@@ -54,7 +54,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const log = opts.log;
   const data = new DataDir(opts.dataDir);
   await data.init();
-  const vips = new VipManager(opts.vipMode ?? 'loopback', opts.interface, log);
+  const vips = new VipManager(opts.vipMode ?? 'loopback', opts.interface, log, join(opts.dataDir, 'vips.json'));
+  await vips.loadPrevious();
   let wakeHeartbeat: () => void = () => {};
   const runtime = new EngineRuntime(vips, log, () => wakeHeartbeat());
   const admin = await startAdminServer(opts.metricsListen ?? '127.0.0.1:0', runtime);
@@ -81,6 +82,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const disk = await data.readSnapshot();
   if (disk.error) log.warn({ err: disk.error }, 'ignoring the snapshot on disk');
   if (disk.snapshot) await applySnapshot(disk.snapshot, undefined, 'disk');
+  // What a killed previous run added and this snapshot does not hold goes now (L2 mode).
+  await vips.removeLeftovers();
 
   let stopped = false;
   const abort = new AbortController();

@@ -1,20 +1,55 @@
 // VIP ownership. Loopback mode binds VIPs directly (any 127/8 address binds on Linux). L2 mode
 // adds the address to an interface, announces it with gratuitous ARP (arping -U, from
-// iputils-arping) and removes it when the last virtual service using it leaves.
+// iputils-arping) and removes it when the last virtual service using it leaves. With a record
+// (DATA/vips.json) it also removes, at start, the addresses a killed previous run left behind.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
+import { VipRecord, type VipEntry } from './record.js';
 
 const run = promisify(execFile);
+const ALREADY_PRESENT = /File exists|already assigned/;
+const ALREADY_GONE = /Address not found|Cannot assign requested address|Cannot find device/;
 
 export type VipMode = 'loopback' | 'l2';
 export interface VipLog { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void }
 
 export class VipManager {
   private readonly users = new Map<string, number>();
+  /** L2 addresses this run put (or is putting) on the interface. */
+  private readonly added = new Set<string>();
+  /** Entries of the previous run not yet cleaned up (kept in the record until they are). */
+  private previous: VipEntry[] = [];
+  private readonly record: VipRecord | undefined;
 
-  constructor(readonly mode: VipMode, readonly iface: string | undefined, private readonly log: VipLog) {
+  /** `recordPath`: where the L2 addresses added are kept across runs (DATA/vips.json). */
+  constructor(readonly mode: VipMode, readonly iface: string | undefined, private readonly log: VipLog, recordPath?: string) {
     if (mode === 'l2' && !iface) throw new Error('--interface is required with --vip-mode l2');
+    this.record = recordPath ? new VipRecord(recordPath) : undefined;
+  }
+
+  /** Reads what the previous run recorded; call before the first acquire. */
+  async loadPrevious(): Promise<void> {
+    if (this.record) this.previous = await this.record.read();
+  }
+
+  /**
+   * Removes the previous run's addresses that this run does not hold (call once the snapshot
+   * served at start is applied): a run ended by kill -9 never removed them, and the kernel
+   * would keep answering ARP for a VIP another SE now owns.
+   */
+  async removeLeftovers(): Promise<string[]> {
+    if (this.previous.length === 0) return [];
+    const removed: string[] = [];
+    const kept: VipEntry[] = [];
+    for (const e of this.previous) {
+      if (e.interface === this.iface && this.added.has(e.address)) continue;
+      if (await this.deleteAddress(e.address, e.interface, 'VIP left by a previous run removed')) removed.push(e.address);
+      else kept.push(e); // tried again at the next start
+    }
+    this.previous = kept;
+    await this.persist();
+    return removed;
   }
 
   /** Takes one more reference on a VIP; the first one makes the address present. */
@@ -22,10 +57,15 @@ export class VipManager {
     const n = this.users.get(addr) ?? 0;
     this.users.set(addr, n + 1);
     if (n > 0 || this.mode !== 'l2') return;
+    // Recorded before it is added: a kill between the two leaves a record, never an unknown address.
+    this.added.add(addr);
+    await this.persist();
     try {
       await this.addAddress(addr);
     } catch (err) {
       this.users.set(addr, (this.users.get(addr) ?? 1) - 1);
+      this.added.delete(addr);
+      await this.persist();
       throw err;
     }
   }
@@ -36,13 +76,32 @@ export class VipManager {
     if (n > 0) return void this.users.set(addr, n);
     this.users.delete(addr);
     if (this.mode !== 'l2') return;
+    if (await this.deleteAddress(addr, this.iface!, 'VIP removed')) {
+      this.added.delete(addr);
+      await this.persist();
+    }
+  }
+
+  /** `ip addr del`; an address already gone counts as removed. */
+  private async deleteAddress(addr: string, iface: string, msg: string): Promise<boolean> {
     const prefix = net.isIPv6(addr) ? 128 : 32;
     try {
-      await run('ip', ['addr', 'del', `${addr}/${prefix}`, 'dev', this.iface!]);
-      this.log.info({ vip: addr, interface: this.iface }, 'VIP removed');
+      await run('ip', ['addr', 'del', `${addr}/${prefix}`, 'dev', iface]);
+      this.log.info({ vip: addr, interface: iface }, msg);
+      return true;
     } catch (err) {
-      this.log.warn({ vip: addr, err: (err as Error).message }, 'could not remove VIP');
+      const stderr = String((err as { stderr?: string }).stderr ?? '');
+      if (ALREADY_GONE.test(stderr)) return true;
+      this.log.warn({ vip: addr, interface: iface, err: stderr.trim() || (err as Error).message }, 'could not remove VIP');
+      return false;
     }
+  }
+
+  private async persist(): Promise<void> {
+    if (!this.record) return;
+    const iface = this.iface ?? '';
+    const entries = [...this.previous, ...[...this.added].map((address) => ({ address, interface: iface }))];
+    await this.record.save(entries).catch((err: Error) => this.log.warn({ file: this.record!.path, err: err.message }, 'could not record the VIPs added'));
   }
 
   held(): string[] {
@@ -54,8 +113,8 @@ export class VipManager {
     try {
       await run('ip', ['addr', 'add', `${addr}/${prefix}`, 'dev', this.iface!]);
     } catch (err) {
-      // Already present (e.g. after a restart) is fine.
-      if (!/File exists/.test(String((err as { stderr?: string }).stderr ?? ''))) throw new Error(`ip addr add ${addr}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+      // Already present (e.g. after a restart) is fine; older iproute2 says "File exists".
+      if (!ALREADY_PRESENT.test(String((err as { stderr?: string }).stderr ?? ''))) throw new Error(`ip addr add ${addr}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
     }
     this.log.info({ vip: addr, interface: this.iface }, 'VIP added');
     if (net.isIPv4(addr)) {
