@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startController, type Controller } from '../../src/controller/server.js';
-import { Client, PASSWORD } from './support.js';
+import type { Controller } from '../../src/controller/server.js';
+import { Client, startLocalCloud } from './support.js';
 import { httpBackend, until, type Backend } from '../engine/support.js';
 
 const NET = `127.70.${10 + (process.pid % 200)}`;
@@ -18,10 +18,7 @@ const backends: Backend[] = [];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portico-lifecycle-'));
-  ctl = await startController({
-    listen: `${NET}.1:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: `${NET}.0/24`,
-    lifecycle: { seDownTimeoutMs: 2000, localEngines: { engineArgs: ['--metrics-listen', `${NET}.1:0`] } },
-  });
+  ctl = await startLocalCloud(NET, dir);
   api = new Client(ctl.url);
 });
 
@@ -31,11 +28,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ok = async (method: string, path: string, body?: unknown) => {
-  const r = await api.req(method, path, body);
-  assert.ok(r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-};
+const ok = (method: string, path: string, body?: unknown) => api.ok(method, path, body);
 const groupEngines = () => [...ctl.lifecycle.localCloud!.pids()].filter(([n]) => n.startsWith('lc-se-'));
 
 test('local cloud, placement, failover and analytics with real engines', { timeout: 120_000 }, async () => {

@@ -41,6 +41,14 @@ export async function startTestController(o: { dir?: string; vipCidr?: string } 
   };
 }
 
+/** A controller that runs its engines as child processes (the local cloud) on `net`.1, VIPs in `net`.0/24, SE down after 2 s. */
+export async function startLocalCloud(net: string, dir: string): Promise<Controller> {
+  return startController({
+    listen: `${net}.1:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: `${net}.0/24`,
+    lifecycle: { seDownTimeoutMs: 2000, localEngines: { engineArgs: ['--metrics-listen', `${net}.1:0`] } },
+  });
+}
+
 export interface Res { status: number; body: any; headers: Headers }
 
 export class Client {
@@ -72,6 +80,12 @@ export class Client {
   put(p: string, b: unknown) { return this.req('PUT', p, b); }
   patch(p: string, b: unknown) { return this.req('PATCH', p, b); }
   del(p: string) { return this.req('DELETE', p); }
+  /** A request that must answer 2xx; returns the body. */
+  async ok(method: string, path: string, body?: unknown): Promise<any> {
+    const r = await this.req(method, path, body);
+    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
   /** POST that must succeed; returns the stored object. */
   async create(type: string, body: Record<string, unknown>): Promise<any> {
     const r = await this.post(`/api/${type}`, body);

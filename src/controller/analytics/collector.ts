@@ -18,6 +18,14 @@ export interface CollectorDeps {
   log?: { warn(obj: object, msg: string): void };
 }
 
+/** The heartbeat's `metrics` maps the collector keeps series of (docs/engine-protocol.md). */
+const ENTITY_KINDS = ['virtualservice', 'pool', 'server'] as const;
+
+/** The series key of one pool server, as the engine names it in its heartbeat. */
+export const serverEntity = (poolUuid: string, ipPort: string): string => `${poolUuid}/${ipPort}`;
+/** `ip:port` (`[v6]:port`), as the engine keys its servers. */
+export const serverAddr = (ip: string, port: number | string): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
 const zero = (): Sample => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Sample;
 const DAY_MS = 86_400_000;
 const CERT_WARN_DAYS = 30;
@@ -65,9 +73,11 @@ export class AnalyticsCollector {
     }
   }
 
-  /** Counter deltas since the last bucket, summed per VS over its SEs. */
+  /** Counter deltas since the last bucket, summed over the SEs per VS, pool and server (`pool/ip:port`). */
   private bucketRows(objects: Objects): Map<string, Omit<SeriesRow, 'ts'>> {
     const sums = new Map<string, Sample>();
+    const open = new Map<string, number>();
+    const now = Date.now();
     for (const se of this.d.registry.engines.values()) {
       const r = se.report;
       if (!r) continue;
@@ -75,28 +85,43 @@ export class AnalyticsCollector {
       // An SE that started before this collector: its counters so far are history, not this bucket.
       const firstSight = !this.seStarted.has(se.uuid) && !(Date.parse(r.started_at ?? '') >= this.startedAt);
       this.seStarted.set(se.uuid, r.started_at);
-      for (const [vs, cur] of Object.entries(r.metrics?.virtualservice ?? {})) {
-        const key = `${se.uuid}|${vs}`;
-        const prev = this.last.get(key);
-        const now = zero();
-        for (const c of COUNTERS) now[c] = typeof cur[c] === 'number' ? cur[c]! : 0;
-        this.last.set(key, now);
-        if (firstSight) continue;
-        let sum = sums.get(vs);
-        if (!sum) sums.set(vs, (sum = zero()));
-        const reset = restarted || !prev || COUNTERS.some((c) => now[c] < prev[c]);
-        for (const c of COUNTERS) sum[c] += reset ? now[c] : now[c] - prev![c];
+      const connected = this.d.registry.connected(se, now);
+      for (const kind of ENTITY_KINDS) {
+        for (const [entity, cur] of Object.entries(r.metrics?.[kind] ?? {})) {
+          // Open connections are a gauge: only an SE still reporting counts.
+          if (connected && typeof cur.open_conns === 'number') open.set(entity, (open.get(entity) ?? 0) + cur.open_conns);
+          const key = `${se.uuid}|${entity}`;
+          const prev = this.last.get(key);
+          const sample = zero();
+          for (const c of COUNTERS) sample[c] = typeof cur[c] === 'number' ? cur[c]! : 0;
+          this.last.set(key, sample);
+          if (firstSight) continue;
+          let sum = sums.get(entity);
+          if (!sum) sums.set(entity, (sum = zero()));
+          const reset = restarted || !prev || COUNTERS.some((c) => sample[c] < prev[c]);
+          for (const c of COUNTERS) sum[c] += reset ? sample[c] : sample[c] - prev![c];
+        }
       }
     }
     this.recent = sums;
     const rows = new Map<string, Omit<SeriesRow, 'ts'>>();
+    const row = (entity: string, up: number, total: number, health: number) =>
+      rows.set(entity, { ...(sums.get(entity) ?? zero()), open_conns: open.get(entity) ?? 0, servers_up: up, servers_total: total, health });
     for (const vs of objects.get('virtualservice')?.values() ?? []) {
       if (vs.enabled === false) continue;
       const rt = this.d.registry.virtualServiceRuntime(vs.uuid, vs.se_group_ref as string | undefined, true);
       if (rt.num_se_assigned === 0 && !sums.has(vs.uuid)) continue;
-      const up = rt.servers.filter((s) => s.state === 'UP').length;
-      const health = this.health(vs, objects).health_score;
-      rows.set(vs.uuid, { ...(sums.get(vs.uuid) ?? zero()), open_conns: 0, servers_up: up, servers_total: rt.servers.length, health });
+      row(vs.uuid, rt.servers.filter((s) => s.state === 'UP').length, rt.servers.length, this.health(vs, objects).health_score);
+    }
+    // Pools and their servers: those some connected SE reports (health in the gauges), or that had traffic.
+    for (const pool of objects.get('pool')?.keys() ?? []) {
+      const ps = this.d.registry.poolServers(pool);
+      if (ps.total === 0 && !sums.has(pool)) continue;
+      row(pool, ps.up, ps.total, ps.total ? Math.round((ps.up * 100) / ps.total) : 0);
+      for (const s of ps.servers) {
+        const up = s.state === 'UP' ? 1 : 0;
+        row(serverEntity(pool, serverAddr(s.ip, s.port)), up, 1, up * 100);
+      }
     }
     return rows;
   }

@@ -1,12 +1,14 @@
 // The analytics API in Avi's shape (shared/reference/avi-api.md §4): metrics series per VS,
+// pool and pool server,
 // health score with its factors, events and request logs (`/api/analytics/logs`), and the
 // scale out / scale in actions of a VS.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AnalyticsStore, SeriesRow } from './store.js';
-import type { AnalyticsCollector } from './collector.js';
+import { serverAddr, serverEntity, type AnalyticsCollector } from './collector.js';
 import type { PlacementManager } from '../placement/manager.js';
 
 type Q = Record<string, string | undefined>;
+type StoredLike = { uuid: string; tenant_ref?: unknown };
 type Req = FastifyRequest<{ Params: { uuid: string }; Querystring: Q }>;
 
 interface Metric { units: string; value(r: SeriesRow, step: number): number | undefined }
@@ -32,6 +34,27 @@ export const METRICS: Record<string, Metric> = {
   'l7_server.avg_resp_latency': latency,
   'l4_server.avg_health': { units: 'PERCENT', value: (r) => (r.servers_total ? (r.servers_up * 100) / r.servers_total : undefined) },
   'healthscore.health_score_value': { units: 'METRIC_COUNT', value: (r) => r.health },
+  'l4_client.max_open_conns': { units: 'METRIC_COUNT', value: (r) => r.open_conns },
+};
+
+const serverResponses = (r: SeriesRow) => r.responses_2xx + r.responses_3xx + r.responses_4xx + r.responses_5xx;
+/** Per pool and per pool server: the traffic the SEs sent it (bytes as the clients saw them). */
+export const POOL_METRICS: Record<string, Metric> = {
+  'l4_server.avg_bandwidth': METRICS['l4_client.avg_bandwidth']!,
+  'l4_server.avg_rx_bytes': METRICS['l4_client.avg_rx_bytes']!,
+  'l4_server.avg_tx_bytes': METRICS['l4_client.avg_tx_bytes']!,
+  'l4_server.avg_complete_conns': METRICS['l4_client.avg_complete_conns']!,
+  'l4_server.avg_open_conns': { units: 'METRIC_COUNT', value: (r) => r.open_conns },
+  'l4_server.max_open_conns': { units: 'METRIC_COUNT', value: (r) => r.open_conns },
+  'l7_server.avg_complete_responses': perSecond(serverResponses),
+  'l7_server.sum_total_responses': { units: 'METRIC_COUNT', value: serverResponses },
+  'l7_server.avg_resp_2xx': METRICS['l7_client.avg_resp_2xx']!,
+  'l7_server.avg_resp_3xx': METRICS['l7_client.avg_resp_3xx']!,
+  'l7_server.avg_resp_4xx': METRICS['l7_client.avg_resp_4xx']!,
+  'l7_server.avg_resp_5xx': METRICS['l7_client.avg_resp_5xx']!,
+  'l7_server.pct_response_errors': METRICS['l7_client.pct_response_errors']!,
+  'l7_server.avg_resp_latency': latency,
+  'l4_server.avg_health': METRICS['l4_server.avg_health']!,
 };
 
 class Bad extends Error {}
@@ -73,34 +96,55 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: AnalyticsRouteD
     return vs && inTenant(vs, tenantOf(req)) ? vs : undefined;
   };
 
+  /** The series envelope of one entity (VS, pool or pool server) for the query's metric ids. */
+  const seriesOf = (q: Q, known: Record<string, Metric>, key: string, obj: StoredLike, metricEntity: string, objId?: string) => {
+    const ids = (q.metric_id ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (!ids.length) throw new Bad(`metric_id: required, one or more of ${Object.keys(known).join(', ')}`);
+    for (const id of ids) if (!known[id]) throw new Bad(`metric_id: ${id} is not a known metric (known: ${Object.keys(known).join(', ')})`);
+    const step = int(q, 'step', 300, 1, 86400) <= 5 ? 5 : 300;
+    const limit = int(q, 'limit', 12, 1, 2016);
+    const stop = time(q, 'stop', Date.now());
+    const start = time(q, 'start', stop - step * limit * 1000);
+    const rows = d.store.read(key, step, Math.floor(start / 1000), Math.floor(stop / 1000), limit).reverse();
+    const series = ids.map((id) => {
+      const m = known[id]!;
+      const data = rows.map((r) => ({ timestamp: iso(r.ts * 1000), value: m.value(r, step) })).filter((p): p is { timestamp: string; value: number } => p.value !== undefined);
+      const values = data.map((p) => p.value);
+      const sum = values.reduce((a, b) => a + b, 0);
+      return {
+        header: {
+          name: id, entity_uuid: obj.uuid, ...(objId ? { obj_id: objId } : {}), tenant_uuid: obj.tenant_ref ?? 'admin', units: m.units,
+          statistics: values.length ? { min: Math.min(...values), max: Math.max(...values), mean: sum / values.length, sum, num_samples: values.length, last_sample: values[values.length - 1] } : { num_samples: 0 },
+        },
+        data,
+      };
+    });
+    return { metric_id: ids.join(','), entity_uuid: obj.uuid, ...(objId ? { obj_id: objId } : {}), metric_entity: metricEntity, start: iso(start), stop: iso(stop), step, limit, series };
+  };
+
   app.get('/api/analytics/metrics/virtualservice/:uuid', async (req: Req, reply) => {
     try {
       const vs = await vsOr404(req.params.uuid, req);
       if (!vs) return reply.code(404).send({ error: `VirtualService object not found! (${req.params.uuid})` });
-      const ids = (req.query.metric_id ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      if (!ids.length) throw new Bad(`metric_id: required, one or more of ${Object.keys(METRICS).join(', ')}`);
-      for (const id of ids) if (!METRICS[id]) throw new Bad(`metric_id: ${id} is not a known metric (known: ${Object.keys(METRICS).join(', ')})`);
-      const step = int(req.query, 'step', 300, 1, 86400) <= 5 ? 5 : 300;
-      const limit = int(req.query, 'limit', 12, 1, 2016);
-      const stop = time(req.query, 'stop', Date.now());
-      const start = time(req.query, 'start', stop - step * limit * 1000);
-      const rows = d.store.read(vs.uuid, step, Math.floor(start / 1000), Math.floor(stop / 1000), limit).reverse();
-      const series = ids.map((id) => {
-        const m = METRICS[id]!;
-        const data = rows.map((r) => ({ timestamp: iso(r.ts * 1000), value: m.value(r, step) })).filter((p): p is { timestamp: string; value: number } => p.value !== undefined);
-        const values = data.map((p) => p.value);
-        const sum = values.reduce((a, b) => a + b, 0);
-        return {
-          header: {
-            name: id, entity_uuid: vs.uuid, tenant_uuid: vs.tenant_ref ?? 'admin', units: m.units,
-            statistics: values.length ? { min: Math.min(...values), max: Math.max(...values), mean: sum / values.length, sum, num_samples: values.length, last_sample: values[values.length - 1] } : { num_samples: 0 },
-          },
-          data,
-        };
-      });
-      return { metric_id: ids.join(','), entity_uuid: vs.uuid, metric_entity: 'VSERVER_METRICS_ENTITY', start: iso(start), stop: iso(stop), step, limit, series };
+      return seriesOf(req.query, METRICS, vs.uuid, vs, 'VSERVER_METRICS_ENTITY');
     } catch (err) { return send400(reply, err); }
   });
+
+  // A pool, or one of its servers (`?server=ip:port` or `/server/<ip:port>`).
+  const poolMetrics = async (req: FastifyRequest<{ Params: { uuid: string; server?: string }; Querystring: Q }>, reply: FastifyReply) => {
+    try {
+      const pool = (await d.placement.objects()).get('pool')?.get(req.params.uuid);
+      if (!pool || !inTenant(pool, tenantOf(req))) return reply.code(404).send({ error: `Pool object not found! (${req.params.uuid})` });
+      const server = req.params.server ?? req.query.server;
+      if (server === undefined) return seriesOf(req.query, POOL_METRICS, pool.uuid, pool, 'POOL_METRICS_ENTITY');
+      const servers = ((pool.servers as Array<{ ip?: { addr?: string }; port?: number }> | undefined) ?? [])
+        .filter((s) => typeof s?.ip?.addr === 'string').map((s) => serverAddr(s.ip!.addr!, s.port ?? Number(pool.default_server_port ?? 80)));
+      if (!servers.includes(server)) throw new Bad(`server: ${JSON.stringify(server)} is not a server of pool ${pool.name} (servers: ${servers.join(', ') || 'none'})`);
+      return seriesOf(req.query, POOL_METRICS, serverEntity(pool.uuid, server), pool, 'POOL_METRICS_ENTITY', server);
+    } catch (err) { return send400(reply, err); }
+  };
+  app.get('/api/analytics/metrics/pool/:uuid', poolMetrics);
+  app.get('/api/analytics/metrics/pool/:uuid/server/:server', poolMetrics);
 
   app.get('/api/analytics/healthscore/virtualservice/:uuid', async (req: Req, reply) => {
     const objects = await d.placement.objects();

@@ -1,5 +1,6 @@
-// The analytics tables, in their own SQLite file in the data dir (DATA/analytics.db): per-VS
-// time series at 5 s (kept an hour) and 5 min (kept a week), events, and sampled request logs.
+// The analytics tables, in their own SQLite file in the data dir (DATA/analytics.db): time
+// series per VS, pool and pool server (column `vs` holds the entity key: a VS or pool UUID, or
+// `pool-uuid/ip:port`) at 5 s (kept an hour) and 5 min (kept a week), events, and sampled request logs.
 // Separate from the object store: high write rate, no transactions with config, and local to
 // the controller that collects (the leader).
 import Database from 'better-sqlite3';
@@ -39,15 +40,16 @@ export class AnalyticsStore {
       CREATE TABLE IF NOT EXISTS requestlogs (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, vs TEXT NOT NULL, client TEXT NOT NULL, method TEXT NOT NULL, uri TEXT NOT NULL, status INTEGER NOT NULL, server TEXT NOT NULL, latency_ms REAL NOT NULL, se TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS requestlogs_vs_ts ON requestlogs (vs, ts);
     `);
-    // Counters add up (a 5-min row collects its 5 s rows); gauges keep the latest value.
+    // Counters add up (a 5-min row collects its 5 s rows); gauges keep the latest value, open
+    // connections the highest (for max_open_conns).
     this.upsert = this.db.prepare(`INSERT INTO series (vs, step, ts, ${cols.join(', ')}) VALUES (@vs, @step, @ts, ${cols.map((c) => `@${c}`).join(', ')})
-      ON CONFLICT (vs, step, ts) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}, ${GAUGES.map((c) => `${c} = excluded.${c}`).join(', ')}`);
+      ON CONFLICT (vs, step, ts) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}, ${GAUGES.map((c) => (c === 'open_conns' ? `${c} = MAX(${c}, excluded.${c})` : `${c} = excluded.${c}`)).join(', ')}`);
     this.series = this.db.prepare(`SELECT ts, ${cols.join(', ')} FROM series WHERE vs = ? AND step = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`);
     this.insEvent = this.db.prepare('INSERT INTO events (ts, event_id, obj_type, obj_uuid, obj_name, reason) VALUES (@ts, @event_id, @obj_type, @obj_uuid, @obj_name, @reason)');
     this.insLog = this.db.prepare('INSERT INTO requestlogs (ts, vs, client, method, uri, status, server, latency_ms, se) VALUES (@ts, @vs, @client, @method, @uri, @status, @server, @latency_ms, @se)');
   }
 
-  /** One 5 s bucket per VS (ts in seconds, a multiple of 5), also added into its 5 min row. */
+  /** One 5 s bucket per entity (ts in seconds, a multiple of 5), also added into its 5 min row. */
   addBucket(ts: number, rows: Map<string, Omit<SeriesRow, 'ts'>>): void {
     const rollupTs = ts - (ts % STEPS.rollup);
     this.db.transaction(() => {
@@ -58,7 +60,7 @@ export class AnalyticsStore {
     })();
   }
 
-  /** Rows of one VS at `step`, newest first. */
+  /** Rows of one entity (VS, pool, `pool/ip:port`) at `step`, newest first. */
   read(vs: string, step: number, from: number, to: number, limit: number): SeriesRow[] {
     return this.series.all(vs, step, from, to, limit) as SeriesRow[];
   }

@@ -11,7 +11,8 @@ export interface HeartbeatReport {
   rss_bytes?: number;
   virtualservices: VsReport[];
   servers: ServerReport[];
-  metrics?: { virtualservice?: Record<string, Record<string, number>> };
+  /** Cumulative counters per VS, pool and server (`pool/ip:port`); `open_conns` is a gauge. */
+  metrics?: { virtualservice?: Record<string, Record<string, number>>; pool?: Record<string, Record<string, number>>; server?: Record<string, Record<string, number>> };
 }
 
 export interface SeState {

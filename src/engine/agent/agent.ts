@@ -165,7 +165,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       rss_bytes: process.memoryUsage.rss(),
       virtualservices: runtime.vsStates(),
       servers: runtime.serverStates(),
-      metrics: { virtualservice: runtime.metrics.summary() },
+      metrics: { virtualservice: runtime.metrics.summary(), ...runtime.metrics.targetSummary() },
       request_logs: runtime.metrics.takeRequestLogs(),
     };
   };

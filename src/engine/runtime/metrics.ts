@@ -25,7 +25,9 @@ const SAMPLE_EVERY = 10;
 /** Per heartbeat: a burst of errors cannot grow the heartbeat without bound. */
 const MAX_SAMPLES = 200;
 
-interface TargetCounters { requests: number; bytes_in: number; bytes_out: number }
+/** Per pool and per server (pool/ip:port): the VS counters that apply to a target. */
+type TargetCounters = Omit<VsCounters, 'connections' | 'open' | 'no_server'>;
+const newTarget = (): TargetCounters => ({ requests: 0, responses_2xx: 0, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: 0, bytes_out: 0, latency_ms_sum: 0, latency_count: 0 });
 
 const newVs = (): VsCounters => ({ connections: 0, open: 0, requests: 0, responses_2xx: 0, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: 0, bytes_out: 0, latency_ms_sum: 0, latency_count: 0, no_server: 0 });
 
@@ -143,22 +145,13 @@ export class EngineMetrics implements VsMetrics {
 
   /** `status` 0 is an L4 session (no status class). */
   request(vsUuid: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, poolUuid?: string, serverKey?: string): void {
-    const c = this.counters(vsUuid);
-    c.requests++;
-    if (status >= 200 && status < 300) c.responses_2xx++;
-    else if (status >= 300 && status < 400) c.responses_3xx++;
-    else if (status >= 400 && status < 500) c.responses_4xx++;
-    else if (status >= 500) c.responses_5xx++;
-    c.bytes_in += bytesIn;
-    c.bytes_out += bytesOut;
-    c.latency_ms_sum += latencyMs;
-    c.latency_count++;
+    count(this.counters(vsUuid), status, latencyMs, bytesIn, bytesOut);
     let h = this.latencyChildren.get(vsUuid);
     if (!h) this.latencyChildren.set(vsUuid, (h = this.latency.labels(vsUuid)));
     h.observe(latencyMs / 1000);
     if (poolUuid) {
-      bump(this.pools, poolUuid, bytesIn, bytesOut);
-      if (serverKey) bump(this.servers, `${poolUuid}/${serverKey}`, bytesIn, bytesOut);
+      count(targetOf(this.pools, poolUuid), status, latencyMs, bytesIn, bytesOut);
+      if (serverKey) count(targetOf(this.servers, `${poolUuid}/${serverKey}`), status, latencyMs, bytesIn, bytesOut);
     }
   }
 
@@ -181,21 +174,44 @@ export class EngineMetrics implements VsMetrics {
     return out;
   }
 
-  /** Cumulative VS counters for the heartbeat (docs/engine-protocol.md). */
-  summary(): Record<string, Omit<VsCounters, 'open' | 'no_server'>> {
-    const out: Record<string, Omit<VsCounters, 'open' | 'no_server'>> = {};
+  /** Cumulative VS counters for the heartbeat (docs/engine-protocol.md), with the open-connections gauge. */
+  summary(): Record<string, Omit<VsCounters, 'open' | 'no_server'> & { open_conns: number }> {
+    const out: Record<string, Omit<VsCounters, 'open' | 'no_server'> & { open_conns: number }> = {};
     for (const [uuid, c] of this.vs) {
-      const { open: _o, no_server: _n, ...rest } = c;
-      out[uuid] = rest;
+      const { open, no_server: _n, ...rest } = c;
+      out[uuid] = { ...rest, open_conns: open };
     }
     return out;
   }
+
+  /** Cumulative counters per pool and per server (`pool/ip:port`) for the heartbeat, servers with their open connections. */
+  targetSummary(): { pool: Record<string, TargetCounters>; server: Record<string, TargetCounters & { open_conns: number }> } {
+    const server: Record<string, TargetCounters & { open_conns: number }> = {};
+    for (const [k, c] of this.servers) server[k] = { ...c, open_conns: 0 };
+    for (const [pool, , key, , open] of this.health?.servers() ?? []) {
+      const k = `${pool}/${key}`;
+      if (server[k]) server[k].open_conns = open;
+      else if (open > 0) server[k] = { ...newTarget(), open_conns: open };
+    }
+    return { pool: Object.fromEntries(this.pools), server };
+  }
 }
 
-function bump(map: Map<string, TargetCounters>, key: string, bytesIn: number, bytesOut: number): void {
+function targetOf(map: Map<string, TargetCounters>, key: string): TargetCounters {
   let t = map.get(key);
-  if (!t) map.set(key, (t = { requests: 0, bytes_in: 0, bytes_out: 0 }));
-  t.requests++;
-  t.bytes_in += bytesIn;
-  t.bytes_out += bytesOut;
+  if (!t) map.set(key, (t = newTarget()));
+  return t;
+}
+
+/** `status` 0 is an L4 session (no status class). */
+function count(c: TargetCounters, status: number, latencyMs: number, bytesIn: number, bytesOut: number): void {
+  c.requests++;
+  if (status >= 200 && status < 300) c.responses_2xx++;
+  else if (status >= 300 && status < 400) c.responses_3xx++;
+  else if (status >= 400 && status < 500) c.responses_4xx++;
+  else if (status >= 500) c.responses_5xx++;
+  c.bytes_in += bytesIn;
+  c.bytes_out += bytesOut;
+  c.latency_ms_sum += latencyMs;
+  c.latency_count++;
 }
