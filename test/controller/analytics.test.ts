@@ -1,4 +1,4 @@
-// Health score rules (pure) and the metric ids the API serves from stored rows.
+// Health score rules (pure), the metric ids the API serves from stored rows, and the VS oper state across SEs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { healthScore } from '../../src/controller/analytics/health.js';
@@ -29,4 +29,25 @@ test('metric ids: rates per second over the step, latency as an average, bandwid
   assert.equal(METRICS['l7_client.pct_response_errors']!.value(row, 300), 20);
   assert.equal(METRICS['l4_server.avg_health']!.value(row, 5), 50);
   assert.equal(METRICS['l4_server.avg_health']!.value({ ...row, servers_total: 0 }, 5), undefined, 'no servers: no point');
+});
+
+test('health score: a partitioned VS still serves, scored by the share of its SEs up', () => {
+  const h = healthScore({ ...base, oper_state: 'OPER_PARTITIONED', percent_ses_up: 50 });
+  assert.equal(h.health_score, 50);
+  assert.deepEqual(h.factors, ['service engines up: 50%']);
+});
+
+test('runtime: a VS placed on two SEs, up on one and the other missing heartbeats, is OPER_PARTITIONED', async () => {
+  const { EngineRegistry } = await import('../../src/controller/engines/registry.js');
+  const reg = new EngineRegistry();
+  reg.placement = { sesOf: () => ['se-a', 'se-b'], reasonOf: () => undefined, seName: (u) => u };
+  const report = { applied_version: 1, virtualservices: [{ uuid: 'vs-1', oper_state: 'OPER_UP' as const }], servers: [] };
+  reg.engines.set('se-a', { uuid: 'se-a', name: 'a', groupUuid: 'g', lastHeartbeat: Date.now(), intervalMs: 1000, report });
+  reg.engines.set('se-b', { uuid: 'se-b', name: 'b', groupUuid: 'g', lastHeartbeat: Date.now() - 60_000, intervalMs: 1000, report });
+  const rt = reg.virtualServiceRuntime('vs-1', 'g');
+  assert.equal(rt.oper_status.state, 'OPER_PARTITIONED');
+  assert.deepEqual(rt.oper_status.reason, ['up on 1 of 2 service engines', 'service engine b is not connected']);
+  assert.equal(rt.percent_ses_up, 50);
+  reg.engines.get('se-b')!.lastHeartbeat = Date.now();
+  assert.equal(reg.virtualServiceRuntime('vs-1', 'g').oper_status.state, 'OPER_UP', 'both up again');
 });

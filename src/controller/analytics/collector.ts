@@ -26,6 +26,9 @@ export const serverEntity = (poolUuid: string, ipPort: string): string => `${poo
 /** `ip:port` (`[v6]:port`), as the engine keys its servers. */
 export const serverAddr = (ip: string, port: number | string): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
+/** VS states that are events when a VS enters them. */
+const VS_EVENTS: Record<string, string> = { OPER_UP: 'VS_UP', OPER_DOWN: 'VS_DOWN', OPER_PARTITIONED: 'VS_PARTITIONED' };
+
 const zero = (): Sample => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Sample;
 const DAY_MS = 86_400_000;
 const CERT_WARN_DAYS = 30;
@@ -153,8 +156,8 @@ export class AnalyticsCollector {
       const state = rt.oper_status.state;
       const was = this.vsState.get(vs.uuid);
       this.vsState.set(vs.uuid, state);
-      if (was !== undefined && was !== state && (state === 'OPER_UP' || state === 'OPER_DOWN')) {
-        this.event(now, state === 'OPER_UP' ? 'VS_UP' : 'VS_DOWN', 'virtualservice', vs, state === 'OPER_UP' ? `virtual service ${vs.name} is up` : `virtual service ${vs.name} is down: ${rt.oper_status.reason.join('; ') || 'no reason given'}`);
+      if (was !== undefined && was !== state && VS_EVENTS[state]) {
+        this.event(now, VS_EVENTS[state], 'virtualservice', vs, state === 'OPER_UP' ? `virtual service ${vs.name} is up` : `virtual service ${vs.name} is ${state === 'OPER_DOWN' ? 'down' : 'partitioned'}: ${rt.oper_status.reason.join('; ') || 'no reason given'}`);
       }
       for (const s of rt.servers) servers.set(`${s.pool_uuid}|${s.ip}:${s.port}`, { state: s.state, reason: s.reason, pool: s.pool_uuid });
     }

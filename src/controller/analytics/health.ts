@@ -30,7 +30,8 @@ const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n
 export function healthScore(h: HealthInput): HealthScore {
   const factors: string[] = [];
   let performance = 100;
-  if (h.oper_state !== 'OPER_UP') {
+  // Partitioned still serves (on some SEs): scored like up, capped by the share of SEs up.
+  if (h.oper_state !== 'OPER_UP' && h.oper_state !== 'OPER_PARTITIONED') {
     performance = 0;
     factors.push(`virtual service is ${h.oper_state}`);
   } else {

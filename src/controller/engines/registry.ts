@@ -91,7 +91,11 @@ export class EngineRegistry {
     }
     let state: string;
     if (!enabled) state = 'OPER_DISABLED';
-    else if (up > 0) state = 'OPER_UP';
+    else if (up > 0 && up < ses.length) {
+      // Scaled out and some of its SEs do not serve it (down, or missing heartbeats): partitioned.
+      state = 'OPER_PARTITIONED';
+      reasons.unshift(`up on ${up} of ${ses.length} service engines`);
+    } else if (up > 0) state = 'OPER_UP';
     else if (ses.length === 0) {
       state = 'OPER_DOWN';
       reasons.push(this.placement?.reasonOf(vsUuid) ?? 'no service engine in the SE group');
