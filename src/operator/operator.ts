@@ -201,13 +201,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       const json = JSON.stringify(s);
       if (prev && statusJson.get(k) === json) continue;
       statusJson.set(k, json);
-      await callSink(() => opts.sink.set(s));
-      if (settings.enableEvents) {
-        for (const e of s.events) {
-          if (prev?.events.some((x) => x.reason === e.reason && x.message === e.message)) continue;
-          await callSink(() => opts.sink.event(s.ref, e));
-        }
-      }
+      // set() records the status's new events itself (the sink knows which it already wrote):
+      // calling event() for them too wrote every Event twice (created, then its count bumped).
+      await callSink(() => opts.sink.set(settings.enableEvents ? s : { ...s, events: [] }));
     }
     for (const [k, prev] of statuses) {
       if (seen.has(k)) continue;
