@@ -51,3 +51,13 @@ test('runtime: a VS placed on two SEs, up on one and the other missing heartbeat
   reg.engines.get('se-b')!.lastHeartbeat = Date.now();
   assert.equal(reg.virtualServiceRuntime('vs-1', 'g').oper_status.state, 'OPER_UP', 'both up again');
 });
+
+test('heartbeat metrics: counters by VS, pool and server must be objects of numbers (400 naming the place)', async () => {
+  const { validateHeartbeat } = await import('../../src/controller/engines/validate.js');
+  const hb = (metrics: unknown) => ({ applied_version: 1, virtualservices: [], servers: [], metrics });
+  validateHeartbeat(hb({ virtualservice: { 'vs-1': { requests: 3, open_conns: 1 } }, pool: { 'pool-1': { requests: 3 } }, server: { 'pool-1/127.0.0.1:80': { requests: 3, open_conns: 0 } } }));
+  validateHeartbeat(hb({ virtualservice: {} }));
+  assert.throws(() => validateHeartbeat(hb({ pool: { 'pool-1': null } })), /metrics\.pool\["pool-1"\]: an object of numbers/);
+  assert.throws(() => validateHeartbeat(hb({ server: { 'p/1.2.3.4:80': { requests: 'many' } } })), /metrics\.server\["p\/1\.2\.3\.4:80"\]/);
+  assert.throws(() => validateHeartbeat(hb({ virtualservice: [1] })), /metrics\.virtualservice: an object of counters by key/);
+});

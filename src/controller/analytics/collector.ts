@@ -117,8 +117,9 @@ export class AnalyticsCollector {
       row(vs.uuid, rt.servers.filter((s) => s.state === 'UP').length, rt.servers.length, this.health(vs, objects).health_score);
     }
     // Pools and their servers: those some connected SE reports (health in the gauges), or that had traffic.
+    const allServers = this.d.registry.allPoolServers();
     for (const pool of objects.get('pool')?.keys() ?? []) {
-      const ps = this.d.registry.poolServers(pool);
+      const ps = allServers.get(pool) ?? { up: 0, total: 0, servers: [] };
       if (ps.total === 0 && !sums.has(pool)) continue;
       row(pool, ps.up, ps.total, ps.total ? Math.round((ps.up * 100) / ps.total) : 0);
       for (const s of ps.servers) {

@@ -15,6 +15,8 @@ export interface HeartbeatReport {
   metrics?: { virtualservice?: Record<string, Record<string, number>>; pool?: Record<string, Record<string, number>>; server?: Record<string, Record<string, number>> };
 }
 
+export interface PoolServers { up: number; total: number; servers: ServerReport[] }
+
 export interface SeState {
   uuid: string;
   name: string;
@@ -114,19 +116,30 @@ export class EngineRegistry {
   }
 
   /** Pool server states as the SEs report them (up on any connected SE counts as up). */
-  poolServers(poolUuid: string): { up: number; total: number; servers: ServerReport[] } {
+  poolServers(poolUuid: string): PoolServers {
+    return this.allPoolServers(poolUuid).get(poolUuid) ?? { up: 0, total: 0, servers: [] };
+  }
+
+  /** Every pool's server states (or one pool's), in one pass over the SEs' reports. */
+  allPoolServers(onlyPool?: string): Map<string, PoolServers> {
     const now = Date.now();
-    const byKey = new Map<string, ServerReport>();
+    const byPool = new Map<string, Map<string, ServerReport>>();
     for (const se of this.engines.values()) {
       if (!this.connected(se, now)) continue;
       for (const s of se.report?.servers ?? []) {
-        if (s.pool_uuid !== poolUuid) continue;
+        if (onlyPool !== undefined && s.pool_uuid !== onlyPool) continue;
+        let byKey = byPool.get(s.pool_uuid);
+        if (!byKey) byPool.set(s.pool_uuid, (byKey = new Map()));
         const key = `${s.ip}|${s.port}`;
         const prev = byKey.get(key);
         if (!prev || (prev.state !== 'UP' && s.state === 'UP')) byKey.set(key, s);
       }
     }
-    const servers = [...byKey.values()];
-    return { up: servers.filter((s) => s.state === 'UP').length, total: servers.length, servers };
+    const out = new Map<string, PoolServers>();
+    for (const [pool, byKey] of byPool) {
+      const servers = [...byKey.values()];
+      out.set(pool, { up: servers.filter((s) => s.state === 'UP').length, total: servers.length, servers });
+    }
+    return out;
   }
 }

@@ -59,5 +59,14 @@ export function validateHeartbeat(body: unknown): HeartbeatReport {
     if (!isObj(s) || typeof s.pool_uuid !== 'string' || typeof s.ip !== 'string' || typeof s.port !== 'number' || (s.state !== 'UP' && s.state !== 'DOWN')) throw new BadInput(`servers[${i}]: {pool_uuid, ip, port, state: UP|DOWN, reason?}`);
   });
   if (body.metrics !== undefined && !isObj(body.metrics)) throw new BadInput('metrics: an object');
+  // Counter maps by VS, pool and server: objects of finite numbers (the analytics sum them).
+  for (const kind of ['virtualservice', 'pool', 'server']) {
+    const m = (body.metrics as Record<string, unknown> | undefined)?.[kind];
+    if (m === undefined) continue;
+    if (!isObj(m)) throw new BadInput(`metrics.${kind}: an object of counters by key`);
+    for (const [k, v] of Object.entries(m)) {
+      if (!isObj(v) || !Object.values(v).every((n) => typeof n === 'number' && Number.isFinite(n))) throw new BadInput(`metrics.${kind}[${JSON.stringify(k)}]: an object of numbers`);
+    }
+  }
   return { ...body, virtualservices: vses, servers } as HeartbeatReport;
 }
