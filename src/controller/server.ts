@@ -22,6 +22,7 @@ import { seed } from './seed.js';
 import { ApiError } from './errors.js';
 import { ClusterRuntime, type ClusterOptions } from './cluster/runtime.js';
 import { installLifecycle, type Lifecycle, type LifecycleOptions } from './lifecycle/install.js';
+import { chooseTransport, controllerCert, type ControllerCert, type ControllerTransport } from './certs/controller-tls.js';
 
 export interface ControllerOptions {
   /** `host:port`; port 0 picks a free one. */
@@ -32,7 +33,13 @@ export interface ControllerOptions {
   /** Password of `admin` on first start; generated (DATA/admin-password) when absent. */
   adminPassword?: string;
   logger?: LoggerOptions | boolean;
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * HTTPS with this certificate, or with one generated into DATA/tls/ ('self-signed'). Without
+   * it the API is plain HTTP on loopback and HTTPS with the generated certificate beyond.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer } | 'self-signed';
+  /** Plain HTTP even beyond loopback (logged as a warning). */
+  insecureHttp?: boolean;
   /** Another store (etcd); SQLite under dataDir by default. */
   store?: Store;
   /** Replicated controllers: the store in etcd, leader election (src/controller/cluster). */
@@ -54,6 +61,9 @@ export interface Controller {
   cluster?: ClusterRuntime;
   /** Placement, analytics and the local cloud's engines. */
   lifecycle: Lifecycle;
+  /** How the API is served; with a generated certificate, its file and fingerprint (to pin). */
+  transport: ControllerTransport;
+  generatedCert?: Omit<ControllerCert, 'key' | 'cert'>;
 }
 
 /** Paths under /api that need no user: SEs authenticate themselves; liveness and version are public. */
@@ -92,6 +102,9 @@ function consoleDir(): string | undefined {
 
 export async function startController(opts: ControllerOptions): Promise<Controller> {
   const { host, port } = splitListen(opts.listen);
+  const transport = chooseTransport({ host, certGiven: typeof opts.tls === 'object', generateCert: opts.tls === 'self-signed', insecureHttp: !!opts.insecureHttp });
+  const generated = transport === 'https-generated' ? controllerCert(opts.dataDir, host) : undefined;
+  const certShown = generated && (({ key: _key, cert: _cert, ...shown }) => shown)(generated); // never the key
   // --- cluster (issue 9): etcd store; replicas seed one at a time ---
   const cluster = opts.cluster ? await ClusterRuntime.open({ ...opts.cluster, dataDir: opts.dataDir }) : undefined;
   const store = opts.store ?? cluster?.store ?? SqliteStore.open(opts.dataDir);
@@ -101,8 +114,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // --- end cluster ---
   const logger = opts.logger === undefined ? false : typeof opts.logger === 'boolean' ? opts.logger : { ...opts.logger, redact: REDACT };
   const fopts: FastifyServerOptions & { https?: unknown } = { logger, logController: new QuietRequestLogs(), routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
-  if (opts.tls) fopts.https = { cert: opts.tls.cert, key: opts.tls.key };
+  const tls = typeof opts.tls === 'object' ? opts.tls : generated;
+  if (tls) fopts.https = { cert: tls.cert, key: tls.key };
   const app = Fastify(fopts as FastifyServerOptions);
+  if (generated) {
+    app.log.info({ tls: certShown }, `HTTPS with a self-signed certificate (${generated.certFile}), SHA-256 fingerprint ${generated.fingerprint256}; engines pin it with --controller-ca ${generated.certFile}`);
+    if (!generated.coversHost) app.log.warn({ listen: host, cert: generated.certFile }, `the certificate does not name ${host}: clients connecting to that address fail verification; delete ${generated.certFile} and its key to generate one that does`);
+  }
+  if (transport === 'http-insecure') app.log.warn({ listen: host }, `--insecure-http: plain HTTP on ${host}, beyond loopback: passwords, session cookies and SE secrets cross the network unencrypted`);
   const auth = new Auth(store);
   const engineHost = new StoreEngineHost(store, objects);
   const startedAt = new Date();
@@ -173,7 +192,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   registerMacro(app, store, objects);
   await registerEngineRoutes(app, engineHost);
   cluster?.shareEngines(engineRegistryOf(app)!); // SEs heard by any replica count as alive on all
-  const lifecycle = installLifecycle(app, engineHost, { ...opts.lifecycle, dataDir: opts.dataDir, isLeader: () => cluster?.isLeader ?? true });
+  // Local engines pin a generated certificate like remote ones do.
+  const lifecycleOpts = generated && opts.lifecycle?.localEngines
+    ? { ...opts.lifecycle, localEngines: { ...opts.lifecycle.localEngines, engineArgs: [...(opts.lifecycle.localEngines.engineArgs ?? []), '--controller-ca', generated.certFile] } }
+    : opts.lifecycle;
+  const lifecycle = installLifecycle(app, engineHost, { ...lifecycleOpts, dataDir: opts.dataDir, isLeader: () => cluster?.isLeader ?? true });
 
   const ui = consoleDir();
   if (ui) await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: true, index: ['index.html'] });
@@ -186,7 +209,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   await cluster?.join(url);
   lifecycle.started(url);
   return {
-    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword, cluster, lifecycle,
+    url, port: Number(actual.port), host: engineHost, app, generatedPassword: seeded.generatedPassword, cluster, lifecycle, transport,
+    generatedCert: certShown,
     close: async () => {
       // app.close() closes the connections idle at that moment; one that finishes its request
       // later (an SE's long-poll answered at shutdown) would otherwise hold the process for the

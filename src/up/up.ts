@@ -165,7 +165,9 @@ function startEngineChild(supervisor: Supervisor, data: string, controller: stri
   supervisor.start({
     name,
     command: process.execPath,
-    args: [BIN, 'engine', '--controller', controller, '--join-token', token, '--name', seName, '--data', dir],
+    // An HTTPS controller under `up` uses the certificate it generated (DATA/tls/): pin it.
+    args: [BIN, 'engine', '--controller', controller, '--join-token', token, '--name', seName, '--data', dir,
+      ...(controller.startsWith('https:') ? ['--controller-ca', join(data, 'tls', 'controller.crt')] : [])],
     onLine: (line) => relayLine(name, line, 50, out),
   });
 }

@@ -1,6 +1,7 @@
 // Self-signed X.509 certificates (System-Default-Cert, tests). node:crypto parses certificates
 // but cannot issue them, so the TBSCertificate is DER-encoded here (RFC 5280) and signed.
 import { generateKeyPairSync, sign, randomBytes, type KeyObject } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 
 function len(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -43,10 +44,25 @@ function name(cn: string, org?: string): Buffer {
   return seq(...rdns);
 }
 
+/** The 4 or 16 bytes of an IP address (iPAddress of subjectAltName). */
+function ipBytes(addr: string): Buffer {
+  if (isIPv4(addr)) return Buffer.from(addr.split('.').map(Number));
+  if (!isIPv6(addr)) throw new Error(`not an IP address: ${addr}`);
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
+  const text = v4 ? addr.slice(0, -v4[1]!.length) + ipBytes(v4[1]!).toString('hex').replace(/(.{4})(.{4})/, '$1:$2') : addr;
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return Buffer.from(groups.map((g) => g.padStart(4, '0')).join(''), 'hex');
+}
+
 export interface SelfSignedOptions {
   commonName: string;
   /** DNS names for subjectAltName (defaults to the common name). */
   altNames?: string[];
+  /** IP addresses for subjectAltName (clients connecting by address check these). */
+  ipAddresses?: string[];
   organization?: string;
   keyType?: 'rsa' | 'ec';
   /** Validity from now (negative: an already expired certificate, for tests). */
@@ -73,7 +89,7 @@ export function selfSigned(o: SelfSignedOptions): CertAndKey {
   const sans = o.altNames ?? [o.commonName];
   const extensions = [
     seq(oid('2.5.29.19'), bool(true), octets(seq(...(o.issuer ? [] : [bool(true)])))),
-    seq(oid('2.5.29.17'), octets(seq(...sans.map((n) => tlv(0x82, Buffer.from(n)))))),
+    seq(oid('2.5.29.17'), octets(seq(...sans.map((n) => tlv(0x82, Buffer.from(n))), ...(o.ipAddresses ?? []).map((a) => tlv(0x87, ipBytes(a)))))),
   ];
   const tbs = seq(
     ctx(0, intBytes(Buffer.from([2]))),
