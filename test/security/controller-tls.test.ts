@@ -13,6 +13,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseTransport, isLoopbackHost } from '../../src/controller/certs/controller-tls.js';
+import { Agent, fetch as pinnedFetch } from 'undici';
+import { startController as startInProcess, type Controller } from '../../src/controller/server.js';
+import { until } from '../engine/support.js';
 import { runPortico, type CliProcess } from '../support/cli.js';
 import { PASSWORD } from '../controller/support.js';
 
@@ -139,5 +142,30 @@ test('loopback without flags stays plain HTTP; contradictory flags are refused',
     const bad = portico(['controller', '--listen', `${NET}.3:0`, '--data', dataDir, ...args]);
     assert.equal(await bad.exited, 2, args.join(' '));
     assert.ok(bad.lines.some((l) => re.test(l)), bad.lines.join('\n'));
+  }
+});
+
+test('the local cloud\'s engines pin the generated certificate (--local-engines over HTTPS)', { timeout: 60_000 }, async () => {
+  const dataDir = tempDir();
+  let ctl: Controller | undefined;
+  try {
+    ctl = await startInProcess({
+      listen: `${NET}.6:0`, dataDir, adminPassword: PASSWORD, logger: false, tls: 'self-signed',
+      lifecycle: { localEngines: { minEngines: { 'Default-Group': 1 }, engineArgs: ['--metrics-listen', `${NET}.6:0`] } },
+    });
+    assert.equal(ctl.transport, 'https-generated');
+    assert.ok(ctl.generatedCert && !('key' in ctl.generatedCert), 'the key is not handed out');
+    const dispatcher = new Agent({ connect: { ca: readFileSync(ctl.generatedCert.certFile, 'utf8') } });
+    const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+    try {
+      await until('a local engine joined over HTTPS', async () => {
+        const r = await pinnedFetch(`${ctl!.url}/api/serviceengine`, { headers: { authorization: auth }, dispatcher });
+        return ((await r.json()) as { results: { se_connected?: boolean }[] }).results.some((se) => se.se_connected === true);
+      }, 45_000);
+    } finally {
+      await dispatcher.close();
+    }
+  } finally {
+    await ctl?.close(); // stops the engines it started (by PID)
   }
 });
