@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SnapshotBuilder, canAdminLo, onLo, tcpBackend, tcpExchange } from './support.js';
 import { startEngineProcess, type EngineProcess } from './process.js';
+import { VipManager } from '../../src/engine/vip/manager.js';
 
 const KEEP = '127.81.70.11';
 const STALE = '127.81.70.12';
@@ -60,6 +61,32 @@ test('l2 mode: an engine restarted after kill -9 removes the VIPs of its previou
     await Promise.all(procs.map((p) => p.exited));
     for (const a of [KEEP, STALE]) if (onLo(a)) execFileSync('ip', ['addr', 'del', `${a}/32`, 'dev', 'lo']);
     await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the record: leftovers on a vanished interface count as gone, bad entries and a corrupt file are ignored', { skip: !canAdminLo && 'needs root and iproute2' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-se-vips-'));
+  const file = join(dir, 'vips.json');
+  const LEFT = '127.81.70.20';
+  const warnings: string[] = [];
+  const log = { info() {}, warn: (o: object) => warnings.push(JSON.stringify(o)) };
+  try {
+    execFileSync('ip', ['addr', 'add', `${LEFT}/32`, 'dev', 'lo']);
+    writeFileSync(file, JSON.stringify({ vips: [{ address: LEFT, interface: 'lo' }, { address: '127.81.70.21', interface: 'nosuchif0' }, { address: 5 }, 'x'] }));
+    const vips = new VipManager('l2', 'lo', log, file);
+    await vips.loadPrevious();
+    assert.deepEqual((await vips.removeLeftovers()).sort(), [LEFT, '127.81.70.21']);
+    assert.equal(onLo(LEFT), false);
+    assert.deepEqual(recorded(dir), []);
+    assert.deepEqual(warnings, []);
+
+    writeFileSync(file, '{"vips": [');
+    const again = new VipManager('l2', 'lo', log, file);
+    await again.loadPrevious();
+    assert.deepEqual(await again.removeLeftovers(), []);
+  } finally {
+    if (onLo(LEFT)) execFileSync('ip', ['addr', 'del', `${LEFT}/32`, 'dev', 'lo']);
     rmSync(dir, { recursive: true, force: true });
   }
 });
