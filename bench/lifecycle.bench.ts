@@ -118,8 +118,16 @@ async function scaleBench(): Promise<void> {
       const n = (counters.get(s.uuid) ?? 0) + 10;
       counters.set(s.uuid, n);
       const metrics: Record<string, Record<string, number>> = {};
-      for (const v of s.vses) metrics[v] = { connections: n, requests: n, responses_2xx: n, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: n * 100, bytes_out: n * 1000, latency_ms_sum: n * 2, latency_count: n };
-      await ufetch(`${base}/api/se/${s.uuid}/heartbeat`, { method: 'POST', dispatcher, headers: seHeaders(s), body: JSON.stringify({ applied_version: s.version, started_at: startedAt, cpu_percent: 5, rss_bytes: 80e6, virtualservices: s.vses.map((uuid) => ({ uuid, oper_state: 'OPER_UP' })), servers: [], metrics: { virtualservice: metrics } }) }).then((r) => r.text());
+      // As a real engine reports it: per VS, and per pool and server (one pool of two servers per VS).
+      const pools: Record<string, Record<string, number>> = {};
+      const servers: Record<string, Record<string, number>> = {};
+      for (const v of s.vses) {
+        metrics[v] = { connections: n, requests: n, responses_2xx: n, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: n * 100, bytes_out: n * 1000, latency_ms_sum: n * 2, latency_count: n, open_conns: 3 };
+        const { connections: _c, open_conns: _o, ...target } = metrics[v]!;
+        pools[`pool-of-${v}`] = target;
+        for (const port of [80, 81]) servers[`pool-of-${v}/127.0.0.1:${port}`] = { ...target, open_conns: 1 };
+      }
+      await ufetch(`${base}/api/se/${s.uuid}/heartbeat`, { method: 'POST', dispatcher, headers: seHeaders(s), body: JSON.stringify({ applied_version: s.version, started_at: startedAt, cpu_percent: 5, rss_bytes: 80e6, virtualservices: s.vses.map((uuid) => ({ uuid, oper_state: 'OPER_UP' })), servers: [], metrics: { virtualservice: metrics, pool: pools, server: servers } }) }).then((r) => r.text());
     };
     const poll = async (s: SimSe) => {
       while (!stop) {
