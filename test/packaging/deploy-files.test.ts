@@ -159,7 +159,7 @@ describe('docs/deploy.md', () => {
     const paths = [...doc.matchAll(/(?:\/opt\/portico\/|\s)((?:deploy|charts|src|docs)\/[\w./-]+)/g)].map((m) => m[1]!.replace(/[.,)]$/, ''));
     assert.ok(paths.length >= 5);
     for (const p of new Set(paths)) assert.ok(existsSync(join(root, p)), `${p} exists`);
-    assert.match(doc, /portico token create --controller \S+ --se-group Default-Group/);
+    assert.match(doc, /portico token create --controller \S+ (--controller-ca \S+ )?--se-group Default-Group/);
     assert.match(doc, /helm install ako \S+ -n avi-system -f values\.yaml/);
   });
 });
