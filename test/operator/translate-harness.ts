@@ -1,5 +1,6 @@
 // Loads a translation fixture (YAML: values, infra, Kubernetes objects, expectations) into the
 // operator's inputs. Tokens @cert@ / @key@ stand for the base64 test certificate and key.
+import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -71,4 +72,18 @@ export function loadFixture(file: string): Fixture {
 
 export function fixtureFiles(): string[] {
   return readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')).sort();
+}
+
+/** Every field of `want` is in `got` with the same value; arrays match element by element, same length. */
+export function assertSubset(got: unknown, want: unknown, where: string): void {
+  if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got), `${where}: expected an array, got ${JSON.stringify(got)}`);
+    assert.equal(got.length, want.length, `${where}: length ${got.length} ≠ ${want.length}: ${JSON.stringify(got)}`);
+    want.forEach((w, i) => assertSubset(got[i], w, `${where}[${i}]`));
+  } else if (want && typeof want === 'object') {
+    assert.ok(got && typeof got === 'object', `${where}: expected an object, got ${JSON.stringify(got)}`);
+    for (const [k, v] of Object.entries(want)) assertSubset((got as Record<string, unknown>)[k], v, `${where}.${k}`);
+  } else {
+    assert.deepEqual(got, want, where);
+  }
 }

@@ -7,20 +7,8 @@ import assert from 'node:assert/strict';
 import { translate } from '../../../src/operator/translate/index.js';
 import type { DesiredObject } from '../../../src/operator/translate/types.js';
 import { crdFixtureFiles, loadCrdFixture, type ObjectExpectation } from './harness.js';
+import { assertSubset } from '../translate-harness.js';
 
-/** Every field of `want` is in `got` with the same value; arrays match element by element, same length. */
-function assertSubset(got: unknown, want: unknown, where: string): void {
-  if (Array.isArray(want)) {
-    assert.ok(Array.isArray(got), `${where}: expected an array, got ${JSON.stringify(got)}`);
-    assert.equal(got.length, want.length, `${where}: length ${got.length} ≠ ${want.length}: ${JSON.stringify(got)}`);
-    want.forEach((w, i) => assertSubset(got[i], w, `${where}[${i}]`));
-  } else if (want && typeof want === 'object') {
-    assert.ok(got && typeof got === 'object', `${where}: expected an object, got ${JSON.stringify(got)}`);
-    for (const [k, v] of Object.entries(want)) assertSubset((got as Record<string, unknown>)[k], v, `${where}.${k}`);
-  } else {
-    assert.deepEqual(got, want, where);
-  }
-}
 
 function dig(o: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
