@@ -15,6 +15,7 @@ import { ObjectService } from './objects.js';
 import { StoreEngineHost } from './enginehost.js';
 import { Auth, type RequestAuth } from './api/auth.js';
 import { registerApiRoutes, API_VERSION } from './api/routes.js';
+import { registerUserTokenRoutes } from './api/user-tokens.js';
 import { openApiDocument } from './api/openapi.js';
 import { registerMacro } from './api/macro.js';
 import { registerMetrics } from './metrics.js';
@@ -172,9 +173,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such path: ${req.method} ${req.url.split('?')[0]}` }));
 
   app.post('/login', async (req, reply) => {
-    const b = req.body as { username?: unknown; password?: unknown } | undefined;
-    if (!b || typeof b.username !== 'string' || typeof b.password !== 'string') return reply.code(400).send({ error: 'username and password are required (JSON body)' });
-    const s = await auth.login(b.username, b.password, req.ip);
+    const b = req.body as { username?: unknown; password?: unknown; token?: unknown } | undefined;
+    const secret = typeof b?.password === 'string' ? b.password : typeof b?.token === 'string' ? { token: b.token } : undefined;
+    if (!b || typeof b.username !== 'string' || !secret) return reply.code(400).send({ error: 'username and password (or token) are required (JSON body)' });
+    const s = await auth.login(b.username, secret, req.ip);
     if (!s) return reply.code(401).send({ error: 'invalid username or password' });
     Auth.setCookies(reply, s, req.protocol === 'https');
     return { username: b.username, version: { Version: API_VERSION }, session_cookie_name: 'sessionid', csrftoken: s.csrf };
@@ -188,6 +190,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const openapi = openApiDocument();
   app.get('/api/openapi.json', async () => openapi);
   registerMetrics(app, store);
+  registerUserTokenRoutes(app, auth.tokens);
   registerApiRoutes(app, store, objects, startedAt);
   registerMacro(app, store, objects);
   await registerEngineRoutes(app, engineHost);

@@ -75,6 +75,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const client = new ControllerClient({
     url: opts.controller, username: opts.username, password: opts.password, token: opts.token, tenant: settings.controller.tenantName,
     auth: opts.auth ?? 'session', ca: opts.ca, insecure: opts.insecure ?? !opts.ca, connections: opts.concurrency ?? 8,
+    onTokenRefreshed: (_token, expiresAt) => log.info({ expiresAt }, 'controller authtoken refreshed (used for the next logins)'),
+    onTokenRefreshFailed: (err) => log.warn({ err: err.message }, 'controller authtoken refresh failed: retried in 12 h; the current token stays in use'),
   });
   const createdBy = `ako-${settings.clusterName}`;
   const state = new ControllerState(settings.clusterName, settings.controller.cloudName, createdBy);

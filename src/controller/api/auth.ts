@@ -11,6 +11,7 @@ import { ADMIN, findByName } from './refs.js';
 import { typeInfo } from '../../model/registry.js';
 import { verifyPassword } from './passwords.js';
 import { LoginLimiter } from './login-limit.js';
+import { UserTokens } from './user-tokens.js';
 
 export interface Principal {
   userUuid: string;
@@ -53,8 +54,10 @@ export class Auth {
   private readonly principals = new Map<string, Principal>();
   private readonly tenants = new Map<string, { uuid: string; name: string }>();
   private readonly limiter = new LoginLimiter();
+  readonly tokens: UserTokens;
 
   constructor(private readonly store: Store) {
+    this.tokens = new UserTokens(store);
     // A changed or deleted user or tenant must not keep working from a cache.
     store.onChange((type) => {
       if (type === 'user') { this.basic.clear(); this.principals.clear(); }
@@ -100,8 +103,19 @@ export class Auth {
     return rec.uuid;
   }
 
-  async login(username: string, password: string, client?: string): Promise<Session | undefined> {
-    const userUuid = await this.checkPassword(username, password, client);
+  /** The user's UUID when `token` is one of its live API tokens; counted by the same login limit as passwords. */
+  async checkToken(username: string, token: string, client?: string): Promise<string | undefined> {
+    this.limiter.check(username, client);
+    const rec = await findByName(this.store, typeInfo('user')!, username, ADMIN);
+    const ok = !!rec && rec.body.is_active !== false && this.tokens.matches(rec.body, token);
+    if (!ok) { this.limiter.failed(username, client); return undefined; }
+    this.limiter.succeeded(username);
+    return rec.uuid;
+  }
+
+  /** A session for the user when the password (or, with `{token}`, the API token) is right. */
+  async login(username: string, secret: string | { token: string }, client?: string): Promise<Session | undefined> {
+    const userUuid = typeof secret === 'string' ? await this.checkPassword(username, secret, client) : await this.checkToken(username, secret.token, client);
     if (!userUuid) return undefined;
     const s: Session = { id: randomBytes(24).toString('hex'), csrf: randomBytes(24).toString('hex'), userUuid, expires: Date.now() + SESSION_TTL_MS };
     if (this.sessions.size >= MAX_SESSIONS) this.prune();

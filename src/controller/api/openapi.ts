@@ -29,8 +29,13 @@ export function openApiDocument(): Record<string, unknown> {
       ...(info.singleton ? {} : { delete: { tags: tag, parameters: uuidParam, responses: { 204: { description: 'deleted' }, ...errors } } }),
     };
   }
-  paths['/login'] = { post: { summary: 'Log in: sets cookies sessionid and csrftoken', requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' } }, required: ['username', 'password'] } } } }, responses: { 200: { description: 'logged in' }, 401: err('wrong credentials') } } };
+  paths['/login'] = { post: { summary: 'Log in: sets cookies sessionid and csrftoken', requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' }, token: { type: 'string', description: 'an API token from POST /api/user-token, instead of the password' } }, required: ['username'] } } } }, responses: { 200: { description: 'logged in' }, 401: err('wrong credentials') } } };
   paths['/logout'] = { post: { summary: 'End the session', responses: { 200: { description: 'logged out' } } } };
+  paths['/api/user-token'] = {
+    get: { summary: "The caller's API tokens (values are shown only when created)", responses: { 200: { description: '{count, results}' } } },
+    post: { summary: 'Create an API token for the caller; log in with POST /login {username, token}', requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { hours: { type: 'string', description: 'lifetime in hours (default 24)' } } } } } }, responses: { 201: { description: '{uuid, token, expires_at}' }, 400: err('bad hours') } },
+  };
+  paths['/api/user-token/{uuid}'] = { delete: { summary: 'Revoke one of the caller\'s API tokens', responses: { 204: { description: 'revoked' }, 404: err('no such token') } } };
   for (const p of ['/api/initial-data', '/api/cluster/runtime', '/api/cluster/status', '/api/ipamdnsproviderprofiledomainlist', '/api/virtualservice/{uuid}/runtime', '/api/pool/{uuid}/runtime']) {
     paths[p] = { get: { responses: { 200: { description: 'see docs/api.md' } } } };
   }

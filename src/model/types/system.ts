@@ -13,6 +13,9 @@ export const User = Obj({
   default_tenant_ref: Opt(Ref('tenant')),
   access: Opt(Type.Array(Obj({ tenant_ref: Opt(Ref('tenant')), role_ref: Opt(Type.String()), all_tenants: Opt(Bool(false)) }))),
   password_hash: Opt(Type.String({ writeOnly: true, 'x-internal': true, description: 'scrypt hash of password (controller-internal)' })),
+  access_tokens: Opt(Type.Array(Type.Object({
+    uuid: Type.String(), token_hash: Type.String(), created_at: Type.String(), expires_at: Type.String(), hours: Type.Number(),
+  }), { writeOnly: true, 'x-internal': true, description: 'API tokens of this user (/api/user-token), stored as SHA-256 hashes (controller-internal)' })),
 });
 export type User = Static<typeof User>;
 

@@ -21,7 +21,15 @@ export interface ControllerClientOptions {
   connections?: number;
   timeoutMs?: number;
   version?: string;
+  /** With token login: how often a fresh 240 h token is fetched and used for later logins (AKO: every 12 h). */
+  tokenRefreshMs?: number;
+  /** Told each refreshed token (e.g. to store it where the next start reads credentials). */
+  onTokenRefreshed?: (token: string, expiresAt: string) => void;
+  onTokenRefreshFailed?: (err: Error) => void;
 }
+
+const TOKEN_REFRESH_MS = 12 * 3600_000;
+const TOKEN_HOURS = '240';
 
 export interface ListResult<T = Record<string, any>> { count: number; results: T[] }
 
@@ -38,8 +46,16 @@ export class ControllerClient {
   private csrf = '';
   private loggingIn: Promise<void> | undefined;
   private readonly basic: string;
+  private token: string | undefined;
+  private readonly tokenTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ControllerClientOptions) {
+    this.token = opts.token;
+    // A token dies after its lifetime: a long-running client swaps it for a fresh one in time, as AKO does.
+    if (opts.token && !opts.password && opts.auth !== 'basic') {
+      this.tokenTimer = setInterval(() => void this.refreshToken().catch((e: Error) => opts.onTokenRefreshFailed?.(e)), opts.tokenRefreshMs ?? TOKEN_REFRESH_MS);
+      this.tokenTimer.unref();
+    }
     this.origins = opts.url.split(',').map((x) => x.trim()).filter(Boolean).map((x) => new URL(x).origin);
     const u = new URL(this.origins[0] ?? opts.url);
     this.tenant = opts.tenant ?? 'admin';
@@ -54,7 +70,16 @@ export class ControllerClient {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.tokenTimer);
     await this.agent.close();
+  }
+
+  /** POST /api/user-token for a new 240 h token; later logins use it. */
+  async refreshToken(): Promise<void> {
+    const made = (await this.call<{ token?: string; expires_at?: string }>('POST', '/api/user-token', { hours: TOKEN_HOURS }, undefined)).data;
+    if (typeof made.token !== 'string' || !made.token) throw new Error('POST /api/user-token: the answer holds no token');
+    this.token = made.token;
+    this.opts.onTokenRefreshed?.(made.token, made.expires_at ?? '');
   }
 
   private headers(method: string, tenant: string | undefined): Record<string, string> {
@@ -108,9 +133,9 @@ export class ControllerClient {
       res = await request(`${this.origin}/login`, {
         method: 'POST', dispatcher: this.agent,
         headers: { 'content-type': 'application/json', referer: `${this.origin}/` },
-        body: JSON.stringify(this.opts.password || !this.opts.token
+        body: JSON.stringify(this.opts.password || !this.token
           ? { username: this.opts.username, password: this.opts.password }
-          : { username: this.opts.username, token: this.opts.token }),
+          : { username: this.opts.username, token: this.token }),
       });
     } catch (err) {
       throw new ControllerError(0, (err as Error).message, 'POST', '/login', 'network');
