@@ -1,6 +1,7 @@
 // Per-VS, per-pool and per-server counters. The data path bumps plain numbers (cheap); the
 // Prometheus metrics read them at scrape time, and the heartbeat sends the VS totals.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesHistogram, type HistogramSeries } from './histogram.js';
 import type { VsMetrics } from '../contracts.js';
 
 export interface VsCounters {
@@ -37,24 +38,36 @@ export interface HealthView {
   vsName(uuid: string): string;
 }
 
+/** Latency buckets (seconds) of the VS histogram. */
+const VS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Coarser for pools and servers: a series per server, so fewer buckets keep the scrape small. */
+const TARGET_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60];
+const CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
+
+/** Counters and latency series of one pool or server; created on its first request, then reused. */
+interface TargetSlot {
+  c: TargetCounters;
+  h: HistogramSeries;
+}
+interface PoolSlot extends TargetSlot {
+  servers: Map<string, TargetSlot>;
+}
+
 export class EngineMetrics implements VsMetrics {
   readonly registry = new Registry();
   readonly vs = new Map<string, VsCounters>();
-  private readonly pools = new Map<string, TargetCounters>();
-  private readonly servers = new Map<string, TargetCounters>();
-  private readonly latency: Histogram<'vs'>;
-  private readonly latencyChildren = new Map<string, ReturnType<Histogram<'vs'>['labels']>>();
+  private readonly pools = new Map<string, PoolSlot>();
+  private readonly vsLatency: SeriesHistogram;
+  private readonly poolLatency: SeriesHistogram;
+  private readonly serverLatency: SeriesHistogram;
+  private readonly vsSeries = new Map<string, HistogramSeries>();
   health: HealthView | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portico_engine_' });
-    this.latency = new Histogram({
-      name: 'portico_vs_latency_seconds',
-      help: 'Request (L7) or session (L4) duration per virtual service',
-      labelNames: ['vs'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [this.registry],
-    });
+    this.vsLatency = new SeriesHistogram('portico_vs_latency_seconds', 'Request (L7) or session (L4) duration per virtual service', VS_BUCKETS, this.registry);
+    this.poolLatency = new SeriesHistogram('portico_pool_latency_seconds', 'Request (L7) or session (L4) duration per pool', TARGET_BUCKETS, this.registry);
+    this.serverLatency = new SeriesHistogram('portico_server_latency_seconds', 'Request (L7) or session (L4) duration per server (pool, ip:port)', TARGET_BUCKETS, this.registry);
     this.counterFrom('portico_vs_connections_total', 'Client connections accepted', (c) => c.connections);
     this.counterFrom('portico_vs_requests_total', 'HTTP requests (L7) or sessions (L4) finished', (c) => c.requests);
     this.counterFrom('portico_vs_bytes_in_total', 'Bytes received from clients', (c) => c.bytes_in);
@@ -74,22 +87,12 @@ export class EngineMetrics implements VsMetrics {
         this.reset();
         for (const [uuid, c] of self.vs) {
           const name = self.health?.vsName(uuid) ?? '';
-          for (const k of ['2xx', '3xx', '4xx', '5xx'] as const) if (c[`responses_${k}`]) this.inc({ vs: uuid, vs_name: name, class: k }, c[`responses_${k}`]);
+          for (const k of CLASSES) if (c[`responses_${k}`]) this.inc({ vs: uuid, vs_name: name, class: k }, c[`responses_${k}`]);
         }
       },
     });
-    const target = (name: string, help: string, map: Map<string, TargetCounters>, label: string, field: keyof TargetCounters) =>
-      new Counter({
-        name, help, labelNames: [label], registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const [k, c] of map) if (c[field]) this.inc({ [label]: k }, c[field]);
-        },
-      });
-    target('portico_pool_requests_total', 'Requests (L7) or sessions (L4) per pool', this.pools, 'pool', 'requests');
-    target('portico_pool_bytes_out_total', 'Bytes sent to clients per pool', this.pools, 'pool', 'bytes_out');
-    target('portico_server_requests_total', 'Requests (L7) or sessions (L4) per server (pool/ip:port)', this.servers, 'server', 'requests');
-    target('portico_server_bytes_out_total', 'Bytes sent to clients per server (pool/ip:port)', this.servers, 'server', 'bytes_out');
+    this.targetCounters('pool', 'per pool');
+    this.targetCounters('server', 'per server (pool, ip:port)');
     new Gauge({
       name: 'portico_server_up', help: '1 when the server is up (health monitors), else 0', labelNames: ['pool', 'pool_name', 'server'], registers: [this.registry],
       collect() {
@@ -104,6 +107,48 @@ export class EngineMetrics implements VsMetrics {
         this.reset();
         if (!self.health) return;
         for (const [pool, , server, , open] of self.health.servers()) this.set({ pool, server }, open);
+      },
+    });
+    new Gauge({
+      name: 'portico_pool_open_connections', help: 'Connections (L4) or requests (L7) open on the servers of the pool', labelNames: ['pool'], registers: [this.registry],
+      collect() {
+        this.reset();
+        if (!self.health) return;
+        const sums = new Map<string, number>();
+        for (const [pool, , , , open] of self.health.servers()) sums.set(pool, (sums.get(pool) ?? 0) + open);
+        for (const [pool, open] of sums) this.set({ pool }, open);
+      },
+    });
+  }
+
+  /** Requests, responses by class and bytes per pool or per server, read from the slots at scrape time. */
+  private targetCounters(kind: 'pool' | 'server', per: string): void {
+    const labelNames = kind === 'pool' ? ['pool'] : ['pool', 'server'];
+    const each = (fn: (labels: Record<string, string>, c: TargetCounters) => void): void => {
+      for (const [pool, slot] of this.pools) {
+        if (kind === 'pool') fn({ pool }, slot.c);
+        else for (const [server, s] of slot.servers) fn({ pool, server }, s.c);
+      }
+    };
+    const counter = (name: string, help: string, field: keyof TargetCounters): void => {
+      new Counter({
+        name, help, labelNames, registers: [this.registry],
+        collect() {
+          this.reset();
+          each((labels, c) => c[field] && this.inc(labels, c[field]));
+        },
+      });
+    };
+    counter(`portico_${kind}_requests_total`, `Requests (L7) or sessions (L4) ${per}`, 'requests');
+    counter(`portico_${kind}_bytes_in_total`, `Bytes received from clients ${per}`, 'bytes_in');
+    counter(`portico_${kind}_bytes_out_total`, `Bytes sent to clients ${per}`, 'bytes_out');
+    new Counter({
+      name: `portico_${kind}_responses_total`, help: `HTTP responses by status class ${per}`, labelNames: [...labelNames, 'class'], registers: [this.registry],
+      collect() {
+        this.reset();
+        each((labels, c) => {
+          for (const k of CLASSES) if (c[`responses_${k}`]) this.inc({ ...labels, class: k }, c[`responses_${k}`]);
+        });
       },
     });
   }
@@ -143,16 +188,27 @@ export class EngineMetrics implements VsMetrics {
     this.counters(vsUuid).no_server++;
   }
 
-  /** `status` 0 is an L4 session (no status class). */
+  /**
+   * One finished request (L7) or session (L4; `status` 0, no status class), counted and observed
+   * once on its VS, its pool and its server. Map lookups only: no allocation after the first
+   * request of a VS, pool or server.
+   */
   request(vsUuid: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, poolUuid?: string, serverKey?: string): void {
+    const seconds = latencyMs / 1000;
     count(this.counters(vsUuid), status, latencyMs, bytesIn, bytesOut);
-    let h = this.latencyChildren.get(vsUuid);
-    if (!h) this.latencyChildren.set(vsUuid, (h = this.latency.labels(vsUuid)));
-    h.observe(latencyMs / 1000);
-    if (poolUuid) {
-      count(targetOf(this.pools, poolUuid), status, latencyMs, bytesIn, bytesOut);
-      if (serverKey) count(targetOf(this.servers, `${poolUuid}/${serverKey}`), status, latencyMs, bytesIn, bytesOut);
-    }
+    let h = this.vsSeries.get(vsUuid);
+    if (!h) this.vsSeries.set(vsUuid, (h = this.vsLatency.create({ vs: vsUuid })));
+    this.vsLatency.observe(h, seconds);
+    if (!poolUuid) return;
+    let pool = this.pools.get(poolUuid);
+    if (!pool) this.pools.set(poolUuid, (pool = { c: newTarget(), h: this.poolLatency.create({ pool: poolUuid }), servers: new Map() }));
+    count(pool.c, status, latencyMs, bytesIn, bytesOut);
+    this.poolLatency.observe(pool.h, seconds);
+    if (!serverKey) return;
+    let server = pool.servers.get(serverKey);
+    if (!server) pool.servers.set(serverKey, (server = { c: newTarget(), h: this.serverLatency.create({ pool: poolUuid, server: serverKey }) }));
+    count(server.c, status, latencyMs, bytesIn, bytesOut);
+    this.serverLatency.observe(server.h, seconds);
   }
 
   /** Request-log samples since the last heartbeat: every error, and every SAMPLE_EVERY-th request of a VS. */
@@ -187,20 +243,18 @@ export class EngineMetrics implements VsMetrics {
   /** Cumulative counters per pool and per server (`pool/ip:port`) for the heartbeat, servers with their open connections. */
   targetSummary(): { pool: Record<string, TargetCounters>; server: Record<string, TargetCounters & { open_conns: number }> } {
     const server: Record<string, TargetCounters & { open_conns: number }> = {};
-    for (const [k, c] of this.servers) server[k] = { ...c, open_conns: 0 };
+    const pool: Record<string, TargetCounters> = {};
+    for (const [p, slot] of this.pools) {
+      pool[p] = slot.c;
+      for (const [key, s] of slot.servers) server[`${p}/${key}`] = { ...s.c, open_conns: 0 };
+    }
     for (const [pool, , key, , open] of this.health?.servers() ?? []) {
       const k = `${pool}/${key}`;
       if (server[k]) server[k].open_conns = open;
       else if (open > 0) server[k] = { ...newTarget(), open_conns: open };
     }
-    return { pool: Object.fromEntries(this.pools), server };
+    return { pool, server };
   }
-}
-
-function targetOf(map: Map<string, TargetCounters>, key: string): TargetCounters {
-  let t = map.get(key);
-  if (!t) map.set(key, (t = newTarget()));
-  return t;
 }
 
 /** `status` 0 is an L4 session (no status class). */
