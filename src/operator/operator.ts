@@ -16,6 +16,8 @@ import { Syncer, type SyncReport } from './sync/sync.js';
 import { computeStatus, statusItem } from './status/compute.js';
 import { OperatorMetrics } from './metrics.js';
 import { CrdRefResolver, CrdStatusPublisher } from './crd-status.js';
+import type { OperatorLifecycle } from './status/pod-events.js';
+import { sweepStaleStatuses } from './status/stale.js';
 
 export interface OperatorOptions {
   controller: string;
@@ -45,6 +47,8 @@ export interface OperatorOptions {
   concurrency?: number;
   /** Leader election gate: while it says false, nothing is written (the follower only translates). */
   leader?: { isLeader(): boolean };
+  /** Told about start-up checks, the boot status sync and deleteConfig (AKO's Events on its pod). */
+  lifecycle?: Partial<OperatorLifecycle>;
 }
 
 export interface RunningOperator {
@@ -110,6 +114,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let checkTimer: NodeJS.Timeout | undefined;
   let fullSyncTimer: NodeJS.Timeout | undefined;
   let deleteDone = false;
+  // AKO's status sync: after the first pass as leader (at boot, and after each resync()).
+  let sweepStatuses = true;
   const statuses = new Map<string, ObjectStatus>();
   const statusJson = new Map<string, string>();
   const extras = new Map<string, { ports?: string[] }>();
@@ -161,8 +167,15 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       if (settings.deleteConfig && report.failures.length === 0 && !deleteDone) {
         deleteDone = true;
         log.warn(`deleteConfig: every controller object owned by ${createdBy} is deleted`);
+        opts.lifecycle?.deleteConfigDone?.();
       }
       await publishStatus(t, report);
+      if (sweepStatuses) {
+        sweepStatuses = false;
+        const cleared = await sweepStaleStatuses(snapshot!, t.outcomes.map((o) => o.ref), opts.sink, settings, infra?.clusterUuid, (ref, err) => log.warn({ err: err.message }, `could not clear the stale status of ${refKey(ref)}`));
+        if (cleared.length) log.info({ cleared: cleared.map(refKey) }, 'stale statuses cleared');
+        opts.lifecycle?.statusSynced?.();
+      }
       if (t.crdStatuses) await crdStatuses.publish(t.crdStatuses);
       if (report.created + report.updated + report.deleted > 0 || report.failures.length > 0) {
         log.info({ created: report.created, updated: report.updated, deleted: report.deleted, unchanged: report.unchanged, failed: report.failures.length }, 'sync pass');
@@ -238,10 +251,14 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       infraProblem = '';
       metrics.ready.set(1);
       log.info({ dnsDomains: infra.dnsDomains, vipNetworks: infra.vipNetworks.map((n) => n.name) }, 'start-up checks passed');
+      opts.lifecycle?.checksPassed?.(settings.deleteConfig);
       if (snapshot) kick();
       return;
     }
-    if (r.problem !== infraProblem) log.error(`start-up check failed: ${r.problem} (retrying)`);
+    if (r.problem !== infraProblem) {
+      log.error(`start-up check failed: ${r.problem} (retrying)`);
+      opts.lifecycle?.checkFailed?.(r.problem);
+    }
     infraProblem = r.problem;
     checkTimer = setTimeout(() => void checkInfra(Math.min(delay * 2, 30_000)), delay);
   }
@@ -305,7 +322,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     status: () => [...statuses.values()],
     lastReport: () => report,
     passes: () => passCount,
-    resync: () => { needRefresh = true; kick(); },
+    resync: () => { needRefresh = true; sweepStatuses = true; kick(); },
     idle: () => new Promise<void>((resolve) => {
       if (!running && !dirty) resolve();
       else idleWaiters.push(resolve);

@@ -98,7 +98,11 @@ class KubernetesSink implements KubernetesStatusSink {
   }
 
   clear(ref: ObjectRef): Promise<void> {
-    return this.serialize(statusKey(ref), () => this.wipe(ref));
+    return this.serialize(statusKey(ref), () => this.wipe(ref, false));
+  }
+
+  clearStale(ref: ObjectRef): Promise<void> {
+    return this.serialize(statusKey(ref), () => this.wipe(ref, true));
   }
 
   async event(ref: ObjectRef, event: StatusEvent): Promise<void> {
@@ -172,15 +176,18 @@ class KubernetesSink implements KubernetesStatusSink {
     this.written.get(key)!.events = events.map((e) => ({ ...e }));
   }
 
-  /** Removes the status this sink wrote and AKO's annotations; a status written by someone else is left alone. */
-  private async wipe(ref: ObjectRef): Promise<void> {
+  /**
+   * Removes the status this sink wrote and AKO's annotations; a status written by someone else is
+   * left alone unless `stale` (the caller established that an earlier run of the operator wrote it).
+   */
+  private async wipe(ref: ObjectRef, stale: boolean): Promise<void> {
     const key = statusKey(ref);
     const before = this.written.get(key);
     this.written.delete(key);
     if (!this.supports(ref.kind)) return;
     const obj = await this.read(ref);
     if (!obj) return;
-    if (before && normalize(obj.status?.loadBalancer?.ingress).length > 0) {
+    if ((before || stale) && normalize(obj.status?.loadBalancer?.ingress).length > 0) {
       await this.patchStatus(ref, { status: { loadBalancer: { ingress: null } } });
     }
     await this.patchAnnotations(ref, obj, {}, new Set([...AKO_ANNOTATIONS, ...(before?.annotationKeys ?? [])]));

@@ -40,4 +40,9 @@ export interface StatusSink {
   clear(ref: ObjectRef): Promise<void>;
   /** Records an Event on the object (Kubernetes) or in the view (manifests). */
   event(ref: ObjectRef, event: StatusEvent): Promise<void>;
+  /**
+   * Boot clean-up (AKO's status sync): removes `status.loadBalancer.ingress` and AKO's annotations
+   * from an object a previous run served and this one does not, although this sink did not write them.
+   */
+  clearStale?(ref: ObjectRef): Promise<void>;
 }
