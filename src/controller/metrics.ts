@@ -1,8 +1,39 @@
-// Prometheus metrics of the controller (GET /metrics): requests, latency, objects per type, store revision.
+// Prometheus metrics of the controller (GET /metrics): requests, latency, objects per type, store
+// revision. The figures are system-wide, so a scrape needs the metrics token or a user who sees
+// every tenant (docs/api.md, "Who may call what").
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from './store/types.js';
+import type { RequestAuth } from './api/auth.js';
+import { bearer } from './engines/secrets.js';
+import { ApiError, forbidden } from './errors.js';
 import { allTypes } from '../model/registry.js';
+
+/** Shortest metrics token accepted: it is a password a scrape job sends on every request. */
+export const MIN_METRICS_TOKEN = 16;
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * The check of GET /metrics: `Authorization: Bearer <token>` with the metrics token (Prometheus
+ * `authorization.credentials_file`), or a session or basic auth (`basic_auth`) of a user with
+ * access to all tenants: admin, or a Read-Only role on all tenants.
+ */
+export function metricsAccess(token: string | undefined, authenticate: (req: FastifyRequest) => Promise<RequestAuth>): (req: FastifyRequest) => Promise<void> {
+  const want = token === undefined ? undefined : digest(token);
+  return async (req) => {
+    const given = bearer(req.headers.authorization);
+    if (given !== undefined) {
+      if (want && timingSafeEqual(digest(given), want)) return;
+      throw new ApiError(401, want ? 'Authorization: not the metrics token' : 'Authorization: no metrics token is configured (--metrics-token-file); use basic auth');
+    }
+    if (!req.headers.authorization && !req.cookies?.sessionid && !req.cookies?.['avi-sessionid']) {
+      throw new ApiError(401, 'authentication required: basic auth of a user with access to all tenants, or the metrics token as a bearer token');
+    }
+    const { principal } = await authenticate(req);
+    if (!principal.superuser && !principal.readAll) throw forbidden(`user ${principal.username}: /metrics covers every tenant; it needs access to all tenants (admin, or Read-Only on all tenants)`);
+  };
+}
 
 export function registerMetrics(app: FastifyInstance, store: Store): Registry {
   const register = new Registry();

@@ -18,7 +18,7 @@ import { registerApiRoutes, API_VERSION } from './api/routes.js';
 import { registerUserTokenRoutes } from './api/user-tokens.js';
 import { openApiDocument } from './api/openapi.js';
 import { registerMacro } from './api/macro.js';
-import { registerMetrics } from './metrics.js';
+import { registerMetrics, metricsAccess, MIN_METRICS_TOKEN } from './metrics.js';
 import { seed } from './seed.js';
 import { ApiError } from './errors.js';
 import { ClusterRuntime, type ClusterOptions } from './cluster/runtime.js';
@@ -47,6 +47,8 @@ export interface ControllerOptions {
   cluster?: Omit<ClusterOptions, 'dataDir'>;
   /** SE lifecycle (src/controller/lifecycle): down timeout, local cloud engines. */
   lifecycle?: Omit<LifecycleOptions, 'dataDir' | 'isLeader'>;
+  /** A bearer token that may read /metrics (a Prometheus scrape job); users who see all tenants may too. */
+  metricsToken?: string;
 }
 
 export interface Controller {
@@ -67,8 +69,15 @@ export interface Controller {
   generatedCert?: Omit<ControllerCert, 'key' | 'cert'>;
 }
 
-/** Paths under /api that need no user: SEs authenticate themselves; liveness and version are public. */
-const PUBLIC = ['/api/se/', '/api/cluster/status', '/api/initial-data', '/api/openapi.json'];
+/**
+ * Routes that answer without a user: logging in and out, and the console's files (the page holds
+ * no data; everything it shows comes from the API). Every other route needs a user, except the
+ * SE protocol under /api/se/, whose routes check the SE's join token or its own secret, and
+ * /metrics, which also takes the metrics token.
+ */
+const OPEN = new Set(['/login', '/logout', '/*', '*']);
+const SE_ROUTES = '/api/se/';
+const isApi = (url: string) => url.startsWith('/api/') || url === '/api';
 /**
  * The per-request lines ("incoming request", "request completed") at debug, not info: two lines
  * per API call add up over a sync of tens of thousands of writes. Failed requests log as before.
@@ -102,6 +111,7 @@ function consoleDir(): string | undefined {
 }
 
 export async function startController(opts: ControllerOptions): Promise<Controller> {
+  if (opts.metricsToken !== undefined && opts.metricsToken.length < MIN_METRICS_TOKEN) throw new Error(`metrics token: at least ${MIN_METRICS_TOKEN} characters`);
   const { host, port } = splitListen(opts.listen);
   const transport = chooseTransport({ host, certGiven: typeof opts.tls === 'object', generateCert: opts.tls === 'self-signed', insecureHttp: !!opts.insecureHttp });
   const generated = transport === 'https-generated' ? controllerCert(opts.dataDir, host) : undefined;
@@ -141,17 +151,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     const r = req as unknown as { auth: RequestAuth | null };
     if (!r.auth) r.auth = await auth.authenticate(req);
   };
-  /** preHandler for routes outside /api that need a user; /api routes are covered by the hook below. */
+  /** preHandler for routes that need a user (the hook below already covers every route but the open ones). */
   app.decorate('requireUser', authenticate);
+  const scrapeAccess = metricsAccess(opts.metricsToken, (req) => auth.authenticate(req));
   app.addHook('onRequest', async (req) => {
     // Decide by the route matched, not the raw URL: `//api/x` and `/%61pi/x` reach /api routes too.
-    const url = req.routeOptions.url ?? req.url;
-    if (!url.startsWith('/api/') && url !== '/api') return;
-    // Every query parameter is one string (lists are comma-separated): `?name=a&name=b` is refused, not half-handled.
-    for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
-      if (Array.isArray(v)) throw new ApiError(400, `${k}: given ${v.length} times; give it once (lists are comma-separated)`);
+    const route = req.routeOptions.url;
+    const url = route ?? req.url;
+    if (isApi(url)) {
+      // Every query parameter is one string (lists are comma-separated): `?name=a&name=b` is refused, not half-handled.
+      for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+        if (Array.isArray(v)) throw new ApiError(400, `${k}: given ${v.length} times; give it once (lists are comma-separated)`);
+      }
     }
-    if (PUBLIC.some((p) => url.startsWith(p))) return;
+    // No route: a 404 outside /api says nothing; under /api the caller must log in first.
+    if (route === undefined ? !isApi(url) : OPEN.has(route) || route.startsWith(SE_ROUTES)) return;
+    if (route === '/metrics') return scrapeAccess(req);
     await authenticate(req);
   });
 

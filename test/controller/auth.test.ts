@@ -20,9 +20,10 @@ test('no credentials → 401; wrong password → 401; basic auth works', async (
   assert.match((await anon.get('/api/pool')).body.error, /authentication required/);
   assert.equal((await new Client(t.c.url, 'admin', 'wrong').get('/api/pool')).status, 401);
   assert.equal((await t.api.get('/api/pool')).status, 200);
-  // Public: liveness and version.
-  assert.equal((await anon.get('/api/cluster/status')).status, 200);
-  assert.equal((await anon.get('/api/initial-data')).body.version.Version, '22.1.3');
+  // Nothing is public but the login: liveness, version and the API document need a user too.
+  for (const path of ['/api/cluster/status', '/api/initial-data', '/api/openapi.json', '/metrics']) assert.equal((await anon.get(path)).status, 401, path);
+  assert.equal((await t.api.get('/api/cluster/status')).body.cluster_state.state, 'CLUSTER_UP_NO_HA');
+  assert.equal((await t.api.get('/api/initial-data')).body.version.Version, '22.1.3');
 });
 
 test('session login: cookies, CSRF on writes (missing → 401, wrong → 403), logout', async () => {

@@ -81,7 +81,7 @@ test('the engine host: same validation and transaction, refs as bare UUIDs, secr
 
 test('/metrics and the OpenAPI document', async () => {
   await t.api.get('/api/pool');
-  const m = await fetch(`${t.c.url}/metrics`);
+  const m = await fetch(`${t.c.url}/metrics`, { headers: t.api.headers });
   const text = await m.text();
   assert.match(text, /portico_controller_http_requests_total\{method="GET",route="\/api\/:type",status="200"\} \d+/);
   assert.match(text, /portico_controller_objects\{type="applicationprofile"\} 6/);

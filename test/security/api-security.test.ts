@@ -1,29 +1,33 @@
 // API security: every route (enumerated from the server) refuses a caller without credentials,
-// except the login, console files and the few public read-only documents; session cookies and
+// except the login and logout and the console's files; /metrics takes a user who sees all
+// tenants or the metrics token; the stored password is an scrypt hash; session cookies and
 // CSRF; the login rate limit per user and per client; tenant isolation over every type; roles
 // admin, tenant-admin and read-only; SE join and snapshots only with the SE's own credentials.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { scryptSync, timingSafeEqual } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { Agent, fetch as tlsFetch } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startController, type Controller } from '../../src/controller/server.js';
 import { allTypes } from '../../src/model/registry.js';
-import { selfSignedCert } from '../../src/tls/self-signed.js';
 import { Client, PASSWORD } from '../controller/support.js';
 import { NET } from '../reliability/support.js';
 import { concrete, routesOf } from './routes.js';
 
-/** Answer without a user: the login, console files, and documents holding nothing private. */
-const PUBLIC = new Set(['POST /login', 'POST /logout', 'GET *', 'GET /api/openapi.json', 'GET /api/initial-data', 'GET /api/cluster/status', 'GET /metrics']);
+/** Answer without a user: the login and logout, and the console's files (the wildcard route). */
+const PUBLIC = new Set(['POST /login', 'POST /logout', 'GET *']);
+const METRICS_TOKEN = 'scrape-token-7c1f0e9a44d2';
 let dir: string;
 let ctl: Controller;
 let api: Client;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portico-sec-'));
-  ctl = await startController({ listen: `${NET}.6:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: `${NET}.128/25`, logger: false });
+  ctl = await startController({ listen: `${NET}.6:0`, dataDir: dir, adminPassword: PASSWORD, vipCidr: `${NET}.128/25`, logger: false, metricsToken: METRICS_TOKEN });
   api = new Client(ctl.url);
 });
 after(async () => {
@@ -46,7 +50,7 @@ function raw(base: string, method: string, path: string, headers: Record<string,
   });
 }
 
-test('every route needs authentication except the login, console files and public documents', async () => {
+test('every route needs authentication except the login, logout and console files', async () => {
   const pool = await api.create('pool', { name: 'sec-pool' });
   const routes = routesOf(ctl.app);
   const open: string[] = [];
@@ -64,8 +68,13 @@ test('every route needs authentication except the login, console files and publi
       for (const [p, h] of variants) {
         const res = await raw(ctl.url, m, p, h, body);
         if (PUBLIC.has(key)) continue;
-        // The SE routes take the SE's own credentials (join token, SE secret): refused, never served.
-        if (r.path.startsWith('/api/se/')) { if (res.status < 400) open.push(`${m} ${p} → ${res.status}`); continue; }
+        // The SE routes take the SE's own credentials (join token, SE secret), not a user's: refused, never served.
+        if (r.path.startsWith('/api/se/')) {
+          if (res.status < 400) open.push(`${m} ${p} → ${res.status}`);
+          const asAdmin = await raw(ctl.url, m, p, { ...h, authorization: api.headers.authorization! }, body);
+          if (asAdmin.status < 400) open.push(`${m} ${p} as admin → ${asAdmin.status}`);
+          continue;
+        }
         if (res.status < 400) open.push(`${m} ${p} ${JSON.stringify(h)} → ${res.status}`);
         else if (p === path && res.status !== 401) open.push(`${m} ${p} → ${res.status} (want 401)`);
       }
@@ -76,6 +85,64 @@ test('every route needs authentication except the login, console files and publi
   assert.equal(wrong.status, 401, 'a wrong password');
   assert.equal((await api.get(`/api/pool?name=sec-x`)).body.count, 0, 'nothing written without credentials');
   console.log(`# auth: ${routes.reduce((a, r) => a + r.methods.length, 0)} route/method pairs checked (4 spellings and credentials each); public: ${[...PUBLIC].join(', ')}`);
+});
+
+test('/metrics: a user who sees all tenants (basic or session) or the metrics token; nobody else', async () => {
+  const scrape = (h: Record<string, string>) => fetch(`${ctl.url}/metrics`, { headers: h });
+  const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+  await api.create('user', { name: 'sec-prom', username: 'sec-prom', password: 'prom-Secret-1', access: [{ all_tenants: true, role_ref: ref('role', 'Read-Only') }] });
+  const t = await api.create('tenant', { name: 'sec-metrics-t' });
+  await api.create('user', { name: 'sec-tadmin', username: 'sec-tadmin', password: 'tadmin-Secret-1', default_tenant_ref: `/api/tenant/${t.uuid}`, access: [{ tenant_ref: `/api/tenant/${t.uuid}`, role_ref: ref('role', 'Tenant-Admin') }] });
+  const status = async (h: Record<string, string>) => (await scrape(h)).status;
+  assert.equal(await status({}), 401, 'no credentials');
+  assert.equal(await status({ authorization: `Bearer ${METRICS_TOKEN}x` }), 401, 'a wrong token');
+  assert.equal(await status({ authorization: 'Bearer ' }), 401, 'an empty bearer');
+  assert.equal(await status(basic('sec-tadmin', 'tadmin-Secret-1')), 403, 'a tenant\'s user: the figures span every tenant');
+  assert.equal(await status(basic('admin', 'wrong')), 401, 'a wrong password');
+  const byToken = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
+  assert.equal(byToken.status, 200, 'the metrics token');
+  assert.match(await byToken.text(), /portico_controller_store_revision \d+/);
+  assert.equal(await status(basic('sec-prom', 'prom-Secret-1')), 200, 'Read-Only on all tenants');
+  assert.equal(await status(api.headers), 200, 'admin');
+  const login = await fetch(`${ctl.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  assert.equal(await status({ cookie: login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') }), 200, 'an admin session');
+  assert.equal(await status({ cookie: 'sessionid=forged' }), 401, 'a forged session');
+  // The token opens /metrics only.
+  assert.equal((await fetch(`${ctl.url}/api/pool`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status, 401);
+  await assert.rejects(startController({ listen: `${NET}.6:0`, dataDir: dir, metricsToken: 'short' }), /at least 16/);
+});
+
+test('passwords are stored as salted scrypt hashes; login checks them', async () => {
+  const password = 'Stored-Pw-2718';
+  const made = [await api.create('user', { name: 'sec-hash-1', username: 'sec-hash-1', password }), await api.create('user', { name: 'sec-hash-2', username: 'sec-hash-2', password })];
+  // The record as stored, read from the store's file (SQLite, WAL: a second reader sees committed rows).
+  const db = new Database(join(dir, 'portico.db'), { readonly: true, fileMustExist: true });
+  let rows: Array<{ uuid: string; body: string }>;
+  try { rows = db.prepare("SELECT uuid, body FROM objects WHERE type = 'user'").all() as typeof rows; } finally { db.close(); }
+  const hashes: string[] = [];
+  for (const u of made) {
+    const row = rows.find((r) => r.uuid === u.uuid);
+    assert.ok(row, `${u.name} stored`);
+    assert.ok(!row.body.includes(password), `${u.name}: the plain password is not stored`);
+    const body = JSON.parse(row.body) as Record<string, unknown>;
+    assert.equal(body.password, undefined);
+    const m = /^scrypt\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(String(body.password_hash));
+    assert.ok(m, `${u.name}: password_hash is scrypt$N$salt$hash: ${String(body.password_hash).slice(0, 8)}…`);
+    const [, n, salt, hash] = m;
+    assert.ok(Number(n) >= 16384, `scrypt cost N=${n}`);
+    assert.equal(Buffer.from(salt!, 'base64').length, 16, 'a 16-byte salt');
+    // Recomputed here with node's scrypt: it really is scrypt of this password with this salt.
+    const again = scryptSync(password, Buffer.from(salt!, 'base64'), Buffer.from(hash!, 'base64').length, { N: Number(n) });
+    assert.ok(timingSafeEqual(again, Buffer.from(hash!, 'base64')), `${u.name}: scrypt(password, salt) matches the stored hash`);
+    hashes.push(String(body.password_hash));
+  }
+  assert.notEqual(hashes[0], hashes[1], 'one password, two users: different salts, different hashes');
+  // Nor does the API give the hash out, even to admin.
+  assert.ok(!JSON.stringify((await api.get(`/api/user/${made[0].uuid}`)).body).includes('scrypt$'), 'no hash in the API');
+  const login = (p: string) => fetch(`${ctl.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'sec-hash-1', password: p }) });
+  assert.equal((await login(password)).status, 200, 'login with the password');
+  assert.equal((await login(hashes[0]!)).status, 401, 'the hash is not a password');
+  assert.equal((await login(password.toLowerCase())).status, 401, 'another password');
 });
 
 test('session cookies: HttpOnly and SameSite; CSRF on session writes', async () => {
@@ -95,21 +162,49 @@ test('session cookies: HttpOnly and SameSite; CSRF on session writes', async () 
   assert.equal((await fetch(`${ctl.url}/api/healthmonitor`, { headers: { cookie: jar } })).status, 200, 'reads need no token');
 });
 
-test('session cookies carry Secure over TLS', async () => {
-  const kp = await selfSignedCert([`${NET}.7`]);
+test('over the controller\'s TLS listener: session cookies Secure, HttpOnly, SameSite; CSRF on every session write', async () => {
   const tdir = mkdtempSync(join(tmpdir(), 'portico-sec-tls-'));
-  const tls = await startController({ listen: `${NET}.7:0`, dataDir: tdir, adminPassword: PASSWORD, logger: false, tls: kp });
+  // The certificate the controller generates for its address (DATA/tls/), pinned as engines do.
+  const tls = await startController({ listen: `${NET}.7:0`, dataDir: tdir, adminPassword: PASSWORD, logger: false, tls: 'self-signed' });
+  const dispatcher = new Agent({ connect: { ca: readFileSync(tls.generatedCert!.certFile, 'utf8') } });
   try {
     assert.match(tls.url, /^https:/);
-    const u = new URL(tls.url);
-    const https = await import('node:https');
-    const cookies = await new Promise<string[]>((resolve, reject) => {
-      const req = https.request({ host: u.hostname, port: u.port, method: 'POST', path: '/login', ca: kp.cert, servername: undefined, checkServerIdentity: () => undefined, headers: { 'content-type': 'application/json' } }, (res) => { res.resume(); resolve(res.headers['set-cookie'] ?? []); });
-      req.on('error', reject);
-      req.end(JSON.stringify({ username: 'admin', password: PASSWORD }));
-    });
-    for (const name of ['sessionid', 'csrftoken']) assert.match(cookies.find((c) => c.startsWith(`${name}=`)) ?? '', /;\s*Secure/i, name);
+    const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+      const r = await tlsFetch(`${tls.url}${path}`, { method, dispatcher, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, cookies: r.headers.getSetCookie(), body: await r.text() };
+    };
+    const login = await call('POST', '/login', {}, { username: 'admin', password: PASSWORD });
+    assert.equal(login.status, 200);
+    const cookie = (name: string) => login.cookies.find((c) => c.startsWith(`${name}=`)) ?? '';
+    for (const name of ['sessionid', 'avi-sessionid', 'csrftoken']) {
+      assert.match(cookie(name), /;\s*Secure/i, `${name}: Secure`);
+      assert.match(cookie(name), /;\s*SameSite=(Lax|Strict)/i, `${name}: SameSite`);
+    }
+    for (const name of ['sessionid', 'avi-sessionid']) assert.match(cookie(name), /;\s*HttpOnly/i, `${name}: HttpOnly`);
+    // The CSRF token is for the page's script to send back: readable (not HttpOnly), but useless without the session.
+    const jar = login.cookies.map((c) => c.split(';')[0]).join('; ');
+    const csrf = /csrftoken=([^;]+)/.exec(jar)![1]!;
+    const hm = JSON.parse((await call('POST', '/api/healthmonitor', { cookie: jar, 'x-csrftoken': csrf }, { name: 'tls-hm', type: 'HEALTH_MONITOR_TCP' })).body) as { uuid: string };
+    assert.ok(hm.uuid, 'a session write with the token');
+    const path = `/api/healthmonitor/${hm.uuid}`;
+    const writes: Array<[string, string, unknown]> = [
+      ['POST', '/api/healthmonitor', { name: 'tls-hm2', type: 'HEALTH_MONITOR_TCP' }],
+      ['PUT', path, { name: 'tls-hm', type: 'HEALTH_MONITOR_TCP', send_interval: 7 }],
+      ['PATCH', path, { replace: { send_interval: 8 } }],
+      ['DELETE', path, undefined],
+      ['POST', '/api/macro', { model_name: 'HealthMonitor', data: { name: 'tls-hm3', type: 'HEALTH_MONITOR_TCP' } }],
+    ];
+    for (const [m, p, b] of writes) {
+      assert.equal((await call(m, p, { cookie: jar }, b)).status, 401, `${m} ${p} without X-CSRFToken`);
+      assert.equal((await call(m, p, { cookie: jar, 'x-csrftoken': `${csrf.slice(1)}x` }, b)).status, 403, `${m} ${p} with a wrong X-CSRFToken`);
+      assert.equal((await call(m, p, { cookie: `csrftoken=${csrf}`, 'x-csrftoken': csrf }, b)).status, 401, `${m} ${p} with the token but no session`);
+    }
+    const stored = JSON.parse((await call('GET', path, { cookie: jar })).body) as { send_interval?: number };
+    assert.notEqual(stored.send_interval, 7, 'no refused write changed the object');
+    assert.equal((await call('GET', '/api/healthmonitor?name=tls-hm2', { cookie: jar })).body.includes('"count":0'), true, 'no refused write created one');
+    assert.equal((await call('DELETE', path, { cookie: jar, 'x-csrftoken': csrf })).status, 204, 'with the token, the write goes through');
   } finally {
+    await dispatcher.close();
     await tls.close();
     rmSync(tdir, { recursive: true, force: true });
   }

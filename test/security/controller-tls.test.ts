@@ -63,10 +63,12 @@ test('how the API is served, by listen host and flags', () => {
   assert.equal(t('127.0.0.1', { certGiven: true }), 'https-given');
 });
 
-/** One HTTPS GET; resolves with the status and the server certificate's SHA-256 fingerprint. */
+const ADMIN = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+
+/** One HTTPS GET as admin; resolves with the status and the server certificate's SHA-256 fingerprint. */
 function httpsGet(url: string, ca?: string): Promise<{ status: number; fingerprint: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca, agent: false }, (res) => {
+    const req = https.get(url, { ca, agent: false, headers: ADMIN }, (res) => {
       const fingerprint = (res.socket as TLSSocket).getPeerX509Certificate()?.fingerprint256 ?? '';
       let body = '';
       res.on('data', (d) => (body += d));
@@ -132,7 +134,7 @@ test('loopback without flags stays plain HTTP; contradictory flags are refused',
   const dataDir = tempDir();
   const ctl = await startController(dataDir, `${NET}.3`);
   assert.match(ctl.url, /^http:\/\//);
-  assert.equal((await fetch(`${ctl.url}/api/cluster/status`)).status, 200);
+  assert.equal((await fetch(`${ctl.url}/api/cluster/status`, { headers: ADMIN })).status, 200);
   await ctl.cli.stop();
   for (const [args, re] of [
     [['--tls', 'auto', '--insecure-http'], /--insecure-http/],
@@ -156,10 +158,9 @@ test('the local cloud\'s engines pin the generated certificate (--local-engines 
     assert.equal(ctl.transport, 'https-generated');
     assert.ok(ctl.generatedCert && !('key' in ctl.generatedCert), 'the key is not handed out');
     const dispatcher = new Agent({ connect: { ca: readFileSync(ctl.generatedCert.certFile, 'utf8') } });
-    const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
     try {
       await until('a local engine joined over HTTPS', async () => {
-        const r = await pinnedFetch(`${ctl!.url}/api/serviceengine`, { headers: { authorization: auth }, dispatcher });
+        const r = await pinnedFetch(`${ctl!.url}/api/serviceengine`, { headers: ADMIN, dispatcher });
         return ((await r.json()) as { results: { se_connected?: boolean }[] }).results.some((se) => se.se_connected === true);
       }, 45_000);
     } finally {

@@ -48,7 +48,7 @@ test('keys and passwords appear in no response, log or metric', { timeout: 120_0
 
     for (const t of allTypes) responses.push(JSON.stringify((await api.get(`/api/${t.type}?page_size=1000&include_name=true`)).body));
     responses.push(JSON.stringify((await api.get(`/api/sslkeyandcertificate/${cert.uuid}?fields=key,certificate,name`)).body));
-    responses.push(await (await fetch(`${ctl.url}/metrics`)).text(), await (await fetch(`${ctl.url}/api/openapi.json`)).text());
+    responses.push(await (await fetch(`${ctl.url}/metrics`, { headers: api.headers })).text(), await (await fetch(`${ctl.url}/api/openapi.json`, { headers: api.headers })).text());
     responses.push(JSON.stringify((await api.get('/api/analytics/logs?page_size=1000')).body));
     await engine.stop();
     await ctl.cli.stop();

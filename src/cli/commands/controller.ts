@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { startController } from '../../controller/server.js';
 import { clusterFlags, clusterOptions, type ClusterFlags } from '../../controller/cluster/flags.js';
 
-interface Opts extends ClusterFlags { listen: string; data: string; store: string; tlsCert?: string; tlsKey?: string; tls?: string; insecureHttp?: boolean; vipCidr?: string; logLevel: string; localEngines?: boolean; minEngines?: string; seDownTimeout?: string }
+interface Opts extends ClusterFlags { listen: string; data: string; store: string; tlsCert?: string; tlsKey?: string; tls?: string; insecureHttp?: boolean; vipCidr?: string; logLevel: string; localEngines?: boolean; minEngines?: string; seDownTimeout?: string; metricsTokenFile?: string }
 
 export function registerController(program: Command): void {
   const cmd = program.command('controller')
@@ -21,7 +21,8 @@ export function registerController(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--local-engines', 'run the service engines of the local cloud (Default-Cloud) as child processes (docs/placement.md)')
     .option('--min-engines <n>', 'with --local-engines: engines Default-Group keeps at least')
-    .option('--se-down-timeout <seconds>', 'an SE without heartbeat this long is down and its virtual services move', '10');
+    .option('--se-down-timeout <seconds>', 'an SE without heartbeat this long is down and its virtual services move', '10')
+    .option('--metrics-token-file <file>', 'a bearer token (at least 16 characters) that may read /metrics, for a Prometheus scrape job');
   clusterFlags(cmd);
   cmd.action(async (o: Opts) => {
       let cluster;
@@ -47,6 +48,13 @@ export function registerController(program: Command): void {
           process.exit(2);
         }
       }
+      let metricsToken: string | undefined;
+      if (o.metricsTokenFile) {
+        try { metricsToken = readFileSync(o.metricsTokenFile, 'utf8').trim(); } catch (e) {
+          console.error(`portico controller: --metrics-token-file: ${(e as Error).message}`);
+          process.exit(2);
+        }
+      }
       const dataDir = resolve(o.data);
       const c = await startController({
         listen: o.listen, dataDir, vipCidr: o.vipCidr,
@@ -54,6 +62,7 @@ export function registerController(program: Command): void {
         logger: { level: o.logLevel },
         tls: given ?? (o.tls ? 'self-signed' : undefined),
         insecureHttp: o.insecureHttp,
+        metricsToken,
         cluster,
         lifecycle: { seDownTimeoutMs: downS * 1000, localEngines: o.localEngines ? { minEngines: minEngines === undefined ? undefined : { 'Default-Group': minEngines } } : undefined },
       }).catch((e: Error) => { console.error(`portico controller: ${e.message}`); process.exit(1); });
