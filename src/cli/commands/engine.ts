@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { DEFAULT_VIP_LEASE_S, parseVipLease, type VipLease } from '../../engine/vip/lease.js';
 
 interface EngineCliOptions {
   controller?: string;
@@ -12,6 +13,7 @@ interface EngineCliOptions {
   data: string;
   vipMode: string;
   interface?: string;
+  vipLease: string;
   metricsListen: string;
   logLevel: string;
 }
@@ -27,6 +29,7 @@ export function registerEngine(program: Command): void {
     .option('--data <dir>', 'data directory (identity.json, snapshot.json)', '.portico-engine')
     .option('--vip-mode <mode>', 'loopback (bind VIPs directly) or l2 (add to --interface, announce by ARP)', 'loopback')
     .option('--interface <if>', 'interface for --vip-mode l2')
+    .option('--vip-lease <seconds>', 'l2 mode: a VIP outlives the engine\'s last renewal (every second) by this many seconds, so a killed engine\'s VIP vanishes; "forever" keeps it until removed', String(DEFAULT_VIP_LEASE_S))
     .option('--metrics-listen <host:port>', 'admin server for GET /metrics', '127.0.0.1:0')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o: EngineCliOptions) => {
@@ -38,6 +41,14 @@ export function registerEngine(program: Command): void {
       }
       if (o.vipMode === 'l2' && !o.interface) {
         console.error('--interface: required with --vip-mode l2');
+        process.exitCode = 2;
+        return;
+      }
+      let vipLease: VipLease;
+      try {
+        vipLease = parseVipLease(o.vipLease);
+      } catch (err) {
+        console.error(`--vip-lease: ${(err as Error).message}`);
         process.exitCode = 2;
         return;
       }
@@ -79,6 +90,7 @@ export function registerEngine(program: Command): void {
         dataDir: resolve(o.data),
         vipMode: o.vipMode as 'loopback' | 'l2',
         interface: o.interface,
+        vipLease,
         metricsListen: o.metricsListen,
         log,
       }).catch((err: Error) => {

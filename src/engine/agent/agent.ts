@@ -10,6 +10,7 @@ import { DataDir, type Identity } from './files.js';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { EngineRuntime, type RuntimeLog } from '../runtime/runtime.js';
 import { VipManager, type VipMode } from '../vip/manager.js';
+import type { VipLease } from '../vip/lease.js';
 import { parseSnapshot, type Snapshot } from '../snapshot.js';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   dataDir: string;
   vipMode?: VipMode;
   interface?: string;
+  /** L2 mode: seconds a VIP outlives the engine's last renewal (default 5), or 'forever'. */
+  vipLease?: VipLease;
   /** host:port of the admin (metrics) server; port 0 picks one. */
   metricsListen?: string;
   log: RuntimeLog;
@@ -54,7 +57,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const log = opts.log;
   const data = new DataDir(opts.dataDir);
   await data.init();
-  const vips = new VipManager(opts.vipMode ?? 'loopback', opts.interface, log, join(opts.dataDir, 'vips.json'));
+  const vips = new VipManager(opts.vipMode ?? 'loopback', opts.interface, log, join(opts.dataDir, 'vips.json'), opts.vipLease);
   await vips.loadPrevious();
   let wakeHeartbeat: () => void = () => {};
   const runtime = new EngineRuntime(vips, log, () => wakeHeartbeat());

@@ -2,14 +2,20 @@
 // adds the address to an interface, announces it with gratuitous ARP (arping -U, from
 // iputils-arping) and removes it when the last virtual service using it leaves. With a record
 // (DATA/vips.json) it also removes, at start, the addresses a killed previous run left behind.
+// L2 addresses carry a kernel lifetime this engine keeps renewing (lease.ts), so those of an
+// engine killed with kill -9 vanish by themselves within the lease.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { VipRecord, type VipEntry } from './record.js';
+import { DEFAULT_VIP_LEASE_S, ipBatch, lifetimeArgs, renewIntervalMs, type VipLease } from './lease.js';
 
 const run = promisify(execFile);
 const ALREADY_PRESENT = /File exists|already assigned/;
 const ALREADY_GONE = /Address not found|Cannot assign requested address|Cannot find device/;
+// Interface names never hold whitespace or '/'; checked because they go into `ip -batch` lines.
+const IFACE_NAME = /^[^\s/]{1,15}$/;
+const prefixOf = (addr: string) => (net.isIPv6(addr) ? 128 : 32);
 
 export type VipMode = 'loopback' | 'l2';
 export interface VipLog { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void }
@@ -21,10 +27,21 @@ export class VipManager {
   /** Entries of the previous run not yet cleaned up (kept in the record until they are). */
   private previous: VipEntry[] = [];
   private readonly record: VipRecord | undefined;
+  /** L2 addresses on the interface whose lease this run renews. */
+  private readonly leased = new Set<string>();
+  /** Every `ip` call goes through this chain, so a delete is never overtaken by an add or renewal. */
+  private ipChain: Promise<unknown> = Promise.resolve();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
+  private renewedAt = 0;
 
-  /** `recordPath`: where the L2 addresses added are kept across runs (DATA/vips.json). */
-  constructor(readonly mode: VipMode, readonly iface: string | undefined, private readonly log: VipLog, recordPath?: string) {
+  /**
+   * `recordPath`: where the L2 addresses added are kept across runs (DATA/vips.json).
+   * `lease`: seconds an L2 address outlives this engine's last renewal, or 'forever'.
+   */
+  constructor(readonly mode: VipMode, readonly iface: string | undefined, private readonly log: VipLog, recordPath?: string, readonly lease: VipLease = DEFAULT_VIP_LEASE_S) {
     if (mode === 'l2' && !iface) throw new Error('--interface is required with --vip-mode l2');
+    if (mode === 'l2' && !IFACE_NAME.test(iface!)) throw new Error(`--interface: not an interface name: "${iface}"`);
     this.record = recordPath ? new VipRecord(recordPath) : undefined;
   }
 
@@ -57,6 +74,10 @@ export class VipManager {
     const n = this.users.get(addr) ?? 0;
     this.users.set(addr, n + 1);
     if (n > 0 || this.mode !== 'l2') return;
+    if (!net.isIP(addr)) {
+      this.users.delete(addr);
+      throw new Error(`VIP "${addr}" is not an IP address`);
+    }
     // Recorded before it is added: a kill between the two leaves a record, never an unknown address.
     this.added.add(addr);
     await this.persist();
@@ -76,6 +97,8 @@ export class VipManager {
     if (n > 0) return void this.users.set(addr, n);
     this.users.delete(addr);
     if (this.mode !== 'l2') return;
+    // No longer renewed even if the delete fails: the kernel then removes it when its lease ends.
+    this.unlease(addr);
     if (await this.deleteAddress(addr, this.iface!, 'VIP removed')) {
       this.added.delete(addr);
       await this.persist();
@@ -84,9 +107,8 @@ export class VipManager {
 
   /** `ip addr del`; an address already gone counts as removed. */
   private async deleteAddress(addr: string, iface: string, msg: string): Promise<boolean> {
-    const prefix = net.isIPv6(addr) ? 128 : 32;
     try {
-      await run('ip', ['addr', 'del', `${addr}/${prefix}`, 'dev', iface]);
+      await this.serial(() => run('ip', ['addr', 'del', `${addr}/${prefixOf(addr)}`, 'dev', iface]));
       this.log.info({ vip: addr, interface: iface }, msg);
       return true;
     } catch (err) {
@@ -109,17 +131,69 @@ export class VipManager {
   }
 
   private async addAddress(addr: string): Promise<void> {
-    const prefix = net.isIPv6(addr) ? 128 : 32;
+    // With a lease, `replace` also gives an address left by a previous run (within its lease, or
+    // added forever) the lease; without, `add` as always.
+    const verb = this.lease === 'forever' ? 'add' : 'replace';
     try {
-      await run('ip', ['addr', 'add', `${addr}/${prefix}`, 'dev', this.iface!]);
+      await this.serial(() => run('ip', ['addr', verb, `${addr}/${prefixOf(addr)}`, 'dev', this.iface!, ...lifetimeArgs(this.lease)]));
     } catch (err) {
       // Already present (e.g. after a restart) is fine; older iproute2 says "File exists".
-      if (!ALREADY_PRESENT.test(String((err as { stderr?: string }).stderr ?? ''))) throw new Error(`ip addr add ${addr}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+      if (!ALREADY_PRESENT.test(String((err as { stderr?: string }).stderr ?? ''))) throw new Error(`ip addr ${verb} ${addr}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
     }
-    this.log.info({ vip: addr, interface: this.iface }, 'VIP added');
-    if (net.isIPv4(addr)) {
-      // Gratuitous ARP so neighbours move the address to this host now, not at cache expiry.
-      run('arping', ['-U', '-c', '3', '-I', this.iface!, addr]).catch((err: Error) => this.log.warn({ vip: addr, err: err.message }, 'gratuitous ARP failed (is iputils-arping installed?)'));
+    this.log.info({ vip: addr, interface: this.iface, lease_s: this.lease }, 'VIP added');
+    if (this.lease !== 'forever' && this.users.has(addr)) this.enlease(addr);
+    this.announce(addr);
+  }
+
+  /** Gratuitous ARP so neighbours move the address to this host now, not at cache expiry. */
+  private announce(addr: string): void {
+    if (!net.isIPv4(addr)) return;
+    run('arping', ['-U', '-c', '3', '-I', this.iface!, addr]).catch((err: Error) => this.log.warn({ vip: addr, err: err.message }, 'gratuitous ARP failed (is iputils-arping installed?)'));
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const done = this.ipChain.then(op);
+    this.ipChain = done.catch(() => {});
+    return done;
+  }
+
+  private enlease(addr: string): void {
+    if (this.leased.size === 0) this.renewedAt = Date.now();
+    this.leased.add(addr);
+    this.renewTimer ??= setInterval(() => void this.renew(), renewIntervalMs(this.lease as number)).unref();
+  }
+
+  private unlease(addr: string): void {
+    this.leased.delete(addr);
+    if (this.leased.size > 0 || !this.renewTimer) return;
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  /** Renews every leased address in one `ip -batch`; one that may have lapsed is announced again. */
+  private async renew(): Promise<void> {
+    if (this.renewing) return; // a slow renewal is not queued twice
+    this.renewing = true;
+    try {
+      await this.serial(async () => {
+        if (this.leased.size === 0) return;
+        const startedAt = Date.now();
+        const sinceMs = startedAt - this.renewedAt;
+        const lapsed = sinceMs >= (this.lease as number) * 1000;
+        const addrs = [...this.leased];
+        const lifetime = lifetimeArgs(this.lease).join(' ');
+        await ipBatch(addrs.map((a) => `address replace ${a}/${prefixOf(a)} dev ${this.iface} ${lifetime}`));
+        this.renewedAt = startedAt;
+        if (!lapsed) return;
+        // The renewals were held up longer than the lease (a stalled process): the kernel may have
+        // dropped the addresses and neighbours their ARP entries; `replace` added them back.
+        this.log.warn({ vips: addrs, interface: this.iface, since_last_renewal_ms: sinceMs }, 'VIP lease renewed late; addresses announced again');
+        for (const a of addrs) this.announce(a);
+      });
+    } catch (err) {
+      this.log.warn({ interface: this.iface, err: (err as Error).message }, 'could not renew the VIP lease');
+    } finally {
+      this.renewing = false;
     }
   }
 
