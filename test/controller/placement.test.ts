@@ -70,3 +70,25 @@ test('SE group validation names the field', () => {
   assert.throws(() => validateSeGroup({ ha_mode: 'HA_MODE_SHARED_PAIR', max_se: 1, max_scaleout_per_vs: 1, min_se: 1, buffer_se: 1 }), /max_se: HA_MODE_SHARED_PAIR needs at least 2/);
   validateSeGroup({ max_se: 4, min_se: 0, buffer_se: 1, min_scaleout_per_vs: 1, max_scaleout_per_vs: 2, se_name_prefix: 'edge' });
 });
+
+test('legacy active/standby: first SE active, others standby; the standby takes over when the active is gone; a returning SE is standby', () => {
+  const g = group({ haMode: 'HA_MODE_LEGACY_ACTIVE_STANDBY', maxScaleout: 2 });
+  const units = unitsOf([{ uuid: vs(1), want: wantedScaleout(g) }]);
+  const r = place(g, ['se-a', 'se-b'], units, new Map());
+  assert.deepEqual(r.byUnit.get(vs(1)), ['se-a', 'se-b']);
+  assert.deepEqual([...r.standbyBySe], [['se-b', [vs(1)]]]);
+  const held = new Map([['se-a', new Set([vs(1)])], ['se-b', new Set([vs(1)])]]);
+  // se-a gone: se-b, the standby, is active (alone).
+  const r2 = place(g, ['se-b'], units, held, new Map([[vs(1), 'se-a']]));
+  assert.deepEqual(r2.byUnit.get(vs(1)), ['se-b']);
+  assert.equal(r2.standbyBySe.size, 0);
+  // se-a back (holding nothing, as its record says): standby; se-b stays active although se-a sorts first.
+  const r3 = place(g, ['se-a', 'se-b'], units, new Map([['se-b', new Set([vs(1)])]]), new Map([[vs(1), 'se-b']]));
+  assert.deepEqual(r3.byUnit.get(vs(1)), ['se-b', 'se-a']);
+  assert.deepEqual(r3.standbyBySe.get('se-a'), [vs(1)]);
+  // Both kept: the previous active stays first, whatever the name order.
+  const r4 = place(g, ['se-a', 'se-b'], units, held, new Map([[vs(1), 'se-b']]));
+  assert.deepEqual(r4.byUnit.get(vs(1)), ['se-b', 'se-a']);
+  // Shared mode has no standbys.
+  assert.equal(place(group({ minScaleout: 2 }), ['se-a', 'se-b'], units, new Map()).standbyBySe.size, 0);
+});

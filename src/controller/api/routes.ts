@@ -248,7 +248,7 @@ export async function vsRuntime(app: FastifyInstance, store: Store, vs: ObjectRe
     percent_ses_up: rt.percent_ses_up,
     auto_allocate_ip: !!v.auto_allocate_ip,
     auto_allocate_ip_type: v.auto_allocate_ip_type,
-    service_engine: rt.se_list.map((s, i) => ({ url: refUrl(base, 'serviceengine', s.se_uuid, seNames), uuid: s.se_uuid, primary: i === 0, standby: false, connected: s.connected })),
+    service_engine: rt.se_list.map((s, i) => ({ url: refUrl(base, 'serviceengine', s.se_uuid, seNames), uuid: s.se_uuid, primary: s.primary === undefined ? i === 0 : !!s.primary, standby: !!s.standby, connected: s.connected })),
   }));
   return {
     name: vs.name, uuid: vs.uuid, url: refUrl(base, 'virtualservice', vs.uuid),

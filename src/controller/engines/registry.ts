@@ -30,7 +30,8 @@ export interface VsRuntime {
   oper_status: { state: string; reason: string[]; last_changed_time: { secs: number; usecs: number } };
   percent_ses_up: number;
   num_se_assigned: number;
-  se_list: { se_uuid: string; se_name: string; connected: boolean; oper_state?: string; reason?: string }[];
+  /** `standby`: holds the VS as standby (HA_MODE_LEGACY_ACTIVE_STANDBY): configured, not serving; `primary`: the first active SE. */
+  se_list: { se_uuid: string; se_name: string; connected: boolean; oper_state?: string; reason?: string; primary: boolean; standby: boolean }[];
   /** Servers of the pools this VS uses, as reported by its SEs. */
   servers: { pool_uuid: string; ip: string; port: number; state: string; reason?: string }[];
   metrics?: Record<string, number>;
@@ -47,6 +48,8 @@ export interface PlacementView {
   reasonOf(vsUuid: string): string | undefined;
   /** SE UUID → name, for SEs that have not reported since this controller started. */
   seName(seUuid: string): string | undefined;
+  /** The SEs holding the VS as standby (legacy active/standby), if any. */
+  standbyOf?(vsUuid: string): ReadonlySet<string> | undefined;
 }
 
 export class EngineRegistry {
@@ -69,13 +72,19 @@ export class EngineRegistry {
       : [...this.engines.values()].filter((se) => (groupUuid ? se.groupUuid === groupUuid : this.groupVses.get(se.groupUuid)?.has(vsUuid)));
     const seList: VsRuntime['se_list'] = [];
     const reasons: string[] = [];
+    const standbys = this.placement?.standbyOf?.(vsUuid);
     let up = 0;
+    let active = 0;
     const servers = new Map<string, VsRuntime['servers'][number]>();
     const metrics: Record<string, number> = {};
     for (const se of ses) {
       const connected = this.connected(se, now);
       const r = se.report?.virtualservices.find((v) => v.uuid === vsUuid);
-      seList.push({ se_uuid: se.uuid, se_name: se.name, connected, oper_state: r?.oper_state, reason: r?.reason });
+      // A standby holds the config without serving: it neither makes the VS up nor partitions it.
+      const standby = !!standbys?.has(se.uuid);
+      seList.push({ se_uuid: se.uuid, se_name: se.name, connected, oper_state: r?.oper_state, reason: r?.reason, primary: !standby && active === 0, standby });
+      if (standby) continue;
+      active++;
       if (!connected) {
         reasons.push(`service engine ${se.name} is not connected`);
         continue;
@@ -93,21 +102,24 @@ export class EngineRegistry {
     }
     let state: string;
     if (!enabled) state = 'OPER_DISABLED';
-    else if (up > 0 && up < ses.length) {
+    else if (up > 0 && up < active) {
       // Scaled out and some of its SEs do not serve it (down, or missing heartbeats): partitioned.
       state = 'OPER_PARTITIONED';
-      reasons.unshift(`up on ${up} of ${ses.length} service engines`);
+      reasons.unshift(`up on ${up} of ${active} service engines`);
     } else if (up > 0) state = 'OPER_UP';
     else if (ses.length === 0) {
       state = 'OPER_DOWN';
       reasons.push(this.placement?.reasonOf(vsUuid) ?? 'no service engine in the SE group');
-    } else state = seList.some((s) => s.connected) && seList.every((s) => !s.connected || s.oper_state === undefined) ? 'OPER_PROCESSING' : 'OPER_DOWN';
+    } else {
+      const serving = seList.filter((s) => !s.standby);
+      state = serving.some((s) => s.connected) && serving.every((s) => !s.connected || s.oper_state === undefined) ? 'OPER_PROCESSING' : 'OPER_DOWN';
+    }
     const prev = this.changedAt.get(vsUuid);
     if (!prev || prev.state !== state) this.changedAt.set(vsUuid, { state, at: now });
     const at = this.changedAt.get(vsUuid)!.at;
     return {
       oper_status: { state, reason: state === 'OPER_UP' ? [] : reasons, last_changed_time: { secs: Math.floor(at / 1000), usecs: (at % 1000) * 1000 } },
-      percent_ses_up: ses.length ? Math.round((up / ses.length) * 100) : 0,
+      percent_ses_up: active ? Math.round((up / active) * 100) : 0,
       num_se_assigned: ses.length,
       se_list: seList,
       servers: [...servers.values()],

@@ -58,7 +58,8 @@ export class SnapshotService {
     // for a moment); everything only where placement never ran.
     const placementRuns = [...(objects.get('serviceengine')?.values() ?? [])].some((x) => x.se_group_ref === groupUuid && Array.isArray(x.placed_vs_uuids));
     const placed = Array.isArray(se?.placed_vs_uuids) ? new Set(se.placed_vs_uuids as string[]) : placementRuns ? new Set<string>() : undefined;
-    const content = buildGroupContent(objects, groupUuid, placed);
+    const standby = Array.isArray(se?.standby_vs_uuids) ? (se.standby_vs_uuids as string[]) : [];
+    const content = buildGroupContent(objects, groupUuid, placed, standby);
     if (!placed) this.registry.groupVses.set(groupUuid, new Set(content.vsUuids));
     if (prev && prev.hash === content.hash) return prev;
     const revision = await this.host.revision();

@@ -131,8 +131,10 @@ function dnsFor(objects: Objects, dnsVses: StoredObject[]): { domains: string[];
 /**
  * The content of one snapshot (without version and SE): the group's enabled VSes, or, when
  * placement has run (`placed`, src/controller/placement), only those placed on the SE.
+ * `standby` (legacy active/standby): placed VSes the SE holds without serving them; listed as
+ * `standby_vs_uuids`, so a switch to active is a new snapshot.
  */
-export function buildGroupContent(objects: Objects, groupUuid: string, placed?: ReadonlySet<string>): { body: string; hash: string; vsUuids: string[] } {
+export function buildGroupContent(objects: Objects, groupUuid: string, placed?: ReadonlySet<string>, standby: readonly string[] = []): { body: string; hash: string; vsUuids: string[] } {
   const vses = [...(objects.get('virtualservice')?.values() ?? [])];
   const roots = vses.filter((vs) => vs.enabled !== false && vs.type !== 'VS_TYPE_VH_CHILD' && groupOf(objects, vs) === groupUuid && (!placed || placed.has(vs.uuid)));
   const rootSet = new Set(roots.map((v) => v.uuid));
@@ -146,6 +148,6 @@ export function buildGroupContent(objects: Objects, groupUuid: string, placed?: 
   for (const list of Object.values(byType)) list.sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
   const dnsVses = roots.filter((vs) => objects.get('applicationprofile')?.get(vs.application_profile_ref as string)?.type === 'APPLICATION_PROFILE_TYPE_DNS');
   const dns = dnsVses.length ? dnsFor(objects, dnsVses) : { domains: [], records: [] };
-  const body = `"objects":${JSON.stringify(byType)},"dns":${JSON.stringify(dns)}`;
+  const body = `"objects":${JSON.stringify(byType)},"dns":${JSON.stringify(dns)}${standby.length ? `,"standby_vs_uuids":${JSON.stringify(standby)}` : ''}`;
   return { body, hash: createHash('sha256').update(body).digest('hex'), vsUuids: roots.map((v) => v.uuid) };
 }

@@ -58,6 +58,7 @@ export function validateHeartbeat(body: unknown): HeartbeatReport {
   servers.forEach((s: unknown, i: number) => {
     if (!isObj(s) || typeof s.pool_uuid !== 'string' || typeof s.ip !== 'string' || typeof s.port !== 'number' || (s.state !== 'UP' && s.state !== 'DOWN')) throw new BadInput(`servers[${i}]: {pool_uuid, ip, port, state: UP|DOWN, reason?}`);
   });
+  if (body.standby_vs_uuids !== undefined && (!Array.isArray(body.standby_vs_uuids) || !body.standby_vs_uuids.every((v: unknown) => typeof v === 'string'))) throw new BadInput('standby_vs_uuids: a list of VS UUIDs');
   if (body.metrics !== undefined && !isObj(body.metrics)) throw new BadInput('metrics: an object');
   // Counter maps by VS, pool and server: objects of finite numbers (the analytics sum them).
   for (const kind of ['virtualservice', 'pool', 'server']) {

@@ -69,6 +69,9 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
       ...(report ? { applied_version: report.applied_version } : {}),
       version_mismatch: version !== undefined && version !== CONTROLLER_VERSION,
       virtualservices: (record.placed_vs_uuids as string[] | undefined) ?? [],
+      // Legacy active/standby: which of them it holds as standby (VIPs not bound), as placed and as the SE last said.
+      standby_virtualservices: (record.standby_vs_uuids as string[] | undefined) ?? [],
+      ...(report ? { reported_standby_virtualservices: (report as { standby_vs_uuids?: string[] }).standby_vs_uuids ?? [] } : {}),
     };
   }
   // Engines first, before the server waits on their long-polls (and within the grace a supervisor gives us).

@@ -5,7 +5,7 @@
 import type { EngineHost, StoredObject } from '../engines/host.js';
 import type { EngineRegistry, PlacementView } from '../engines/registry.js';
 import { groupOf, ObjectMirror } from '../engines/snapshots.js';
-import { place, sesNeeded, unitsOf, wantedScaleout, type PlacementGroup, type PlacementUnit } from './place.js';
+import { LEGACY_HA, place, sesNeeded, unitsOf, wantedScaleout, type PlacementGroup, type PlacementUnit } from './place.js';
 
 export interface PlacementOptions {
   /** An SE silent this long is down and loses its virtual services (default 10 s). */
@@ -45,6 +45,10 @@ export class PlacementManager implements PlacementView {
   private readonly timeoutMs: number;
   /** VS → SEs (from the SE records: what the SEs are told). */
   private vsSes = new Map<string, string[]>();
+  /** VS → the SEs holding it as standby (HA_MODE_LEGACY_ACTIVE_STANDBY). */
+  private vsStandby = new Map<string, Set<string>>();
+  /** SE → the placement its record showed at the last pass (events are diffs of these, on every replica). */
+  private readonly seenPlaced = new Map<string, { placed: string[]; standby: string[] }>();
   private reasons = new Map<string, string>();
   private seNames = new Map<string, string>();
   /** Scale out/in requests: VS → SEs wanted (beyond the group's minimum). */
@@ -71,6 +75,7 @@ export class PlacementManager implements PlacementView {
   objects(): Promise<Map<string, Map<string, StoredObject>>> { return this.mirror.settled(); }
 
   sesOf(vsUuid: string): string[] | undefined { return this.vsSes.get(vsUuid); }
+  standbyOf(vsUuid: string): ReadonlySet<string> | undefined { return this.vsStandby.get(vsUuid); }
   reasonOf(vsUuid: string): string | undefined { return this.reasons.get(vsUuid); }
   seName(seUuid: string): string | undefined { return this.seNames.get(seUuid); }
 
@@ -149,7 +154,7 @@ export class PlacementManager implements PlacementView {
 
     const leader = this.o.isLeader?.() ?? true;
     if (leader && !this.requestsSeeded) this.seedRequests(ses, objects);
-    const writes: Array<{ se: StoredObject; placed: string[] }> = [];
+    const writes: Array<{ se: StoredObject; placed: string[]; standby: string[] }> = [];
     const reasons = new Map<string, string>();
     for (const g of groups) {
       const settings = groupSettings(g);
@@ -163,33 +168,70 @@ export class PlacementManager implements PlacementView {
         want: wantedScaleout(settings, this.requested.get(v.uuid)),
       })));
       const up = members.filter((s) => this.seUp(s, now)).map((s) => s.uuid);
-      const previous = new Map(members.map((s) => [s.uuid, new Set((s.placed_vs_uuids as string[] | undefined) ?? [])]));
-      const result = place(settings, up, units, previous);
+      const previous = new Map(members.map((s) => [s.uuid, new Set(placedOf(s))]));
+      const result = place(settings, up, units, previous, settings.haMode === LEGACY_HA ? activeOf(members) : undefined);
       for (const [vs, why] of result.unplaced) reasons.set(vs, why);
       const holding = new Map<string, number>();
       for (const s of members) {
         const placed = result.bySe.get(s.uuid) ?? [];
+        const standby = result.standbyBySe.get(s.uuid) ?? [];
         holding.set(s.uuid, placed.length);
         const before = s.placed_vs_uuids as string[] | undefined;
-        if (!before || before.length !== placed.length || before.some((v, i) => v !== placed[i])) writes.push({ se: s, placed });
+        if (!before || !sameList(before, placed) || !sameList(standbyOf(s), standby)) writes.push({ se: s, placed, standby });
       }
       this.demand.set(g.uuid, { group: g, units, needed: Math.min(sesNeeded(settings, units), Number(g.max_se ?? 10)), holding });
     }
     for (const k of [...this.demand.keys()]) if (!groups.some((g) => g.uuid === k)) this.demand.delete(k);
     this.reasons = reasons;
-    if (leader) for (const w of writes) await this.write(w.se, w.placed);
+    this.placementEvents(ses);
+    if (leader) for (const w of writes) await this.write(w.se, w.placed, w.standby);
     // The view follows the records (written above, or by the leader elsewhere).
     const vsSes = new Map<string, string[]>();
+    const vsStandby = new Map<string, Set<string>>();
     for (const s of ses) {
-      const placed = writes.find((w) => w.se.uuid === s.uuid && leader)?.placed ?? (s.placed_vs_uuids as string[] | undefined) ?? [];
-      for (const v of placed) {
+      const w = leader ? writes.find((x) => x.se.uuid === s.uuid) : undefined;
+      for (const v of w?.placed ?? placedOf(s)) {
         let l = vsSes.get(v);
         if (!l) vsSes.set(v, (l = []));
         l.push(s.uuid);
       }
+      for (const v of w?.standby ?? standbyOf(s)) {
+        let l = vsStandby.get(v);
+        if (!l) vsStandby.set(v, (l = new Set()));
+        l.add(s.uuid);
+      }
     }
     for (const v of vsAll) if (!vsSes.has(v.uuid) && v.enabled !== false) vsSes.set(v.uuid, []);
     this.vsSes = vsSes;
+    this.vsStandby = vsStandby;
+  }
+
+  /**
+   * VS_PLACEMENT_CHANGED from what the SE records show, so every replica records it (the
+   * leader sees its own writes come back); the first sight of an SE is no change.
+   */
+  private placementEvents(ses: StoredObject[]): void {
+    for (const se of ses) {
+      const now = { placed: placedOf(se), standby: standbyOf(se) };
+      const was = this.seenPlaced.get(se.uuid);
+      this.seenPlaced.set(se.uuid, now);
+      if (!was || (sameList(was.placed, now.placed) && sameList(was.standby, now.standby))) continue;
+      const before = new Set(was.placed);
+      const added = now.placed.filter((v) => !before.has(v));
+      const removed = was.placed.filter((v) => !now.placed.includes(v));
+      const wasStandby = new Set(was.standby);
+      const nowStandby = new Set(now.standby);
+      const active = now.placed.filter((v) => before.has(v) && wasStandby.has(v) && !nowStandby.has(v));
+      const standby = now.placed.filter((v) => before.has(v) && !wasStandby.has(v) && nowStandby.has(v));
+      const parts = [
+        added.length ? `placed ${added.map((v) => (nowStandby.has(v) ? `${v} (standby)` : v)).join(', ')}` : '',
+        removed.length ? `removed ${removed.join(', ')}` : '',
+        active.length ? `active for ${active.join(', ')} (was standby)` : '',
+        standby.length ? `standby for ${standby.join(', ')}` : '',
+      ].filter(Boolean);
+      this.o.onEvent?.({ event_id: 'VS_PLACEMENT_CHANGED', obj_type: 'serviceengine', obj_uuid: se.uuid, obj_name: se.name, reason: `${se.name}: ${parts.join('; ')}` });
+    }
+    for (const k of [...this.seenPlaced.keys()]) if (!ses.some((s) => s.uuid === k)) this.seenPlaced.delete(k);
   }
 
   /**
@@ -207,22 +249,16 @@ export class PlacementManager implements PlacementView {
     }
   }
 
-  private async write(se: StoredObject, placed: string[]): Promise<void> {
-    const before = new Set((se.placed_vs_uuids as string[] | undefined) ?? []);
+  private async write(se: StoredObject, placed: string[], standby: string[]): Promise<void> {
     try {
       // Read again: the engines module writes the same record (heartbeat state).
       const cur = await this.host.get('serviceengine', se.uuid);
       if (!cur) return;
-      await this.host.update('serviceengine', se.uuid, { ...cur, placed_vs_uuids: placed });
+      // An empty list clears it (a field left out would be carried over as read-only).
+      await this.host.update('serviceengine', se.uuid, { ...cur, placed_vs_uuids: placed, ...(standby.length || cur.standby_vs_uuids !== undefined ? { standby_vs_uuids: standby } : {}) });
     } catch (err) {
       this.o.log?.warn({ err: (err as Error).message, se: se.uuid }, 'could not write placement');
       this.schedule();
-      return;
-    }
-    const added = placed.filter((v) => !before.has(v));
-    const removed = [...before].filter((v) => !placed.includes(v));
-    if (added.length || removed.length) {
-      this.o.onEvent?.({ event_id: 'VS_PLACEMENT_CHANGED', obj_type: 'serviceengine', obj_uuid: se.uuid, obj_name: se.name, reason: `${se.name}: ${added.length ? `placed ${added.join(', ')}` : ''}${added.length && removed.length ? '; ' : ''}${removed.length ? `removed ${removed.join(', ')}` : ''}` });
     }
   }
 
@@ -247,4 +283,18 @@ export class PlacementManager implements PlacementView {
     if (this.registry.placement === this) this.registry.placement = undefined;
     await this.running;
   }
+}
+
+const placedOf = (se: StoredObject): string[] => (se.placed_vs_uuids as string[] | undefined) ?? [];
+const standbyOf = (se: StoredObject): string[] => (se.standby_vs_uuids as string[] | undefined) ?? [];
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** VS → the SE its records show as active for it (it holds it, not as standby). */
+function activeOf(members: StoredObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of members) {
+    const standby = new Set(standbyOf(s));
+    for (const v of placedOf(s)) if (!standby.has(v)) out.set(v, s.uuid);
+  }
+  return out;
 }

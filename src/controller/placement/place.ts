@@ -29,7 +29,11 @@ export interface PlacementResult {
   byUnit: Map<string, string[]>;
   /** VS UUID → why it is not placed on as many SEs as it wants (none: on none at all). */
   unplaced: Map<string, string>;
+  /** HA_MODE_LEGACY_ACTIVE_STANDBY: SE UUID → the VSes it holds as standby (the others it holds are active). */
+  standbyBySe: Map<string, string[]>;
 }
+
+export const LEGACY_HA = 'HA_MODE_LEGACY_ACTIVE_STANDBY';
 
 /** SEs a VS wants in this HA mode: a pair or active/standby is two SEs at least. */
 export function wantedScaleout(g: PlacementGroup, requested?: number): number {
@@ -40,9 +44,11 @@ export function wantedScaleout(g: PlacementGroup, requested?: number): number {
 /**
  * Places the units of one group on its eligible SEs (sorted by name for stable ties).
  * `previous`: SE UUID → the VSes it held. Kept first; then each unit that needs more SEs
- * takes the least loaded SEs that have room.
+ * takes the least loaded SEs that have room. `active` (legacy active/standby): VS UUID → the SE
+ * that was active for it; it stays first (active) while it is up, else the kept standby is
+ * first and so takes over at once, and a returning SE comes back as standby (no flapping).
  */
-export function place(g: PlacementGroup, ses: string[], units: PlacementUnit[], previous: Map<string, Set<string>>): PlacementResult {
+export function place(g: PlacementGroup, ses: string[], units: PlacementUnit[], previous: Map<string, Set<string>>, active = new Map<string, string>()): PlacementResult {
   const load = new Map<string, number>(ses.map((s) => [s, 0]));
   const byUnit = new Map<string, string[]>();
   const order = [...units].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -57,6 +63,8 @@ export function place(g: PlacementGroup, ses: string[], units: PlacementUnit[], 
       kept.push(se);
       load.set(se, load.get(se)! + u.weight);
     }
+    const wasActive = kept.findIndex((se) => u.vsUuids.some((v) => active.get(v) === se));
+    if (wasActive > 0) kept.unshift(...kept.splice(wasActive, 1));
     byUnit.set(u.key, kept);
   }
   // 2. Fill up to `want`: least loaded first, then by name (the order of `ses`).
@@ -85,7 +93,16 @@ export function place(g: PlacementGroup, ses: string[], units: PlacementUnit[], 
   const bySe = new Map<string, string[]>(ses.map((s) => [s, []]));
   for (const u of order) for (const se of byUnit.get(u.key)!) bySe.get(se)!.push(...u.vsUuids);
   for (const list of bySe.values()) list.sort();
-  return { bySe, byUnit, unplaced };
+  const standbyBySe = new Map<string, string[]>();
+  if (g.haMode === LEGACY_HA) {
+    for (const u of order) for (const se of byUnit.get(u.key)!.slice(1)) {
+      let l = standbyBySe.get(se);
+      if (!l) standbyBySe.set(se, (l = []));
+      l.push(...u.vsUuids);
+    }
+    for (const list of standbyBySe.values()) list.sort();
+  }
+  return { bySe, byUnit, unplaced, standbyBySe };
 }
 
 /** SEs a group needs for its units (before buffer_se): the widest unit, or the total load over max_vs_per_se. */

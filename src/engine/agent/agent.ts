@@ -74,9 +74,12 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     }
   };
 
+  let standby: string[] = [];
   const applySnapshot = async (snapshot: Snapshot, text: string | undefined, source: string) => {
-    const r = await runtime.apply(snapshot);
-    log.info({ version: r.version, source, changed: r.changed.length, opened: r.opened, closed: r.closed, ms: Math.round(r.ms * 10) / 10 }, 'snapshot applied');
+    const held = standbyPart(snapshot);
+    const r = await runtime.apply(held.serving);
+    standby = held.standby;
+    log.info({ version: r.version, source, changed: r.changed.length, opened: r.opened, closed: r.closed, ms: Math.round(r.ms * 10) / 10, ...(standby.length ? { standby: standby.length } : {}) }, 'snapshot applied');
     if (text !== undefined) await data.writeSnapshot(text);
     applied();
   };
@@ -167,6 +170,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       cpu_percent: Math.round(cpuPercent * 10) / 10,
       rss_bytes: process.memoryUsage.rss(),
       virtualservices: runtime.vsStates(),
+      ...(standby.length ? { standby_vs_uuids: standby } : {}),
       servers: runtime.serverStates(),
       metrics: { virtualservice: runtime.metrics.summary(), ...runtime.metrics.targetSummary() },
       request_logs: runtime.metrics.takeRequestLogs(),
@@ -243,4 +247,18 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       await runtime.stop();
     },
   };
+}
+
+/**
+ * Legacy active/standby: the VSes the snapshot lists in `standby_vs_uuids` are held (on disk,
+ * ready) but not applied, so their VIPs are neither bound nor announced until the controller
+ * makes this SE active for them (a new snapshot without them in the list).
+ */
+export function standbyPart(snapshot: Snapshot): { serving: Snapshot; standby: string[] } {
+  const list = (snapshot as { standby_vs_uuids?: unknown }).standby_vs_uuids;
+  const standby = Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string') : [];
+  if (!standby.length) return { serving: snapshot, standby };
+  const skip = new Set(standby);
+  const vses = snapshot.objects.virtualservice ?? [];
+  return { serving: { ...snapshot, objects: { ...snapshot.objects, virtualservice: vses.filter((v) => !skip.has(v.uuid)) } }, standby };
 }

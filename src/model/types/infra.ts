@@ -133,6 +133,8 @@ export const ServiceEngine = Obj({
   // Written by the placement module (src/controller/placement): the VSes this SE serves.
   // Plain UUIDs, not refs, so a placed VS can still be deleted.
   placed_vs_uuids: RO(Type.Array(Type.String())),
+  // HA_MODE_LEGACY_ACTIVE_STANDBY: those of placed_vs_uuids this SE holds as standby (configured, VIP not bound).
+  standby_vs_uuids: RO(Type.Array(Type.String())),
 });
 export type ServiceEngine = Static<typeof ServiceEngine>;
 
