@@ -64,12 +64,11 @@ class LeaseElector implements LeaderElection {
 
   constructor(private readonly opts: LeaderElectionOptions) {
     this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.leaseMs = opts.leaseDurationMs ?? 15_000;
-    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
-    this.retryMs = opts.retryPeriodMs ?? 2_000;
-    if (!(this.leaseMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryMs)) {
-      throw new Error('leader election: the lease duration must exceed the renew deadline, which must exceed the retry period');
-    }
+    this.leaseMs = opts.leaseDurationMs ?? DEFAULT_TIMINGS.leaseDurationMs;
+    this.renewDeadlineMs = opts.renewDeadlineMs ?? DEFAULT_TIMINGS.renewDeadlineMs;
+    this.retryMs = opts.retryPeriodMs ?? DEFAULT_TIMINGS.retryPeriodMs;
+    const problem = timingProblem(this.leaseMs, this.renewDeadlineMs, this.retryMs);
+    if (problem) throw new Error(`leader election: ${problem}`);
   }
 
   isLeader(): boolean {
@@ -206,6 +205,38 @@ class LeaseElector implements LeaderElection {
       this.opts.logger?.warn(`could not release lease ${namespace}/${name}: ${(err as Error).message?.split('\n')[0]}`);
     }
   }
+}
+
+export const DEFAULT_TIMINGS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
+
+export type LeaderTimings = Required<Pick<LeaderElectionOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>>;
+
+/** Why these timings cannot work (client-go's rules), or undefined. */
+function timingProblem(leaseMs: number, renewMs: number, retryMs: number): string | undefined {
+  const s = (ms: number) => `${ms / 1000} s`;
+  if (!(retryMs > 0)) return `the retry period must be above 0 (got ${s(retryMs)})`;
+  if (!(leaseMs > renewMs)) return `the lease duration (${s(leaseMs)}) must exceed the renew deadline (${s(renewMs)})`;
+  if (!(renewMs > retryMs)) return `the renew deadline (${s(renewMs)}) must exceed the retry period (${s(retryMs)})`;
+  return undefined;
+}
+
+/**
+ * Timings from the CLI (`--lease-duration`, `--renew-deadline`, `--retry-period`, in seconds,
+ * decimals allowed); the ones not given keep AKO's defaults. An error names the flag at fault.
+ */
+export function leaderTimings(flags: { leaseDuration?: string; renewDeadline?: string; retryPeriod?: string }): LeaderTimings | { error: string } {
+  const out: LeaderTimings = { ...DEFAULT_TIMINGS };
+  const fields = [['leaseDuration', '--lease-duration', 'leaseDurationMs'], ['renewDeadline', '--renew-deadline', 'renewDeadlineMs'], ['retryPeriod', '--retry-period', 'retryPeriodMs']] as const;
+  for (const [key, flag, ms] of fields) {
+    const v = flags[key];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) return { error: `${flag} ${JSON.stringify(v)}: expected a number of seconds above 0 and at most 3600` };
+    out[ms] = Math.round(n * 1000);
+  }
+  const problem = timingProblem(out.leaseDurationMs, out.renewDeadlineMs, out.retryPeriodMs);
+  if (problem) return { error: `leader election timings: ${problem} (--lease-duration > --renew-deadline > --retry-period)` };
+  return out;
 }
 
 /** Starts competing for the Lease; callbacks tell when this replica starts and stops leading. */

@@ -1,11 +1,14 @@
 // Leader election between two electors on one Lease in the API double: one leads, the other only
 // reads; failover when the leader crashes (lease expiry), when it steps down (release), and when it
-// cannot renew.
+// cannot renew. Then the CLI's timings (--lease-duration, --renew-deadline, --retry-period): checked,
+// and a short lease giving a fast failover between two `portico operator` processes (measured).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLeaderElection, type LeaderElection } from '../../src/operator/leader.js';
 import { KubeApiDouble } from '../support/kube-api-double/index.js';
 import { waitFor } from '../support/kube-api-double/wait.js';
+import { runPortico, type CliProcess } from '../support/cli.js';
+import { loadChart, renderChart, type Values } from '../../src/packaging/chart.js';
 
 const TIMING = { leaseDurationMs: 1200, renewDeadlineMs: 800, retryPeriodMs: 100 };
 
@@ -97,7 +100,7 @@ describe('leader election on a Lease', () => {
     assert.throws(() => startLeaderElection({
       kubeConfig: double.kubeConfig(), namespace: 'x', name: 'y', identity: 'z', leaseDurationMs: 1000, renewDeadlineMs: 2000,
       onStartedLeading: () => undefined, onStoppedLeading: () => undefined,
-    }), /lease duration must exceed the renew deadline/);
+    }), /lease duration \(1 s\) must exceed the renew deadline \(2 s\)/);
   });
 });
 
@@ -122,6 +125,75 @@ describe('leader election: a race for a new Lease', () => {
     } finally {
       await a.stop({ release: false });
       await b.stop({ release: false });
+      await double.stop();
+    }
+  });
+});
+
+describe('portico operator: leader election timings from the CLI', () => {
+  const ENV = { PORTICO_USERNAME: 'admin', PORTICO_PASSWORD: 'not-used-here', POD_NAMESPACE: 'avi-system' };
+  // No controller is needed to elect a leader: the start-up checks just keep retrying meanwhile.
+  const CONTROLLER = 'http://127.104.3.9:9';
+
+  it('rejects timings that cannot work, naming the flags', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--lease-duration', '2', '--renew-deadline', '3'], /lease duration \(2 s\) must exceed the renew deadline \(3 s\)/],
+      [['--renew-deadline', '1', '--retry-period', '1'], /renew deadline \(1 s\) must exceed the retry period \(1 s\)/],
+      [['--retry-period', 'soon'], /--retry-period "soon": expected a number of seconds/],
+      [['--lease-duration', '-5'], /--lease-duration "-5": expected a number of seconds/],
+    ];
+    for (const [flags, message] of cases) {
+      const p = runPortico(['operator', '--controller', CONTROLLER, '--manifests', '/nonexistent', '--leader-election', ...flags], { env: ENV });
+      try {
+        assert.equal(await p.exited, 2, flags.join(' '));
+        assert.match(p.lines.join('\n'), message);
+      } finally {
+        await p.stop();
+      }
+    }
+  });
+
+  it('the Helm chart passes leaderElection timings as these flags (HA only)', () => {
+    const chart = loadChart(new URL('../../../charts/portico-operator', import.meta.url).pathname);
+    const args = (values: Values) => (renderChart(chart, { values: [values] }).docs.find((d) => d.object.kind === 'StatefulSet')!.object as any).spec.template.spec.containers[0].args as string[];
+    const timings = { leaderElection: { leaseDuration: 4, renewDeadline: '3', retryPeriod: 0.5 } };
+    assert.deepEqual(args({ replicaCount: 2, ...timings }).slice(-7), ['--lease-duration', '4', '--renew-deadline', '3', '--retry-period', '0.5', '--leader-election']);
+    assert.ok(!args({ replicaCount: 2 }).includes('--lease-duration'), 'empty: the defaults');
+    assert.ok(!args({ replicaCount: 1, ...timings }).includes('--lease-duration'), 'one replica: no election');
+  });
+
+  it('a short lease gives a fast failover when the leader is killed (-9)', { timeout: 60_000 }, async () => {
+    const double = await KubeApiDouble.start({ host: '127.104.3.1' });
+    const procs: CliProcess[] = [];
+    try {
+      const kubeconfig = double.writeKubeconfig();
+      for (const pod of ['ako-0', 'ako-1']) double.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: 'avi-system' }, spec: { containers: [{ name: 'ako', image: 'portico' }] } });
+      const start = (pod: string) => {
+        const p = runPortico([
+          'operator', '--controller', CONTROLLER, '--kubeconfig', kubeconfig, '--listen', '127.104.3.2:0',
+          '--leader-election', '--lease-duration', '1', '--renew-deadline', '0.6', '--retry-period', '0.2',
+        ], { env: { ...ENV, POD_NAME: pod } });
+        procs.push(p);
+        return p;
+      };
+      const a = start('ako-0');
+      await a.waitForLine(/ako-0 is now the leader/, 20_000);
+      const b = start('ako-1');
+      await b.waitForLine(/listening on/, 20_000);
+      const lease = () => (double.get('coordination.k8s.io/v1', 'Lease', 'ako-lease-lock', 'avi-system') as unknown as { spec: { holderIdentity?: string; leaseDurationSeconds?: number } }).spec;
+      assert.equal(lease().holderIdentity, 'ako-0');
+      assert.equal(lease().leaseDurationSeconds, 1, 'the Lease carries the --lease-duration');
+
+      const killed = performance.now();
+      a.proc.kill('SIGKILL');
+      await b.waitForLine(/ako-1 is now the leader/, 20_000);
+      const failoverMs = performance.now() - killed;
+      console.log(`# failover after kill -9 with --lease-duration 1 --renew-deadline 0.6 --retry-period 0.2: ${failoverMs.toFixed(0)} ms (defaults 15/10/2 s: about 15 s)`);
+      assert.equal(lease().holderIdentity, 'ako-1');
+      await waitFor('a LeaderElection Event on pod ako-1', () => (double.list('v1', 'Event', 'avi-system') as unknown as Array<{ reason: string; message: string; involvedObject: { name: string } }>)
+        .find((e) => e.reason === 'LeaderElection' && e.involvedObject.name === 'ako-1' && e.message === 'ako-1 became leader'));
+    } finally {
+      for (const p of procs) await p.stop();
       await double.stop();
     }
   });

@@ -1,4 +1,5 @@
-// `portico operator --controller URL (--kubeconfig FILE | --in-cluster | --manifests DIR) [--values FILE] [--listen HOST:PORT]`
+// `portico operator --controller URL (--kubeconfig FILE | --in-cluster | --manifests DIR) [--values FILE] [--listen HOST:PORT]
+//   [--leader-election [--lease-duration S] [--renew-deadline S] [--retry-period S]]`
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import pino from 'pino';
@@ -7,7 +8,8 @@ import { startOperator } from '../../operator/operator.js';
 import type { SnapshotProvider } from '../../operator/source/types.js';
 import type { StatusSink } from '../../operator/status/types.js';
 import { createMemoryStatusSink } from '../../operator/status/memory.js';
-import { startLeaderElection, type LeaderElection } from '../../operator/leader.js';
+import { leaderTimings, startLeaderElection, type LeaderElection } from '../../operator/leader.js';
+import { createPodEvents, podRefFromEnv, type PodEvents } from '../../operator/status/pod-events.js';
 
 interface OperatorCliOptions {
   controller: string;
@@ -17,6 +19,9 @@ interface OperatorCliOptions {
   values?: string;
   listen?: string;
   leaderElection?: boolean;
+  leaseDuration?: string;
+  renewDeadline?: string;
+  retryPeriod?: string;
 }
 
 const LEVEL: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
@@ -31,10 +36,19 @@ export function registerOperator(program: Command): void {
     .option('--values <file>', 'AKO Helm values file (AKOSettings, NetworkSettings, L7Settings, L4Settings, ControllerSettings, …)')
     .option('--listen <host:port>', '/api/status and /metrics address (default 127.0.0.1:<AKOSettings.apiServerPort>)')
     .option('--leader-election', 'with --kubeconfig/--in-cluster: active/passive replicas on the Lease ako-lease-lock in POD_NAMESPACE (identity POD_NAME or the host name)')
+    .option('--lease-duration <seconds>', 'leader election: how long a follower waits after the last renewal before taking over (default 15, as AKO)')
+    .option('--renew-deadline <seconds>', 'leader election: how long the leader keeps trying to renew before it gives up (default 10; below --lease-duration)')
+    .option('--retry-period <seconds>', 'leader election: time between attempts to acquire or renew (default 2; below --renew-deadline)')
     .action(async (o: OperatorCliOptions) => {
       const sources = [o.kubeconfig, o.inCluster, o.manifests].filter(Boolean).length;
       if (sources !== 1) {
         console.error('portico operator: give exactly one of --kubeconfig FILE, --in-cluster, --manifests DIR');
+        process.exitCode = 2;
+        return;
+      }
+      const timings = leaderTimings({ leaseDuration: o.leaseDuration, renewDeadline: o.renewDeadline, retryPeriod: o.retryPeriod });
+      if ('error' in timings) {
+        console.error(`portico operator: ${timings.error}`);
         process.exitCode = 2;
         return;
       }
@@ -51,6 +65,7 @@ export function registerOperator(program: Command): void {
       let sink: StatusSink;
       let election: LeaderElection | undefined;
       let becameLeader: (() => void) | undefined;
+      let podEvents: PodEvents | undefined;
       const sourceLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) };
       if (o.manifests) {
         const { createManifestProvider } = await import('../../operator/source/manifests.js');
@@ -64,13 +79,19 @@ export function registerOperator(program: Command): void {
           const kubeConfig = loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster });
           provider = createKubernetesProvider({ kubeConfig, logger: sourceLog });
           sink = createKubernetesStatusSink(kubeConfig, { logger: sourceLog });
+          const events = createPodEvents({ sink, pod: podRefFromEnv(), kubeConfig, enabled: () => settings.enableEvents, logger: sourceLog });
+          podEvents = events;
           if (o.leaderElection) {
             const identity = process.env.POD_NAME || hostname();
             election = startLeaderElection({
-              kubeConfig, namespace: settings.akoNamespace, name: 'ako-lease-lock', identity, logger: sourceLog,
-              onStartedLeading: () => { log.warn(`${identity} is now the leader`); becameLeader?.(); },
+              kubeConfig, namespace: settings.akoNamespace, name: 'ako-lease-lock', identity, logger: sourceLog, ...timings,
+              onStartedLeading: () => { log.warn(`${identity} is now the leader`); events.becameLeader(identity); becameLeader?.(); },
               // As AKO: losing leadership ends the process (the pod restarts as a follower).
-              onStoppedLeading: () => { log.error(`${identity} lost the leadership: exiting`); process.exit(1); },
+              onStoppedLeading: async () => {
+                log.error(`${identity} lost the leadership: exiting`);
+                await events.shutdown('lost the leadership');
+                process.exit(1);
+              },
             });
           }
         } catch (err) {
@@ -82,7 +103,10 @@ export function registerOperator(program: Command): void {
       let op;
       try {
         const ca = certificateAuthorityData && !certificateAuthorityData.includes('-----BEGIN') ? Buffer.from(certificateAuthorityData, 'base64').toString('utf8') : certificateAuthorityData;
-        op = await startOperator({ controller: o.controller, provider, sink, settings, listen: o.listen, username, password, token: authtoken, ca, logger: log, ...(election ? { leader: election } : {}) });
+        op = await startOperator({
+          controller: o.controller, provider, sink, settings, listen: o.listen, username, password, token: authtoken, ca, logger: log,
+          ...(election ? { leader: election } : {}), ...(podEvents ? { lifecycle: podEvents } : {}),
+        });
       } catch (err) {
         console.error(`portico operator: ${(err as Error).message}`);
         process.exitCode = 1;

@@ -164,6 +164,8 @@ const DEPLOYMENT_KEYS = [
   'replicaCount', 'image', 'GatewayAPI', 'resources', 'securityContext', 'podSecurityContext', 'rbac',
   'persistentVolumeClaim', 'mountPath', 'logFile', 'akoGatewayLogFile', 'ako-crd-operator', 'featureGates',
   'nameOverride', 'fullnameOverride', 'podAnnotations', 'podLabels', 'nodeSelector', 'tolerations', 'affinity',
+  // Portico's chart: leader election timings, passed as --lease-duration/--renew-deadline/--retry-period.
+  'leaderElection',
 ];
 
 /** Keys of the chart Portico knows but does not implement, with their default (any other value is reported). */
