@@ -57,24 +57,30 @@ function networkProfile(protocols: Set<string>, licenseTier: string): string {
 }
 const PROFILE_OF: Record<string, (tcp: string) => string> = { TCP: (tcp) => tcp, UDP: () => 'System-UDP-Fast-Path', SCTP: () => 'System-SCTP-Proxy' };
 
+/** The L4 virtual service a Service belongs to: its own, or its namespace's shared-VIP one. */
+export function l4GroupOf(svc: V1Service, names: Names): { vsName: string; sharedKey?: string } {
+  const ns = svc.metadata?.namespace ?? 'default';
+  const shared = svc.metadata?.annotations?.[A_SHARED_VIP];
+  return shared ? { vsName: names.sharedVipVs(ns, shared), sharedKey: shared } : { vsName: names.l4Vs(ns, svc.metadata?.name ?? '') };
+}
+
 export function buildL4(snapshot: ClusterSnapshot, settings: OperatorSettings, set: ObjectSet, names: Names, endpoints: EndpointIndex, outcomes: ObjectOutcome[]): void {
   const nsOk = namespaceFilter(snapshot, settings);
   const subdomain = fqdnSubdomain(set.infra, settings);
-  // Group: one VS per Service, or per (namespace, shared-VIP key).
+  // Group: one VS per Service, or per (namespace, shared-VIP key); a group's shared key is its first Service's.
   const groups = new Map<string, { vsName: string; sharedKey?: string; services: V1Service[] }>();
   for (const [, svc] of byKey(snapshot.services)) {
     if (!l4Eligible(svc, settings, nsOk)) continue;
-    const ns = svc.metadata?.namespace ?? 'default';
-    const shared = svc.metadata?.annotations?.[A_SHARED_VIP];
-    const vsName = shared ? names.sharedVipVs(ns, shared) : names.l4Vs(ns, svc.metadata?.name ?? '');
+    const { vsName, sharedKey } = l4GroupOf(svc, names);
     const g = groups.get(vsName);
     if (g) g.services.push(svc);
-    else groups.set(vsName, { vsName, ...(shared ? { sharedKey: shared } : {}), services: [svc] });
+    else groups.set(vsName, { vsName, ...(sharedKey ? { sharedKey } : {}), services: [svc] });
   }
   for (const g of groups.values()) buildGroup(g.vsName, g.sharedKey, g.services, settings, set, names, endpoints, subdomain, outcomes);
 }
 
-function buildGroup(vsName: string, sharedKey: string | undefined, services: V1Service[], settings: OperatorSettings, set: ObjectSet,
+/** One L4 virtual service and what it needs, for `services` (key order) grouped under `vsName`. */
+export function buildGroup(vsName: string, sharedKey: string | undefined, services: V1Service[], settings: OperatorSettings, set: ObjectSet,
   names: Names, endpoints: EndpointIndex, subdomain: string | undefined, outcomes: ObjectOutcome[]): void {
   const outs = services.map((svc) => {
     const o = outcome('Service', svc.metadata?.namespace ?? 'default', svc.metadata?.name ?? '', svc.metadata?.uid);

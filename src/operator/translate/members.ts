@@ -14,19 +14,44 @@ export interface Server {
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
-/** EndpointSlices and nodes indexed once per translation. */
+/** The EndpointSlices of one Service (`ns/name`), in name order (map order must not change members). */
+export type SlicesOf = (serviceKey: string) => V1EndpointSlice[];
+
+/** The `ns/name` of the Service an EndpointSlice belongs to (its service-name label). */
+export function sliceServiceKey(slice: V1EndpointSlice): string | undefined {
+  const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+  return svc ? `${slice.metadata?.namespace ?? 'default'}/${svc}` : undefined;
+}
+
+const byName = (a: V1EndpointSlice, b: V1EndpointSlice) => {
+  const x = a.metadata?.name ?? '';
+  const y = b.metadata?.name ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** Sorts a Service's slices by name (the one order both the full and the incremental translation use). */
+export function sortSlices(list: V1EndpointSlice[]): V1EndpointSlice[] {
+  return list.sort(byName);
+}
+
+/** EndpointSlices and nodes indexed once per translation (or handed in by the incremental translator). */
 export class EndpointIndex {
-  private readonly slices = new Map<string, V1EndpointSlice[]>();
+  private readonly slicesOf: SlicesOf;
   private readonly nodes: V1Node[];
 
-  constructor(snapshot: ClusterSnapshot, private readonly settings: OperatorSettings) {
-    for (const slice of snapshot.endpointSlices.values()) {
-      const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-      if (!svc) continue;
-      const key = `${slice.metadata?.namespace ?? 'default'}/${svc}`;
-      const list = this.slices.get(key);
-      if (list) list.push(slice);
-      else this.slices.set(key, [slice]);
+  constructor(snapshot: ClusterSnapshot, private readonly settings: OperatorSettings, slicesOf?: SlicesOf) {
+    if (slicesOf) this.slicesOf = slicesOf;
+    else {
+      const slices = new Map<string, V1EndpointSlice[]>();
+      for (const slice of snapshot.endpointSlices.values()) {
+        const key = sliceServiceKey(slice);
+        if (!key) continue;
+        const list = slices.get(key);
+        if (list) list.push(slice);
+        else slices.set(key, [slice]);
+      }
+      for (const list of slices.values()) sortSlices(list);
+      this.slicesOf = (key) => slices.get(key) ?? [];
     }
     const { key, value } = settings.nodePortSelector;
     this.nodes = [...snapshot.nodes.values()]
@@ -42,7 +67,7 @@ export class EndpointIndex {
   servers(svc: V1Service, port: V1ServicePort): Server[] {
     const ns = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
-    const slices = this.slices.get(`${ns}/${name}`) ?? [];
+    const slices = this.slicesOf(`${ns}/${name}`);
     if (this.nodePortMode(svc)) return this.nodeServers(svc, port, slices);
     return endpointServers(slices, svc, port);
   }

@@ -14,6 +14,14 @@ export function ref(type: string, name: string): string {
   return `/api/${type}?name=${encodeURIComponent(name)}`;
 }
 
+/** One frozen clustername marker per cluster, shared by every object of every set (the incremental translator makes a set per unit). */
+const CLUSTER_MARKERS = new Map<string, Marker>();
+function clusterMarker(cluster: string): Marker {
+  let m = CLUSTER_MARKERS.get(cluster);
+  if (!m) CLUSTER_MARKERS.set(cluster, (m = Object.freeze({ key: 'clustername', values: Object.freeze([cluster]) as string[] })));
+  return m;
+}
+
 export class ObjectSet {
   private readonly byKey = new Map<string, DesiredObject>();
   readonly tenantRef: string;
@@ -26,7 +34,7 @@ export class ObjectSet {
     this.tenantRef = ref('tenant', infra.tenant);
     this.cloudRef = ref('cloud', infra.cloud);
     this.vrfRef = ref('vrfcontext', infra.vrf);
-    this.clusterMarker = Object.freeze({ key: 'clustername', values: Object.freeze([cluster]) as string[] });
+    this.clusterMarker = clusterMarker(cluster);
   }
 
   static tooLong(name: string): boolean {

@@ -1,0 +1,374 @@
+// Incremental translation: the same objects as translate() (index.ts), rebuilt per unit so a
+// change costs what depends on it, not the whole cluster. Units: one per L4 virtual service (its
+// Services and their EndpointSlices), one for all Ingresses, and — while any AKO CRD object exists
+// (CRDs adjust objects across units) — one unit with everything. A unit is rebuilt by the pure
+// builders from the current snapshot; what changed is found by comparing object identities between
+// snapshots (providers hand a new Map per change and keep unchanged objects). Between passes only
+// each object's checksum is kept (`wanted`), not its body: a body lives while its unit is synced,
+// and a pass that must write an object it did not just build asks for its unit again (`rebuild`).
+import type { V1EndpointSlice, V1Ingress, V1IngressBackend, V1Service } from '@kubernetes/client-node';
+import type { ClusterSnapshot } from '../source/types.js';
+import type { OperatorSettings } from '../settings/types.js';
+import { WRITE_ORDER, type DesiredObject, type Infra, type ObjectOutcome, type Translation } from './types.js';
+import { ObjectSet } from './objects.js';
+import { Names } from './names.js';
+import { EndpointIndex, sliceServiceKey, sortSlices } from './members.js';
+import { buildGroup, l4Eligible, l4GroupOf } from './l4.js';
+import { fqdnSubdomain, namespaceFilter } from './common.js';
+import { applyInfraToServices, buildIngressesByInfra } from './crd/infrasetting.js';
+import { applyL4Rules } from './crd/l4rule.js';
+import type { CrdVerdict, KnownRefs } from './crd/index.js';
+import { translate } from './index.js';
+
+/** What is kept of a desired object between passes. */
+export interface WantedObject {
+  cksum: string;
+  /** The unit that builds it. */
+  unit: string;
+}
+
+/** One unit, just built: its objects with bodies, and which of its keys changed since its last build. */
+export interface UnitBuild {
+  unit: string;
+  objects: DesiredObject[];
+  /** Keys built now whose checksum differs from the last build (new ones included). */
+  changed: string[];
+  /** Keys the unit built last time and no longer does (and no other unit took). */
+  removed: string[];
+}
+
+const L7 = 'l7';
+const ALL = 'all';
+const L4 = 'l4:';
+const NO_INFRAS = new Map<never, never>();
+const NO_PROBLEMS = new Map<string, string>();
+const NO_KEYS = new Set<string>();
+
+export function objectKey(o: { type: string; name: string }): string {
+  return `${o.type}/${o.name}`;
+}
+
+export function outcomeKey(o: ObjectOutcome): string {
+  return `${o.ref.kind}/${o.ref.namespace}/${o.ref.name}`;
+}
+
+function hasCrdObjects(s: ClusterSnapshot): boolean {
+  for (const m of s.custom.values()) if (m.size > 0) return true;
+  return false;
+}
+
+/** Keys whose object is new, gone or another object (identity) between two maps. */
+function changedKeys<T>(a: Map<string, T>, b: Map<string, T>): string[] {
+  if (a === b) return [];
+  const out: string[] = [];
+  let added = 0;
+  for (const [k, v] of b) {
+    const old = a.get(k);
+    if (old === v) continue;
+    out.push(k);
+    if (old === undefined) added++;
+  }
+  // Keys that left: only looked for when the sizes say some did.
+  if (a.size + added > b.size) for (const k of a.keys()) if (!b.has(k)) out.push(k);
+  return out;
+}
+
+function mapChanged<T>(a: Map<string, T>, b: Map<string, T>): boolean {
+  if (a === b) return false;
+  if (a.size !== b.size) return true;
+  for (const [k, v] of b) if (a.get(k) !== v) return true;
+  return false;
+}
+
+/** Services an Ingress names as backends (`ns/name`), found or not: their changes rebuild the Ingress unit. */
+function backendKeys(ing: V1Ingress, into: Set<string>): void {
+  const ns = ing.metadata?.namespace ?? 'default';
+  const add = (b: V1IngressBackend | undefined) => { if (b?.service?.name) into.add(`${ns}/${b.service.name}`); };
+  add(ing.spec?.defaultBackend);
+  for (const r of ing.spec?.rules ?? []) for (const p of r.http?.paths ?? []) add(p.backend);
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class IncrementalTranslator {
+  /** Every desired object by `type/name`: its checksum and unit. */
+  readonly wanted = new Map<string, WantedObject>();
+  /** Every handled Kubernetes object's outcome by `Kind/ns/name`. */
+  readonly outcomes = new Map<string, ObjectOutcome>();
+  /** Outcome keys built, changed or gone since the caller last cleared this set. */
+  readonly changedOutcomes = new Set<string>();
+  /** CRD verdicts of the last build of the everything-unit (empty without CRD objects). */
+  crdStatuses: CrdVerdict[] = [];
+
+  private readonly names: Names;
+  private readonly subdomain: string | undefined;
+  private snap: ClusterSnapshot | undefined;
+  private known: KnownRefs | undefined;
+  private crdMode = false;
+  private readonly unitKeys = new Map<string, string[]>();
+  private readonly unitOutcomes = new Map<string, string[]>();
+  private readonly outcomeUnit = new Map<string, string>();
+  /** Controller object key → outcome keys whose status reads it (VS and VsVip). */
+  private readonly readers = new Map<string, Set<string>>();
+  // L4 indexes: which group each eligible Service is in, the groups' Services, each Service's slices.
+  private readonly svcGroup = new Map<string, string>();
+  private readonly groupServices = new Map<string, Set<string>>();
+  private readonly sliceService = new Map<string, string>();
+  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
+  /** Services the Ingresses name: a change to one rebuilds the Ingress unit. */
+  private l7Services = new Set<string>();
+  private endpoints: EndpointIndex | undefined;
+
+  constructor(private readonly settings: OperatorSettings, private readonly infra: Infra) {
+    this.names = new Names(settings.clusterName);
+    this.subdomain = fqdnSubdomain(infra, settings);
+  }
+
+  /** The unit that builds an object, if any. */
+  unitOf(key: string): string | undefined {
+    return this.wanted.get(key)?.unit;
+  }
+
+  /** Outcome keys whose status reads a controller object (`virtualservice/x`, `vsvip/x`). */
+  readersOf(key: string): ReadonlySet<string> {
+    return this.readers.get(key) ?? NO_KEYS;
+  }
+
+  /**
+   * Takes a new snapshot and yields the units its changes touch, rebuilt (`all`: every unit), plus
+   * the units of the `extra` object keys (a retry needs their bodies). Consume it to the end: the
+   * indexes and `wanted` are updated unit by unit as they are yielded.
+   */
+  *update(snapshot: ClusterSnapshot, known: KnownRefs | undefined, opts: { all?: boolean; extra?: Iterable<string> } = {}): Generator<UnitBuild> {
+    const prev = this.snap;
+    this.snap = snapshot;
+    this.known = known;
+    const dirty = new Set<string>();
+    if (hasCrdObjects(snapshot)) {
+      if (!this.crdMode) for (const u of this.units()) dirty.add(u);
+      this.crdMode = true;
+      this.clearIndexes();
+      dirty.add(ALL);
+    } else if (!prev || this.crdMode || opts.all || mapChanged(prev.namespaces, snapshot.namespaces) || mapChanged(prev.nodes, snapshot.nodes)) {
+      // Namespaces (selector, infra annotations) and nodes (NodePort members) reach every unit.
+      this.crdMode = false;
+      for (const u of this.units()) dirty.add(u);
+      this.reindex(snapshot);
+      for (const g of this.groupServices.keys()) dirty.add(L4 + g);
+      dirty.add(L7);
+    } else {
+      this.applyChanges(prev, snapshot, dirty);
+    }
+    for (const k of opts.extra ?? []) {
+      const u = this.unitOf(k);
+      if (u) dirty.add(u);
+    }
+    // Units in a stable order (L4 groups by name, then the Ingresses), so passes are reproducible.
+    const order = [...dirty].sort(cmp);
+    for (const u of order) yield this.build(u);
+  }
+
+  /** Builds units again from the current snapshot (the same objects: translation is pure), for their bodies. */
+  *rebuild(units: Iterable<string>): Generator<UnitBuild> {
+    for (const u of units) yield this.build(u);
+  }
+
+  /** Everything, as translate() returns it (tests compare the two). */
+  translation(): Translation {
+    const objects: DesiredObject[] = [];
+    for (const u of [...this.units()].sort(cmp)) objects.push(...this.buildObjects(u).objects);
+    const rank = new Map(WRITE_ORDER.map((t, i) => [t, i]));
+    objects.sort((a, b) => rank.get(a.type)! - rank.get(b.type)! || cmp(a.name, b.name));
+    const outcomes = [...this.outcomes.values()].sort((a, b) => cmp(a.ref.kind, b.ref.kind) || cmp(a.ref.namespace, b.ref.namespace) || cmp(a.ref.name, b.ref.name));
+    return { objects, outcomes, crdStatuses: this.crdStatuses };
+  }
+
+  /** Every unit that built something last time (objects or outcomes). */
+  private units(): Set<string> {
+    return new Set([...this.unitKeys.keys(), ...this.unitOutcomes.keys()]);
+  }
+
+  private clearIndexes(): void {
+    this.svcGroup.clear();
+    this.groupServices.clear();
+    this.sliceService.clear();
+    this.slicesByService.clear();
+    this.l7Services = new Set();
+    this.endpoints = undefined;
+  }
+
+  private reindex(s: ClusterSnapshot): void {
+    this.clearIndexes();
+    for (const [k, slice] of s.endpointSlices) this.indexSlice(k, slice);
+    const nsOk = namespaceFilter(s, this.settings);
+    for (const [k, svc] of s.services) this.indexService(k, svc, nsOk);
+  }
+
+  private indexSlice(key: string, slice: V1EndpointSlice | undefined): string | undefined {
+    const old = this.sliceService.get(key);
+    if (old) {
+      const m = this.slicesByService.get(old)!;
+      m.delete(key);
+      if (m.size === 0) this.slicesByService.delete(old);
+      this.sliceService.delete(key);
+    }
+    const svc = slice ? sliceServiceKey(slice) : undefined;
+    if (svc) {
+      let m = this.slicesByService.get(svc);
+      if (!m) this.slicesByService.set(svc, (m = new Map()));
+      m.set(key, slice!);
+      this.sliceService.set(key, svc);
+    }
+    return old;
+  }
+
+  /** (Re)files a Service under its group; returns the groups it left and joined. */
+  private indexService(key: string, svc: V1Service | undefined, nsOk: (ns: string) => boolean): [string | undefined, string | undefined] {
+    const old = this.svcGroup.get(key);
+    if (old) {
+      const set = this.groupServices.get(old)!;
+      set.delete(key);
+      this.svcGroup.delete(key);
+    }
+    if (!svc || !l4Eligible(svc, this.settings, nsOk)) return [old, undefined];
+    const g = l4GroupOf(svc, this.names).vsName;
+    let set = this.groupServices.get(g);
+    if (!set) this.groupServices.set(g, (set = new Set()));
+    set.add(key);
+    this.svcGroup.set(key, g);
+    return [old, g];
+  }
+
+  private applyChanges(prev: ClusterSnapshot, s: ClusterSnapshot, dirty: Set<string>): void {
+    const affected = new Set(changedKeys(prev.services, s.services));
+    for (const k of changedKeys(prev.endpointSlices, s.endpointSlices)) {
+      const slice = s.endpointSlices.get(k);
+      const old = this.indexSlice(k, slice);
+      if (old) affected.add(old);
+      const now = slice ? sliceServiceKey(slice) : undefined;
+      if (now) affected.add(now);
+    }
+    const nsOk = namespaceFilter(s, this.settings);
+    let l7 = mapChanged(prev.ingresses, s.ingresses) || mapChanged(prev.ingressClasses, s.ingressClasses) || mapChanged(prev.secrets, s.secrets);
+    for (const k of affected) {
+      const [left, joined] = this.indexService(k, s.services.get(k), nsOk);
+      if (left) dirty.add(L4 + left);
+      if (joined) dirty.add(L4 + joined);
+      if (this.l7Services.has(k)) l7 = true;
+    }
+    if (l7) dirty.add(L7);
+  }
+
+  private slicesOf = (svcKey: string): V1EndpointSlice[] => {
+    const m = this.slicesByService.get(svcKey);
+    return m ? sortSlices([...m.values()]) : [];
+  };
+
+  private endpointIndex(): EndpointIndex {
+    // Nodes only change through a full re-index, which drops this.
+    this.endpoints ??= new EndpointIndex(this.snap!, this.settings, this.slicesOf);
+    return this.endpoints;
+  }
+
+  private buildObjects(unit: string): { objects: DesiredObject[]; outcomes: ObjectOutcome[] } {
+    const s = this.snap!;
+    if (unit === ALL) {
+      if (!this.crdMode) return { objects: [], outcomes: [] };
+      const t = translate(s, this.settings, this.infra, this.known);
+      this.crdStatuses = t.crdStatuses ?? [];
+      return t;
+    }
+    if (this.crdMode) return { objects: [], outcomes: [] };
+    const set = new ObjectSet(this.infra, this.settings.clusterName, this.names.createdBy());
+    const outcomes: ObjectOutcome[] = [];
+    if (unit === L7) {
+      const refs = new Set<string>();
+      for (const ing of s.ingresses.values()) backendKeys(ing, refs);
+      this.l7Services = refs;
+      buildIngressesByInfra(s, this.settings, set, this.names, this.endpointIndex(), outcomes, NO_INFRAS, this.known, NO_PROBLEMS);
+    } else {
+      const vsName = unit.slice(L4.length);
+      const keys = [...(this.groupServices.get(vsName) ?? [])].sort(cmp);
+      if (keys.length === 0) { this.groupServices.delete(vsName); return { objects: [], outcomes: [] }; }
+      const services = keys.map((k) => s.services.get(k)!);
+      const { sharedKey } = l4GroupOf(services[0]!, this.names);
+      buildGroup(vsName, sharedKey, services, this.settings, set, this.names, this.endpointIndex(), this.subdomain, outcomes);
+      // What translate()'s applyCrds does to Services when no CRD object exists: warnings only.
+      applyInfraToServices(set, s, outcomes, NO_INFRAS, this.known, NO_PROBLEMS);
+      applyL4Rules(set, s, NO_INFRAS, NO_KEYS, outcomes);
+    }
+    if (!this.crdMode) this.crdStatuses = [];
+    return { objects: set.finish(WRITE_ORDER), outcomes };
+  }
+
+  private build(unit: string): UnitBuild {
+    const { objects, outcomes } = this.buildObjects(unit);
+    const changed: string[] = [];
+    const removed: string[] = [];
+    const keys: string[] = [];
+    for (const o of objects) {
+      const k = objectKey(o);
+      keys.push(k);
+      const w = this.wanted.get(k);
+      if (!w || w.cksum !== o.cksum) changed.push(k);
+      if (w && w.unit === unit) w.cksum = o.cksum;
+      else this.wanted.set(k, { cksum: o.cksum, unit });
+    }
+    const built = new Set(keys);
+    for (const k of this.unitKeys.get(unit) ?? []) {
+      if (built.has(k) || this.wanted.get(k)?.unit !== unit) continue;
+      this.wanted.delete(k);
+      removed.push(k);
+    }
+    if (keys.length) this.unitKeys.set(unit, keys);
+    else this.unitKeys.delete(unit);
+    this.replaceOutcomes(unit, outcomes);
+    return { unit, objects, changed, removed };
+  }
+
+  private replaceOutcomes(unit: string, outcomes: ObjectOutcome[]): void {
+    const keys = outcomes.map(outcomeKey);
+    const now = new Set(keys);
+    for (const k of this.unitOutcomes.get(unit) ?? []) {
+      const o = this.outcomes.get(k);
+      if (!o || now.has(k) || this.outcomeUnit.get(k) !== unit) continue;
+      this.unread(k, o);
+      this.outcomes.delete(k);
+      this.outcomeUnit.delete(k);
+      this.changedOutcomes.add(k);
+    }
+    outcomes.forEach((o, i) => {
+      const k = keys[i]!;
+      const old = this.outcomes.get(k);
+      if (old) this.unread(k, old);
+      this.outcomes.set(k, o);
+      this.outcomeUnit.set(k, unit);
+      this.changedOutcomes.add(k);
+      for (const r of readKeys(o)) {
+        let set = this.readers.get(r);
+        if (!set) this.readers.set(r, (set = new Set()));
+        set.add(k);
+      }
+    });
+    if (keys.length) this.unitOutcomes.set(unit, keys);
+    else this.unitOutcomes.delete(unit);
+  }
+
+  private unread(k: string, o: ObjectOutcome): void {
+    for (const r of readKeys(o)) {
+      const set = this.readers.get(r);
+      if (!set) continue;
+      set.delete(k);
+      if (set.size === 0) this.readers.delete(r);
+    }
+  }
+}
+
+/** The controller objects an outcome's status reads (computeStatus): its VSes and VsVips. */
+function readKeys(o: ObjectOutcome): string[] {
+  const out = new Set<string>();
+  for (const vs of o.virtualServices) out.add(`virtualservice/${vs}`);
+  for (const vs of Object.values(o.hostVs)) out.add(`virtualservice/${vs}`);
+  for (const v of o.vips) out.add(`vsvip/${v.vsvip}`);
+  return [...out];
+}
