@@ -110,6 +110,10 @@ test('/metrics: a user who sees all tenants (basic or session) or the metrics to
   // The token opens /metrics only.
   assert.equal((await fetch(`${ctl.url}/api/pool`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status, 401);
   await assert.rejects(startController({ listen: `${NET}.6:0`, dataDir: dir, metricsToken: 'short' }), /at least 16/);
+  // The API document says so.
+  const doc = (await api.get('/api/openapi.json')).body;
+  assert.deepEqual(doc.paths['/login'].post.security, [], 'the login needs no credentials');
+  assert.deepEqual(doc.paths['/metrics'].get.security.map((s: object) => Object.keys(s)[0]), ['basic', 'session', 'metricsToken']);
 });
 
 test('passwords are stored as salted scrypt hashes; login checks them', async () => {

@@ -29,8 +29,9 @@ export function openApiDocument(): Record<string, unknown> {
       ...(info.singleton ? {} : { delete: { tags: tag, parameters: uuidParam, responses: { 204: { description: 'deleted' }, ...errors } } }),
     };
   }
-  paths['/login'] = { post: { summary: 'Log in: sets cookies sessionid and csrftoken', requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' }, token: { type: 'string', description: 'an API token from POST /api/user-token, instead of the password' } }, required: ['username'] } } } }, responses: { 200: { description: 'logged in' }, 401: err('wrong credentials') } } };
-  paths['/logout'] = { post: { summary: 'End the session', responses: { 200: { description: 'logged out' } } } };
+  paths['/login'] = { post: { summary: 'Log in: sets cookies sessionid and csrftoken', requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' }, token: { type: 'string', description: 'an API token from POST /api/user-token, instead of the password' } }, required: ['username'] } } } }, responses: { 200: { description: 'logged in' }, 401: err('wrong credentials') }, security: [] } };
+  paths['/logout'] = { post: { summary: 'End the session', responses: { 200: { description: 'logged out' } }, security: [] } };
+  paths['/metrics'] = { get: { summary: 'Prometheus metrics: a user with access to all tenants, or the metrics token (--metrics-token-file)', security: [{ basic: [] }, { session: [] }, { metricsToken: [] }], responses: { 200: { description: 'Prometheus text format' }, 401: err('no or wrong credentials'), 403: err('a user limited to some tenants') } } };
   paths['/api/user-token'] = {
     get: { summary: "The caller's API tokens (values are shown only when created)", responses: { 200: { description: '{count, results}' } } },
     post: { summary: 'Create an API token for the caller; log in with POST /login {username, token}', requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { hours: { type: 'string', description: 'lifetime in hours (default 24)' } } } } } }, responses: { 201: { description: '{uuid, token, expires_at}' }, 400: err('bad hours') } },
@@ -42,7 +43,7 @@ export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.0.3',
     info: { title: 'Portico controller API', version: API_VERSION, description: 'The shape of the Avi controller REST API. Refs are written as /api/<type>/<uuid> or /api/<type>?name=<name>.' },
-    components: { schemas, securitySchemes: { basic: { type: 'http', scheme: 'basic' }, session: { type: 'apiKey', in: 'cookie', name: 'sessionid' } } },
+    components: { schemas, securitySchemes: { basic: { type: 'http', scheme: 'basic' }, session: { type: 'apiKey', in: 'cookie', name: 'sessionid' }, metricsToken: { type: 'http', scheme: 'bearer', description: '/metrics only' } } },
     security: [{ basic: [] }, { session: [] }],
     paths,
   };
