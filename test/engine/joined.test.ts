@@ -81,3 +81,21 @@ test('GET /metrics: latency histogram, responses by class and bytes per VS, pool
   assert.deepEqual([...buckets].sort((a, b) => a - b), buckets);
   assert.equal(buckets.at(-1), 6);
 });
+
+test('API: geo matches are refused naming the field; rewrite, Location and cookie actions are accepted', async () => {
+  const geo = await j.api('POST', '/api/httppolicyset', { name: 'geo', http_request_policy: { rules: [{ name: 'g', index: 1, match: { geo_matches: [{ attribute: 'ATTR_COUNTRY', values: ['FR'] }] }, switching_action: { action: 'HTTP_SWITCHING_SELECT_LOCAL', status_code: 'HTTP_LOCAL_RESPONSE_STATUS_CODE_403' } }] } });
+  assert.equal(geo.status, 400);
+  assert.match(JSON.stringify(geo.body), /http_request_policy\.rules\[0\]\.match\.geo_matches: not supported: geo matching needs a geo database/);
+  const badVar = await j.api('POST', '/api/httppolicyset', { name: 'v', http_request_policy: { rules: [{ name: 'v', index: 1, hdr_action: [{ action: 'HTTP_ADD_HDR', hdr: { name: 'X', value: { var: 'HTTP_POLICY_VAR_NOPE' } } }] }] } });
+  assert.equal(badVar.status, 400);
+  assert.match(JSON.stringify(badVar.body), /hdr_action\[0\]\.hdr\.value\.var/);
+  const noProto = await j.api('POST', '/api/httppolicyset', { name: 'l', http_response_policy: { rules: [{ name: 'l', index: 1, loc_hdr_action: { port: 8443 } }] } });
+  assert.equal(noProto.status, 400);
+  assert.match(JSON.stringify(noProto.body), /loc_hdr_action\.protocol: required/);
+  const tokens = { type: 'URI_PARAM_TYPE_TOKENIZED', tokens: [{ type: 'URI_TOKEN_TYPE_STRING', str_value: '/x' }] };
+  await j.create('httppolicyset', {
+    name: 'ok',
+    http_request_policy: { rules: [{ name: 'r', index: 1, rewrite_url_action: { path: tokens, query: { keep_query: false } }, hdr_action: [{ action: 'HTTP_ADD_HDR', hdr: { name: 'Cookie' }, cookie: { name: 'c', value: 'v' } }, { action: 'HTTP_ADD_HDR', hdr: { name: 'X-IP', value: { var: 'HTTP_POLICY_VAR_CLIENT_IP' } } }] }] },
+    http_response_policy: { rules: [{ name: 'l', index: 1, match: { loc_hdr: { match_criteria: 'HDR_CONTAINS', value: ['internal'] } }, loc_hdr_action: { protocol: 'HTTPS', path: tokens, keep_query: false } }] },
+  });
+});

@@ -25,7 +25,11 @@ function describe(e: ValueError): string {
   const field = dotted(e.path) || '(body)';
   const s = e.schema as Record<string, any>;
   switch (e.type) {
-    case ValueErrorType.ObjectAdditionalProperties: return `${field}: unknown field`;
+    case ValueErrorType.ObjectAdditionalProperties: {
+      // A known Avi field Portico refuses on purpose says why (schema annotation `x-unsupported`).
+      const why = s['x-unsupported']?.[field.slice(field.lastIndexOf('.') + 1)];
+      return why ? `${field}: not supported: ${why}` : `${field}: unknown field`;
+    }
     case ValueErrorType.ObjectRequiredProperty: return `${field}: required field is missing`;
     case ValueErrorType.Union:
       if (Array.isArray(s.anyOf) && s.anyOf.every((x: any) => 'const' in x)) {

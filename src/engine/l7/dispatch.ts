@@ -4,7 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import type { PickContext, PoolRegistry, PoolRuntime, Upstream, VsMetrics } from '../contracts.js';
 import type { UpstreamConn, UpstreamPool } from './upstream-pool.js';
-import { cookieValue, redirectLocation, type HeaderAction, type MatchInput, type ResponseInput, type Terminal } from './policy.js';
+import { cookieValue, redirectLocation, rewrittenHost, rewrittenTarget, type HeaderAction, type ResponseInput, type Terminal } from './policy.js';
+import type { VariableSource } from './header-actions.js';
 import { childFor, serverTimeoutMs, type ListenerRoutes, type VsRoute } from './routing.js';
 import { textResponse, type LocalResponse } from './responses.js';
 
@@ -20,6 +21,9 @@ export class Decision {
   pool: PoolRuntime | undefined;
   upstream: Upstream | undefined;
   headers: HeaderAction[] | undefined;
+  /** rewrite_url_action: the target (origin-form) and Host the server gets instead of the client's. */
+  rewriteTarget: string | undefined;
+  rewriteHost: string | undefined;
   response: LocalResponse | undefined;
   /** Set-Cookie line for cookie persistence, when the client has no (valid) cookie yet. */
   setCookie: string | undefined;
@@ -27,7 +31,7 @@ export class Decision {
   timeoutMs = 0;
 
   /** Header actions of the VS's response rules matching this request and response; undefined when none. */
-  responseHeaders(facts: MatchInput, response: ResponseInput): HeaderAction[] | undefined {
+  responseHeaders(facts: RequestFacts, response: ResponseInput): HeaderAction[] | undefined {
     const rules = this.vs?.responseRules;
     if (rules === undefined || rules.length === 0) return undefined;
     let out: HeaderAction[] | undefined;
@@ -54,10 +58,8 @@ export class Decision {
   }
 }
 
-/** Per-request facts; `header` reads the current request. */
-export interface RequestFacts extends MatchInput {
-  /** SNI name of the TLS connection (lower case), '' when none. */
-  sni: string;
+/** Per-request facts; `header` reads the current request. `sni` is lower case. */
+export interface RequestFacts extends VariableSource {
   target: string;
 }
 
@@ -111,8 +113,10 @@ export function decide(routes: ListenerRoutes, facts: RequestFacts, pools: PoolR
   out.pool = undefined;
   out.upstream = undefined;
   out.headers = undefined;
+  out.rewriteTarget = out.rewriteHost = undefined;
   out.response = undefined;
   out.setCookie = undefined;
+  facts.requestId = undefined;
   const parent = routes.vs;
   let child: VsRoute | undefined;
   let terminal: Terminal | undefined;
@@ -200,6 +204,13 @@ function runRules(vs: VsRoute, facts: RequestFacts, out: Decision): Terminal | u
       continue;
     }
     if (r.headers.length > 0) out.headers = out.headers ? out.headers.concat(r.headers) : r.headers;
+    if (r.rewrite) {
+      // Computed now: the path/query captures belong to this rule. The first rewrite wins.
+      if (out.rewriteTarget === undefined) {
+        out.rewriteTarget = rewrittenTarget(r.rewrite, facts);
+        out.rewriteHost = rewrittenHost(r.rewrite, facts);
+      }
+    }
     if (r.terminal) return r.terminal;
   }
   return undefined;

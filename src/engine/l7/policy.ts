@@ -3,6 +3,9 @@
 // request only runs small predicate functions.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { SnapshotIndex } from '../contracts.js';
+import { compileHeaderActions, type CompileWarning, type HeaderAction, type VariableSource } from './header-actions.js';
+
+export type { CompileWarning, HeaderAction } from './header-actions.js';
 
 type Obj = Record<string, any>;
 
@@ -34,13 +37,6 @@ export interface ResponseInput {
   header(lname: string): string | undefined;
 }
 
-export interface HeaderAction {
-  op: 'add' | 'replace' | 'remove';
-  name: string;
-  lname: string;
-  value: string;
-}
-
 export type Terminal =
   | { kind: 'pool'; pool: string }
   | { kind: 'poolgroup'; poolGroup: string }
@@ -52,6 +48,8 @@ export interface CompiledRule {
   name: string;
   matches: (m: MatchInput) => boolean;
   headers: HeaderAction[];
+  /** rewrite_url_action: the request goes on with a new path/query and Host. */
+  rewrite: CompiledRewrite | undefined;
   terminal: Terminal | undefined;
   /** A security rule (they come first). */
   security: boolean;
@@ -72,6 +70,14 @@ export interface CompiledPolicies {
   responseRules: CompiledResponseRule[];
 }
 
+/** HTTPRewriteURLAction: host_hdr and path (URIParam), query {keep_query, add_string}. */
+export interface CompiledRewrite {
+  host: ((m: MatchInput) => string) | undefined;
+  path: ((m: MatchInput) => string) | undefined;
+  keepQuery: boolean;
+  addString: string;
+}
+
 export interface CompiledRedirect {
   protocol: 'http' | 'https';
   port: number | undefined;
@@ -80,10 +86,6 @@ export interface CompiledRedirect {
   host: ((m: MatchInput) => string) | undefined;
   path: ((m: MatchInput) => string) | undefined;
   addString: string;
-}
-
-export interface CompileWarning {
-  (msg: string, where: string): void;
 }
 
 const ALWAYS = (): boolean => true;
@@ -126,7 +128,8 @@ function sortedRules(rules: unknown): Obj[] {
 function compileRequestRule(rule: Obj, index: SnapshotIndex, warn: CompileWarning, where: string): CompiledRule | undefined {
   const matches = compileMatch(rule.match, index, warn, where);
   if (!matches) return undefined;
-  const headers = compileHeaderActions(rule.hdr_action, warn, where);
+  const headers = compileHeaderActions(rule.hdr_action, 'request', warn, where);
+  const rewrite = rule.rewrite_url_action ? compileRewrite(rule.rewrite_url_action) : undefined;
   let terminal: Terminal | undefined;
   const sw = rule.switching_action;
   if (sw) {
@@ -144,7 +147,7 @@ function compileRequestRule(rule: Obj, index: SnapshotIndex, warn: CompileWarnin
   } else if (rule.redirect_action) {
     terminal = { kind: 'redirect', redirect: compileRedirect(rule.redirect_action) };
   }
-  return { name: String(rule.name ?? ''), matches, headers, terminal, security: false, allow: false };
+  return { name: String(rule.name ?? ''), matches, headers, rewrite, terminal, security: false, allow: false };
 }
 
 function compileResponseRule(rule: Obj, index: SnapshotIndex, warn: CompileWarning, where: string): CompiledResponseRule | undefined {
@@ -152,6 +155,7 @@ function compileResponseRule(rule: Obj, index: SnapshotIndex, warn: CompileWarni
   // Response-only fields: the status code and the response headers.
   const status = match.status;
   const rspHdrs = match.rsp_hdrs;
+  const locHdr = match.loc_hdr;
   delete match.status;
   delete match.rsp_hdrs;
   delete match.loc_hdr;
@@ -177,7 +181,17 @@ function compileResponseRule(rule: Obj, index: SnapshotIndex, warn: CompileWarni
       preds.push(hp);
     }
   }
-  const headers = compileHeaderActions(rule.hdr_action, warn, where);
+  if (locHdr) {
+    // LocationHdrMatch: the HDR_* criteria on the response's Location header.
+    const lp = headerMatch(locHdr, (r: ResponseInput) => r.header('location'));
+    if (!lp) {
+      warn(`unsupported Location header match ${locHdr.match_criteria}`, where);
+      return undefined;
+    }
+    preds.push(lp);
+  }
+  const headers = compileHeaderActions(rule.hdr_action, 'response', warn, where);
+  if (rule.loc_hdr_action) headers.push(compileLocationRewrite(rule.loc_hdr_action));
   const matches =
     preds.length === 0
       ? (m: MatchInput): boolean => request(m)
@@ -217,33 +231,83 @@ function compileSecurityRule(rule: Obj, index: SnapshotIndex, warn: CompileWarni
       break;
     case 'HTTP_SECURITY_ACTION_ALLOW':
       // Allow stops security evaluation for this request but decides nothing else.
-      return { name: String(rule.name ?? ''), matches, headers: [], terminal: undefined, security: true, allow: true };
+      return { name: String(rule.name ?? ''), matches, headers: [], rewrite: undefined, terminal: undefined, security: true, allow: true };
     default:
       warn(`unsupported security action ${a.action}`, where);
       return undefined;
   }
-  return { name: String(rule.name ?? ''), matches, headers: [], terminal, security: true, allow: false };
+  return { name: String(rule.name ?? ''), matches, headers: [], rewrite: undefined, terminal, security: true, allow: false };
 }
+
+/** loc_hdr_action (HTTPRewriteLocHdrAction) as a replace of the Location header, computed from the server's Location. */
+function compileLocationRewrite(a: Obj): HeaderAction {
+  const protocol = a.protocol === 'HTTPS' ? 'https' : 'http';
+  const defaultPort = protocol === 'https' ? 443 : 80;
+  const port = a.port === undefined ? defaultPort : Number(a.port);
+  const portPart = port === defaultPort ? '' : `:${port}`;
+  const host = a.host ? compileUriParam(a.host) : undefined;
+  const path = a.path ? compileUriParam(a.path) : undefined;
+  const keepQuery = a.keep_query !== false;
+  return {
+    op: 'replace',
+    name: 'Location',
+    lname: 'location',
+    value: '',
+    compute: (m: VariableSource, r: ResponseInput | undefined) => {
+      const original = r?.header('location');
+      if (original === undefined) return undefined;
+      let u: URL;
+      try {
+        // A relative Location is resolved against the request, so it can be rewritten too.
+        u = new URL(original, `http://${m.host || 'localhost'}`);
+      } catch {
+        return original;
+      }
+      let p = path ? path(m) : u.pathname;
+      if (!p.startsWith('/')) p = '/' + p;
+      // Default host: the one the client asked for (the server's own name is what this hides).
+      const h = host ? host(m) : m.host;
+      return safeTarget(`${protocol}://${h}${portPart}${p}${keepQuery ? u.search : ''}${u.hash}`);
+    },
+  };
+}
+
+function compileRewrite(a: Obj): CompiledRewrite {
+  return {
+    host: a.host_hdr ? compileUriParam(a.host_hdr) : undefined,
+    path: a.path ? compileUriParam(a.path) : undefined,
+    keepQuery: a.query?.keep_query !== false,
+    addString: a.query?.add_string ? String(a.query.add_string) : '',
+  };
+}
+
+/** The request target after a rewrite_url_action (origin-form). */
+export function rewrittenTarget(r: CompiledRewrite, m: MatchInput): string {
+  let path = r.path ? r.path(m) : m.path;
+  if (!path.startsWith('/')) path = '/' + path;
+  let q = r.keepQuery ? m.query : '';
+  if (r.addString !== '') q = q === '' ? r.addString : `${q}&${r.addString}`;
+  return safeTarget(q === '' ? path : `${path}?${q}`);
+}
+
+/** The Host after a rewrite_url_action, undefined when it keeps the client's. */
+export function rewrittenHost(r: CompiledRewrite, m: MatchInput): string | undefined {
+  if (!r.host) return undefined;
+  const h = r.host(m).replace(NOT_IN_HOST, '');
+  return h === '' ? undefined : h;
+}
+
+/** Percent-encodes what may not appear in a request target or header value (controls, space). */
+function safeTarget(t: string): string {
+  return HAS_CONTROL.test(t) ? t.replace(CONTROLS, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()) : t;
+}
+const HAS_CONTROL = /[\x00-\x20\x7f]/;
+const CONTROLS = /[\x00-\x20\x7f]/g;
+const NOT_IN_HOST = /[\x00-\x20\x7f/?#@]/g;
 
 function localStatus(code: unknown): number {
   const m = /(\d{3})$/.exec(String(code ?? ''));
   return m ? Number(m[1]) : 200;
-}
-
-function compileHeaderActions(actions: unknown, warn: CompileWarning, where: string): HeaderAction[] {
-  if (!Array.isArray(actions)) return [];
-  const out: HeaderAction[] = [];
-  for (const a of actions) {
-    const name = String(a?.hdr?.name ?? '');
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-      warn(`header action with invalid header name "${name}"`, where);
-      continue;
-    }
-    const value = String(a.hdr?.value?.val ?? '').replace(/[\r\n\0]/g, '');
-    const op = a.action === 'HTTP_REMOVE_HDR' ? 'remove' : a.action === 'HTTP_REPLACE_HDR' ? 'replace' : 'add';
-    out.push({ op, name, lname: name.toLowerCase(), value });
-  }
-  return out;
 }
 
 // ---- matching -------------------------------------------------------------------------------

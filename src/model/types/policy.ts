@@ -25,6 +25,15 @@ export const QueryMatch = Obj({ match_criteria: Enum(['QUERY_MATCH_CONTAINS', 'Q
 export const IpAddrMatch = Obj({ match_criteria: IsIn, addrs: Opt(Type.Array(IpAddr)), prefixes: Opt(Type.Array(IpAddrPrefix)), ranges: Opt(Type.Array(IpAddrRange)), group_refs: Opt(Type.Array(Type.String())) });
 export const CookieMatch = Obj({ key: Type.String({ minLength: 1 }), match_criteria: HdrMatchCriteria, match_case: Opt(MatchCase), value: Opt(Type.String()) });
 
+/** Avi match fields Portico refuses with a reason (validate.ts names the field and says why). */
+const UNSUPPORTED_MATCHES = {
+  'x-unsupported': {
+    geo_matches: 'geo matching needs a geo database, which Portico does not have; match client_ip with an ipaddrgroup instead',
+    ip_reputation_type: 'IP reputation needs a reputation database, which Portico does not have',
+    bot_detection_result: 'bot detection is not supported',
+  },
+};
+
 export const MatchTarget = Obj({
   path: Opt(PathMatch),
   host_hdr: Opt(HostHdrMatch),
@@ -37,7 +46,7 @@ export const MatchTarget = Obj({
   client_ip: Opt(IpAddrMatch),
   source_ip: Opt(IpAddrMatch),
   version: Opt(Obj({ match_criteria: IsIn, versions: Type.Array(Enum(['ZERO_NINE', 'ONE_ZERO', 'ONE_ONE', 'TWO_ZERO'])) })),
-});
+}, UNSUPPORTED_MATCHES);
 
 const UriToken = Obj({
   type: Enum(['URI_TOKEN_TYPE_HOST', 'URI_TOKEN_TYPE_PATH', 'URI_TOKEN_TYPE_STRING', 'URI_TOKEN_TYPE_STRING_GROUP', 'URI_TOKEN_TYPE_REGEX', 'URI_TOKEN_TYPE_REGEX_QUERY']),
@@ -64,11 +73,23 @@ export const RedirectAction = Obj({
   keep_query: Opt(Bool(true)),
   add_string: Opt(Type.String()),
 });
+// HTTPHdrValue.var; with HTTP_POLICY_VAR_HTTP_HDR, `val` names the header to copy. The SSL_CLIENT_*
+// and USER_NAME variables are accepted but have no value on a Portico SE (the header is not written).
+const PolicyVar = Enum([
+  'HTTP_POLICY_VAR_CLIENT_IP', 'HTTP_POLICY_VAR_VS_PORT', 'HTTP_POLICY_VAR_VS_IP', 'HTTP_POLICY_VAR_HTTP_HDR', 'HTTP_POLICY_VAR_SSL_CLIENT_FINGERPRINT',
+  'HTTP_POLICY_VAR_SSL_CLIENT_SERIAL', 'HTTP_POLICY_VAR_SSL_CLIENT_ISSUER', 'HTTP_POLICY_VAR_SSL_CLIENT_SUBJECT', 'HTTP_POLICY_VAR_SSL_CLIENT_RAW',
+  'HTTP_POLICY_VAR_SSL_PROTOCOL', 'HTTP_POLICY_VAR_SSL_SERVER_NAME', 'HTTP_POLICY_VAR_USER_NAME', 'HTTP_POLICY_VAR_SSL_CIPHER', 'HTTP_POLICY_VAR_REQUEST_ID',
+  'HTTP_POLICY_VAR_SSL_CLIENT_VERSION', 'HTTP_POLICY_VAR_SSL_CLIENT_SIGALG', 'HTTP_POLICY_VAR_SSL_CLIENT_NOTVALIDBEFORE', 'HTTP_POLICY_VAR_SSL_CLIENT_NOTVALIDAFTER',
+  'HTTP_POLICY_VAR_SSL_CLIENT_ESCAPED', 'HTTP_POLICY_VAR_SOURCE_IP',
+]);
+// With `cookie`, the action works on that one cookie (Cookie on requests, Set-Cookie on responses).
 export const HdrAction = Obj({
   action: Enum(['HTTP_ADD_HDR', 'HTTP_REMOVE_HDR', 'HTTP_REPLACE_HDR']),
-  hdr: Opt(Obj({ name: Type.String({ minLength: 1 }), value: Opt(Obj({ val: Opt(Type.String()), var: Opt(Type.String()), is_sensitive: Opt(Bool(false)) })) })),
-  cookie: Opt(Obj({ name: Type.String(), value: Opt(Type.String()) })),
+  hdr: Opt(Obj({ name: Type.String({ minLength: 1 }), value: Opt(Obj({ val: Opt(Type.String()), var: Opt(PolicyVar), is_sensitive: Opt(Bool(false)) })) })),
+  cookie: Opt(Obj({ name: Type.String({ minLength: 1, pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$" }), value: Opt(Type.String({ pattern: '^[^;\\r\\n]*$' })) })),
+  hdr_index: Opt(Int(0, 4294967295)),
 });
+const LocHdrAction = Obj({ protocol: Enum(['HTTP', 'HTTPS']), port: Opt(Port()), host: Opt(UriParam), path: Opt(UriParam), keep_query: Opt(Bool(true)) });
 const RewriteUrlAction = Obj({ host_hdr: Opt(UriParam), path: Opt(UriParam), query: Opt(Obj({ keep_query: Opt(Bool(true)), add_string: Opt(Type.String()) })) });
 
 const ruleBase = { name: Type.String({ minLength: 1 }), index: Int(0, 1_000_000), enable: Opt(Bool(true)), match: Opt(MatchTarget), log: Opt(Bool(false)), all_headers: Opt(Bool(false)) };
@@ -84,8 +105,9 @@ const ResponseMatchTarget = Obj({
   ...MatchTarget.properties,
   status: Opt(Obj({ match_criteria: IsIn, status_codes: Opt(Type.Array(Int(100, 599))), ranges: Opt(Type.Array(Obj({ begin: Int(100, 599), end: Int(100, 599) }))) })),
   rsp_hdrs: Opt(Type.Array(HdrMatch)),
-});
-export const HTTPResponseRule = Obj({ ...ruleBase, match: Opt(ResponseMatchTarget), hdr_action: Opt(Type.Array(HdrAction)), loc_hdr_action: Opt(Type.Record(Type.String(), Type.Unknown())) });
+  loc_hdr: Opt(HostHdrMatch),
+}, UNSUPPORTED_MATCHES);
+export const HTTPResponseRule = Obj({ ...ruleBase, match: Opt(ResponseMatchTarget), hdr_action: Opt(Type.Array(HdrAction)), loc_hdr_action: Opt(LocHdrAction) });
 export const HTTPSecurityRule = Obj({
   ...ruleBase,
   action: Opt(Obj({

@@ -10,12 +10,16 @@ import { ResponseReader, type ResponseSink } from '../http1/response-reader.js';
 import { BodyKind, type ResponseHead } from '../http1/parse.js';
 import type { UpstreamConn, UpstreamOwner } from '../upstream-pool.js';
 import type { ListenerState } from '../listener-state.js';
-import type { HeaderAction } from '../policy.js';
+import type { TLSSocket } from 'node:tls';
+import { applyToHeaderObject, dropsHeader, hasCookieActions, headerLines, rewriteCookieHeader } from '../header-actions.js';
 
 // Connection-specific headers that HTTP/2 forbids or that describe the HTTP/1.1 hop only.
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'transfer-encoding', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port']);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'transfer-encoding', 'trailer']);
 const CRLF = Buffer.from('\r\n');
+/** A rewrite_url_action's Host wins over a header action on Host. */
+const HOST = new Set(['host']);
+const FRAMING = new Set(['content-length', ...DROP_RESPONSE]);
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const VALID_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
 
@@ -54,6 +58,9 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
       secure: true,
       clientIp,
       sni: sni.toLowerCase(),
+      vip: stream.session?.socket?.localAddress ?? listener.spec.address,
+      tlsSocket: stream.session?.socket as TLSSocket | undefined,
+      requestId: undefined,
       target: String(headers[':path'] ?? '/'),
       version: 'TWO_ZERO',
       header: (lname: string) => {
@@ -99,21 +106,28 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
   private buildHead(authority: string): string | undefined {
     const { facts, headers } = this;
     const limits = this.listener.routes.limits;
-    let h = `${facts.method} ${facts.target} HTTP/1.1\r\nHost: ${authority}\r\n`;
-    const actions = this.decision.headers;
+    const d = this.decision;
+    const newHost = d.rewriteHost;
+    const actions = d.headers;
+    let h = `${facts.method} ${d.rewriteTarget ?? facts.target} HTTP/1.1\r\n`;
+    // A header action replacing Host (AKO's host rewrite) writes it below; a URL rewrite's host wins over it.
+    if (newHost !== undefined || actions === undefined || !dropsHeader(actions, 'host')) h += `Host: ${newHost ?? authority}\r\n`;
+    const cookies = actions !== undefined && hasCookieActions(actions);
+    let cookie: string | undefined;
     for (const name of Object.keys(headers)) {
       if (name.charCodeAt(0) === 58 /* ':' */ || DROP_REQUEST.has(name)) continue;
-      if (actions?.some((a) => a.lname === name && a.op !== 'add')) continue;
+      if (actions !== undefined && dropsHeader(actions, name)) continue;
       const v = headers[name];
       const value = Array.isArray(v) ? v.join(name === 'cookie' ? '; ' : ', ') : String(v);
       if (!VALID_VALUE.test(value)) return undefined;
-      h += `${name}: ${value}\r\n`;
+      if (cookies && name === 'cookie') cookie = value;
+      else h += `${name}: ${value}\r\n`;
     }
-    if (actions) {
-      const replaced = new Set<string>();
-      for (const a of actions) {
-        if (a.op === 'add' || (a.op === 'replace' && !replaced.has(a.lname))) h += `${a.name}: ${a.value}\r\n`;
-        if (a.op === 'replace') replaced.add(a.lname);
+    if (actions !== undefined) {
+      h += headerLines(actions, facts, undefined, newHost !== undefined ? HOST : undefined);
+      if (cookies) {
+        const c = rewriteCookieHeader(cookie, actions);
+        if (c !== undefined) h += `Cookie: ${c}\r\n`;
       }
     }
     const xff = facts.header('x-forwarded-for');
@@ -202,14 +216,16 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
       else out[ln] = `${prev}, ${v}`;
     }
     if (this.decision.vs.responseRules.length > 0) {
-      const actions = this.decision.responseHeaders(this.facts, {
+      const response = {
         status: head.status,
         header: (l: string) => {
           const i = lower.indexOf(l);
           return i < 0 ? undefined : raw[2 * i + 1];
         },
-      });
-      if (actions) applyResponseActions(out, actions);
+      };
+      const actions = this.decision.responseHeaders(this.facts, response);
+      // Framing headers are left alone.
+      if (actions) applyToHeaderObject(out, actions, this.facts, response, FRAMING);
     }
     const cookie = this.decision.setCookie;
     if (cookie) {
@@ -291,22 +307,5 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
     if (this.finished) return;
     this.finished = true;
     this.decision.record(this.listener.ctx.metrics, this.listener.spec.vsUuid, status, this.startedAt, this.bytesIn, this.bytesOut, this.facts);
-  }
-}
-
-/** Response-policy header actions on HTTP/2 response headers (framing headers are left alone). */
-function applyResponseActions(out: OutgoingHttpHeaders, actions: HeaderAction[]): void {
-  const replaced = new Set<string>();
-  for (const a of actions) {
-    const ln = a.lname;
-    if (ln === 'content-length' || DROP_RESPONSE.has(ln)) continue;
-    if (a.op === 'remove') delete out[ln];
-    else if (a.op === 'replace') {
-      out[ln] = replaced.has(ln) ? out[ln] : a.value;
-      replaced.add(ln);
-    } else {
-      const prev = out[ln];
-      out[ln] = prev === undefined ? a.value : Array.isArray(prev) ? [...prev, a.value] : ln === 'set-cookie' ? [String(prev), a.value] : `${prev}, ${a.value}`;
-    }
   }
 }

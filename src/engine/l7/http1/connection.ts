@@ -2,6 +2,7 @@
 // to a pooled upstream connection, keep-alive and pipelining, WebSocket tunnels. All handlers are
 // bound once per connection; a request allocates its parsed head and little else.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { PickContext } from '../../contracts.js';
 import { BodyKind, findHeadEnd, HttpParseError, parseRequestHead, type RequestHead, type ResponseHead } from './parse.js';
@@ -81,6 +82,9 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       secure,
       clientIp: socket.remoteAddress ?? '',
       sni: sni.toLowerCase(),
+      vip: socket.localAddress ?? listener.spec.address,
+      tlsSocket: secure ? (socket as TLSSocket) : undefined,
+      requestId: undefined,
       target: '',
       version: 'ONE_ONE',
       header(lname: string): string | undefined {
@@ -205,7 +209,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     this.wantsUpgrade =
       req.upgrade !== undefined && routes.limits.websockets && req.connectionTokens !== undefined && req.connectionTokens.includes('upgrade');
     if (this.wantsUpgrade && req.bodyKind !== BodyKind.None) throw new HttpParseError('upgrade request with a body');
-    const head = buildUpstreamHead(req, facts, d.headers, routes.limits, this.wantsUpgrade);
+    const head = buildUpstreamHead(req, facts, d, routes.limits, this.wantsUpgrade);
     if (this.requestDone) this.retryHead = head;
     const up = this.listener.upstreams.acquire(d.upstream!, this, d.timeoutMs);
     this.up = up;
@@ -446,9 +450,9 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       this.rspHead = head;
       this.response.status = head.status;
       actions = this.decision.responseHeaders(this.facts, this.response);
-      this.rspHead = undefined;
     }
-    const out = buildClientHead(head, this.decision.setCookie, false, close, keepAlive10, this.reader.decode, actions);
+    const out = buildClientHead(head, this.decision.setCookie, false, close, keepAlive10, this.reader.decode, actions, this.facts, this.response);
+    this.rspHead = undefined;
     this.bytesOut += out.length;
     this.pendingHead = out;
     return true;

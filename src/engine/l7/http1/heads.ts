@@ -1,8 +1,9 @@
 // The heads the proxy writes: the request to the server (hop-by-hop headers dropped, policy
 // header actions applied, X-Forwarded-*) and the response to the client. Built as one latin1
 // string so each goes out in a single write.
-import type { HeaderAction } from '../policy.js';
-import type { RequestFacts } from '../dispatch.js';
+import type { HeaderAction, ResponseInput } from '../policy.js';
+import type { Decision, RequestFacts } from '../dispatch.js';
+import { dropsHeader, hasCookieActions, headerLines, keepSetCookie, addedSetCookies, rewriteCookieHeader } from '../header-actions.js';
 import type { HttpLimits } from '../routing.js';
 import type { RequestHead, ResponseHead } from './parse.js';
 
@@ -27,40 +28,57 @@ const SPECIAL = new Map<string, H>([
   ['transfer-encoding', H.TransferEncoding],
 ]);
 
-export function buildUpstreamHead(
-  req: RequestHead,
-  facts: RequestFacts,
-  actions: HeaderAction[] | undefined,
-  limits: HttpLimits,
-  upgrade: boolean,
-): string {
+export function buildUpstreamHead(req: RequestHead, facts: RequestFacts, d: Decision, limits: HttpLimits, upgrade: boolean): string {
+  const actions = d.headers;
+  const newHost = d.rewriteHost;
   // Absolute-form (`GET http://host/p`): the server gets origin-form, and the authority wins over Host (RFC 9112 §3.2.2).
   const absolute = req.target.charCodeAt(0) !== 47 /* '/' */ && req.target !== '*';
-  let h = absolute
-    ? `${req.method} ${facts.path}${facts.query === '' ? '' : '?' + facts.query} HTTP/1.1\r\nHost: ${authorityOf(req.target)}\r\n`
-    : `${req.method} ${req.target} HTTP/1.1\r\n`;
+  let h: string;
+  if (d.rewriteTarget !== undefined) h = `${req.method} ${d.rewriteTarget} HTTP/1.1\r\n`;
+  else if (absolute) h = `${req.method} ${facts.path}${facts.query === '' ? '' : '?' + facts.query} HTTP/1.1\r\n`;
+  else h = `${req.method} ${req.target} HTTP/1.1\r\n`;
+  if (newHost !== undefined) h += `Host: ${newHost}\r\n`;
+  else if (absolute) h += `Host: ${authorityOf(req.target)}\r\n`;
   const { raw, lower, connectionTokens } = req;
+  const cookies = actions !== undefined && hasCookieActions(actions);
   let xff: string | undefined;
+  let cookie: string | undefined;
   for (let i = 0; i < lower.length; i++) {
     const ln = lower[i];
     const kind = SPECIAL.get(ln) ?? H.Keep;
-    if (kind === H.Drop || (absolute && ln === 'host')) continue;
+    if (kind === H.Drop || ((absolute || newHost !== undefined) && ln === 'host')) continue;
     if (kind === H.Xff && limits.xff) {
       xff = xff === undefined ? raw[2 * i + 1] : `${xff}, ${raw[2 * i + 1]}`;
       continue;
     }
     if (kind === H.Xfp && limits.xfp) continue;
     if (connectionTokens !== undefined && kind !== H.TransferEncoding && connectionTokens.includes(ln)) continue;
-    if (actions !== undefined && touched(actions, ln)) continue;
+    if (actions !== undefined) {
+      if (cookies && ln === 'cookie') {
+        // Cookie actions edit single cookies: the Cookie lines are rebuilt as one below.
+        cookie = cookie === undefined ? raw[2 * i + 1] : `${cookie}; ${raw[2 * i + 1]}`;
+        continue;
+      }
+      if (dropsHeader(actions, ln)) continue;
+    }
     h += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }
-  if (actions !== undefined) h += applyActions(actions);
-  if (req.host === undefined && facts.host !== '') h += `Host: ${facts.host}\r\n`;
+  if (actions !== undefined) {
+    h += headerLines(actions, facts, undefined, newHost !== undefined ? HOST : undefined);
+    if (cookies) {
+      const c = rewriteCookieHeader(cookie, actions);
+      if (c !== undefined) h += `Cookie: ${c}\r\n`;
+    }
+  }
+  if (req.host === undefined && facts.host !== '' && newHost === undefined) h += `Host: ${facts.host}\r\n`;
   if (limits.xff) h += `X-Forwarded-For: ${xff === undefined ? facts.clientIp : `${xff}, ${facts.clientIp}`}\r\n`;
   if (limits.xfp) h += `X-Forwarded-Proto: ${facts.secure ? 'https' : 'http'}\r\nX-Forwarded-Port: ${facts.port}\r\n`;
   if (upgrade) h += `Connection: Upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
   return h + '\r\n';
 }
+
+/** A rewrite_url_action's Host wins over a header action on Host. */
+const HOST = new Set(['host']);
 
 function authorityOf(target: string): string {
   const start = target.indexOf('://') + 3;
@@ -70,29 +88,8 @@ function authorityOf(target: string): string {
   return target.slice(start, end);
 }
 
-/** A replace or remove action on this header means the original is not copied. */
-function touched(actions: HeaderAction[], ln: string): boolean {
-  for (let i = 0; i < actions.length; i++) if (actions[i].lname === ln && actions[i].op !== 'add') return true;
-  return false;
-}
-
 /** Headers that describe the message framing: a response policy leaves them alone. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
-
-function applyActions(actions: HeaderAction[], skip?: Set<string>): string {
-  let out = '';
-  const replaced = new Set<string>();
-  for (const a of actions) {
-    if (skip !== undefined && skip.has(a.lname)) continue;
-    if (a.op === 'add') out += `${a.name}: ${a.value}\r\n`;
-    else if (a.op === 'replace' && !replaced.has(a.lname)) {
-      // Replace sets the header whether or not the request had it (AKO rewrites Host this way).
-      replaced.add(a.lname);
-      out += `${a.name}: ${a.value}\r\n`;
-    }
-  }
-  return out;
-}
 
 export function buildClientHead(
   head: ResponseHead,
@@ -102,6 +99,8 @@ export function buildClientHead(
   keepAlive10 = false,
   dechunked = false,
   actions?: HeaderAction[],
+  facts?: RequestFacts,
+  response?: ResponseInput,
 ): string {
   let h = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
   const { raw, lower, connectionTokens } = head;
@@ -115,10 +114,16 @@ export function buildClientHead(
     if (kind === H.TransferEncoding && dechunked) continue;
     if (connectionTokens !== undefined && kind !== H.TransferEncoding && connectionTokens.includes(ln)) continue;
     // Response policies may not touch the framing (Content-Length / Transfer-Encoding).
-    if (actions !== undefined && kind !== H.TransferEncoding && ln !== 'content-length' && touched(actions, ln)) continue;
+    if (actions !== undefined && kind !== H.TransferEncoding && ln !== 'content-length') {
+      if (dropsHeader(actions, ln)) continue;
+      if (ln === 'set-cookie' && !keepSetCookie(actions, raw[2 * i + 1])) continue;
+    }
     h += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }
-  if (actions !== undefined) h += applyActions(actions, FRAMING);
+  if (actions !== undefined && facts !== undefined) {
+    h += headerLines(actions, facts, response, FRAMING);
+    for (const c of addedSetCookies(actions)) h += `Set-Cookie: ${c}\r\n`;
+  }
   if (setCookie !== undefined) h += setCookie + '\r\n';
   if (switching) h += 'Connection: Upgrade\r\n';
   else if (close) h += 'Connection: close\r\n';
