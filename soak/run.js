@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run soak`: the long versions of the reliability and security suites (docs/reliability.md):
-// 10,000 API fuzz cases, 1,000 config changes under load, a longer controller outage.
+// 10,000 API fuzz cases, 1,000 config changes under load, a longer controller outage,
+// 600 rounds of bad data-plane input, 5,000 generated HTTP/2 frame sequences.
 // Any PORTICO_* variable already set wins over these defaults.
 import { spawnSync } from 'node:child_process';
 
@@ -9,6 +10,7 @@ const env = {
   PORTICO_CHURN_CHANGES: '1000',
   PORTICO_OUTAGE_S: '60',
   PORTICO_DATAPLANE_ROUNDS: '600',
+  PORTICO_H2_FUZZ_CASES: '5000',
   ...process.env,
   PORTICO_TEST_CONCURRENCY: process.env.PORTICO_TEST_CONCURRENCY ?? '1',
 };

@@ -4,6 +4,8 @@
 // it with gratuitous ARP. kill -9 of that SE: the controller marks it down after the SE down
 // timeout, places the VS on the other SE, which takes the VIP (GARP moves the client's ARP
 // entry); the client's new connections succeed again. The gap is printed (no timing assertion).
+// Two cases: the SE's host fails (kill -9 and its link down), and only the engine dies on a host
+// that stays up: then its VIP lease (--vip-lease) ends and its host stops answering ARP for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +24,10 @@ const BACKEND = '10.250.0.20';
 const SE_DOWN_MS = Number(process.env.PORTICO_L2_SE_DOWN_MS ?? 1500);
 const why = netnsUnavailable();
 
-test('L2 mode: the active SE host fails (kill -9, link down): the other SE takes the VIP (gratuitous ARP)', { skip: why, timeout: 120_000 }, async () => {
+test('L2 mode: the active SE host fails (kill -9, link down): the other SE takes the VIP (gratuitous ARP)', { skip: why, timeout: 120_000 }, () => failover('host'));
+test('L2 mode: only the active engine dies (kill -9, host up): its VIP lease ends, the other SE takes the VIP', { skip: why, timeout: 120_000 }, () => failover('engine'));
+
+async function failover(fails: 'host' | 'engine'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-l2-'));
   const lab = new Lab(dir);
   let ctl: Controller | undefined;
@@ -94,18 +99,24 @@ for (;;) {
     assert.doesNotMatch(lab.ip(standbyNs, '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(VIP.replaceAll('.', '\\.')), 'only one SE holds the VIP');
     await until('steady traffic', () => results().filter((r) => r.ok).length >= 20, 20_000);
 
-    // The active SE's host fails: its engine dies (kill -9) and its link goes down. Without the
-    // link step the dead engine's namespace keeps the VIP on eth0 and its kernel keeps answering
-    // ARP for it (docs/reliability.md, known gaps).
+    // The active SE's host fails (its engine dies with kill -9 and its link goes down), or only
+    // its engine dies: then the VIP stays on eth0 until its lease ends (docs/engine.md, L2 VIPs).
     const killedAt = Date.now();
     engines.get(active)!.kill('SIGKILL');
-    lab.ip(activeNs, 'link', 'set', 'eth0', 'down');
+    if (fails === 'host') lab.ip(activeNs, 'link', 'set', 'eth0', 'down');
     await engines.get(active)!.exited;
     await until('the client is served again after the kill', () => results().some((r) => r.t > killedAt && r.ok), 30_000);
     const firstOk = results().find((r) => r.t > killedAt && r.ok)!;
     const lastOkBefore = results().filter((r) => r.t <= killedAt && r.ok).at(-1)!;
     const failed = results().filter((r) => r.t > killedAt && r.t < firstOk.t).length;
-    console.log(`# L2 failover: first successful new connection ${firstOk.t - killedAt} ms after kill -9 + link down (last before: ${killedAt - lastOkBefore.t} ms before; ${failed} attempts failed in between; SE down timeout ${SE_DOWN_MS} ms)`);
+    let leaseEnd = '';
+    if (fails === 'engine') {
+      await until('the dead engine\'s VIP lease ends', () => !lab.ip(activeNs, '-4', 'addr', 'show', 'dev', 'eth0').includes(`${VIP}/32`), 30_000);
+      const flaps = results().filter((r) => r.t > firstOk.t && !r.ok).length;
+      leaseEnd = `; its VIP gone from its host ${Date.now() - killedAt} ms after the kill, ${flaps} attempts failed after the first success until then`;
+    }
+    const what = fails === 'host' ? 'kill -9 + link down' : 'kill -9, host up';
+    console.log(`# L2 failover (${what}): first successful new connection ${firstOk.t - killedAt} ms after the kill (last before: ${killedAt - lastOkBefore.t} ms before; ${failed} attempts failed in between; SE down timeout ${SE_DOWN_MS} ms${leaseEnd})`);
 
     // The standby holds the VIP now and the client's ARP entry points at it.
     assert.match(lab.ip(standbyNs, '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(`${VIP.replaceAll('.', '\\.')}/32`));
@@ -122,4 +133,4 @@ for (;;) {
     await lab.close();
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
