@@ -36,8 +36,11 @@ export class SpecReader {
     return v;
   }
 
-  int(v: unknown, field: string, min: number, max: number): number | undefined {
-    if (v === undefined || v === null) return undefined;
+  int(v: unknown, field: string, min: number, max: number, required = false): number | undefined {
+    if (v === undefined || v === null) {
+      if (required) this.problems.push(`${field} is required`);
+      return undefined;
+    }
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return this.bad(field, `an integer ${min}-${max}`, v);
     return v;
   }

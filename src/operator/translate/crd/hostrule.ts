@@ -82,8 +82,7 @@ export function parseHostRule(o: CustomObject, snapshot: ClusterSnapshot): { spe
   if (tcp) {
     const listeners = r.list(tcp.listeners, `${at}.tcpSettings.listeners`).map((l, i) => {
       const lo = r.obj(l, `${at}.tcpSettings.listeners[${i}]`) ?? {};
-      const port = r.int(lo.port, `${at}.tcpSettings.listeners[${i}].port`, 1, 65535);
-      if (port === undefined) r.problems.push(`${at}.tcpSettings.listeners[${i}].port is required`);
+      const port = r.int(lo.port, `${at}.tcpSettings.listeners[${i}].port`, 1, 65535, true);
       return { port: port ?? 0, enableSSL: r.bool(lo.enableSSL, `${at}.tcpSettings.listeners[${i}].enableSSL`) ?? false };
     });
     if (new Set(listeners.map((l) => l.port)).size !== listeners.length) r.problems.push(`${at}.tcpSettings.listeners has a port twice`);

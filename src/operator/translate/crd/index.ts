@@ -10,7 +10,7 @@ import { parseHostRule, applyHostRules, type HostRuleSpec } from './hostrule.js'
 import { parseHttpRule, applyHttpRules, type HttpRuleSpec } from './httprule.js';
 import { parseInfraSetting, applyInfraToServices, type InfraSpec } from './infrasetting.js';
 import { parseL4Rule, applyL4Rules, type L4RuleSpec } from './l4rule.js';
-import type { SpecReader } from './fields.js';
+import { SpecReader } from './fields.js';
 import { refKey, type CrdVerdict, type KnownRefs, type RefNeed } from './types.js';
 
 export { buildIngressesByInfra } from './infrasetting.js';
@@ -50,6 +50,14 @@ function crdObjects(snapshot: ClusterSnapshot): Array<{ kind: string; key: strin
 }
 
 function parse(kind: string, o: CustomObject, snapshot: ClusterSnapshot): { spec?: unknown; reader: SpecReader } {
+  // A spec that is not a mapping (a manifest typo the API server's CRD schema would refuse) is
+  // rejected as such, not read as an empty spec (which some kinds would accept).
+  const raw: unknown = o.spec;
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    const reader = new SpecReader('spec');
+    reader.problems.push(`spec: expected an object, got ${Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}`);
+    return { reader };
+  }
   if (kind === 'HostRule') return parseHostRule(o, snapshot);
   if (kind === 'HTTPRule') return parseHttpRule(o);
   if (kind === 'AviInfraSetting') return parseInfraSetting(o);

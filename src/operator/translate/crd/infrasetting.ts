@@ -53,8 +53,7 @@ export function parseInfraSetting(o: CustomObject): { spec?: InfraSpec; reader: 
   if (pub !== undefined) spec.enablePublicIP = pub;
   const listeners = r.list(net.listeners, 'spec.network.listeners').map((v, i) => {
     const l = r.obj(v, `spec.network.listeners[${i}]`) ?? {};
-    const port = r.int(l.port, `spec.network.listeners[${i}].port`, 1, 65535);
-    if (port === undefined) r.problems.push(`spec.network.listeners[${i}].port is required`);
+    const port = r.int(l.port, `spec.network.listeners[${i}].port`, 1, 65535, true);
     return { port: port ?? 0, enableSSL: r.bool(l.enableSSL, `spec.network.listeners[${i}].enableSSL`) ?? false, enableHTTP2: r.bool(l.enableHTTP2, `spec.network.listeners[${i}].enableHTTP2`) ?? false };
   });
   if (listeners.length) spec.listeners = listeners;

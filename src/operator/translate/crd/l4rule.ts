@@ -46,16 +46,14 @@ export function parseL4Rule(o: CustomObject): { spec?: L4RuleSpec; reader: SpecR
   r.list(s.listenerProperties, 'spec.listenerProperties').forEach((v, i) => {
     const at = `spec.listenerProperties[${i}]`;
     const l = r.obj(v, at) ?? {};
-    const port = r.int(l.port, `${at}.port`, 1, 65535);
-    if (port === undefined) r.problems.push(`${at}.port is required`);
+    const port = r.int(l.port, `${at}.port`, 1, 65535, true);
     const protocol = r.oneOf(l.protocol, `${at}.protocol`, PROTOCOLS) ?? 'TCP';
     spec.listeners.push({ port: port ?? 0, protocol, enableSsl: r.bool(l.enableSsl, `${at}.enableSsl`) ?? false });
   });
   r.list(s.backendProperties, 'spec.backendProperties').forEach((v, i) => {
     const at = `spec.backendProperties[${i}]`;
     const b = r.obj(v, at) ?? {};
-    const port = r.int(b.port, `${at}.port`, 1, 65535);
-    if (port === undefined) r.problems.push(`${at}.port is required`);
+    const port = r.int(b.port, `${at}.port`, 1, 65535, true);
     const protocol = r.oneOf(b.protocol, `${at}.protocol`, PROTOCOLS) ?? 'TCP';
     const poolFields = lbFields(r, b.lbAlgorithm, b.lbAlgorithmHash, b.lbAlgorithmConsistentHashHdr, {
       algorithm: `${at}.lbAlgorithm`, hash: `${at}.lbAlgorithmHash`, header: `${at}.lbAlgorithmConsistentHashHdr`,
