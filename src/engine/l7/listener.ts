@@ -117,7 +117,10 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
       raw.destroy();
       return;
     }
-    const tls = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN, server: this.tlsSessions as unknown as Server });
+    // The session-ID cache only for clients that cannot use tickets: with it Node calls into JS
+    // on every ClientHello and every issued session (each TLS 1.3 ticket), for nothing.
+    const server = hello?.sessionIdOnly !== false ? (this.tlsSessions as unknown as Server) : undefined;
+    const tls = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN, server });
     (tls as TLSSocket & { sni?: string }).sni = sni;
     // Failed handshakes (scanners, wrong versions) are routine; they never reach the VS.
     tls.on('error', () => tls.destroy());

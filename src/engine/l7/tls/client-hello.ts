@@ -5,6 +5,8 @@
 export interface HelloFacts {
   servername: string;
   ecdsa: boolean;
+  /** A TLS 1.2-only client without the session_ticket extension: it can resume only by session ID. */
+  sessionIdOnly: boolean;
 }
 
 /** Bytes needed before parsing: the first TLS record, complete (or -1 when this is not TLS). */
@@ -36,6 +38,7 @@ export function parseClientHello(buf: Buffer): HelloFacts | undefined {
     let tls13 = false;
     let sigalgsSeen = false;
     let ecdsaSig = false;
+    let ticketExt = false;
     if (p + 2 <= recEnd) {
       const extEnd = Math.min(recEnd, p + 2 + buf.readUInt16BE(p));
       p += 2;
@@ -53,13 +56,15 @@ export function parseClientHello(buf: Buffer): HelloFacts | undefined {
           const n = buf.readUInt16BE(body);
           // ECDSA schemes are 0x04 03, 0x05 03, 0x06 03 and 0x02 03 (SHA-1): low byte 3, high byte 2–6.
           for (let i = body + 2; i + 1 < body + 2 + n; i += 2) if (buf[i + 1] === 0x03 && buf[i] >= 0x02 && buf[i] <= 0x06) ecdsaSig = true;
+        } else if (type === 35) {
+          ticketExt = true;
         } else if (type === 43) {
           for (let i = body + 1; i + 1 < body + len; i += 2) if (buf.readUInt16BE(i) === 0x0304) tls13 = true;
         }
       }
     }
     const ecdsa = (tls13 && ecdsaSig) || (ecdsaSuite && (ecdsaSig || !sigalgsSeen));
-    return { servername: servername.toLowerCase(), ecdsa };
+    return { servername: servername.toLowerCase(), ecdsa, sessionIdOnly: !tls13 && !ticketExt };
   } catch {
     return undefined;
   }
