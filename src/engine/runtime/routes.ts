@@ -28,6 +28,10 @@ export interface VsPlan {
   error?: string;
   listeners: ListenerPlan[];
   app: 'L4' | 'HTTP' | 'DNS';
+  /** remove_listening_port_on_vs_down: a port whose pool has no server up is not listened on. */
+  removePortsWhenDown: boolean;
+  /** HTTP VS with httppolicysets: rules may route anywhere, so its default pool alone never takes it down. */
+  hasPolicies: boolean;
 }
 
 /** Port ranges wider than this are refused (one socket per port). */
@@ -155,7 +159,11 @@ export function planVirtualServices(
     const closure = refClosure(index, vs, seen);
     for (const child of children.get(vs.uuid) ?? []) closure.push(...refClosure(index, child, seen));
     const app = appKind(lookup(index, 'applicationprofile', vs.application_profile_ref));
-    const plan: VsPlan = { uuid: vs.uuid, name: String(vs.name ?? vs.uuid), closure: closure.map((o) => o.uuid as string), listeners: [], app };
+    const plan: VsPlan = {
+      uuid: vs.uuid, name: String(vs.name ?? vs.uuid), closure: closure.map((o) => o.uuid as string), listeners: [], app,
+      removePortsWhenDown: vs.remove_listening_port_on_vs_down === true && app !== 'DNS',
+      hasPolicies: app === 'HTTP' && Array.isArray(vs.http_policies) && vs.http_policies.length > 0,
+    };
     plans.push(plan);
     const fail = (msg: string) => {
       plan.error = msg;

@@ -63,6 +63,9 @@ export class EngineRuntime {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = BIND_RETRY_MIN_MS;
   private stopped = false;
+  /** Listener keys withheld by remove_listening_port_on_vs_down (their VIP stays held) → VIP. */
+  private readonly withheld = new Map<string, string>();
+  private healthApplyPending = false;
 
   constructor(private readonly vips: VipManager, private readonly log: RuntimeLog, private readonly onStateChange: () => void = () => {}) {
     this.pools = new PoolManager((pool, server) => this.serverChanged(pool, server));
@@ -77,7 +80,34 @@ export class EngineRuntime {
 
   private serverChanged(pool: Pool, server: ServerState): void {
     this.log.info({ pool: pool.name, server: server.key, up: server.up, reason: server.reason }, server.up ? 'server up' : 'server down');
+    this.scheduleHealthApply();
     this.onStateChange();
+  }
+
+  /**
+   * remove_listening_port_on_vs_down: a health change re-applies the current snapshot, which
+   * closes the ports whose pool lost its last server and listens again when one is back. Applies
+   * touch nothing else (plans are kept); several changes in one turn make one apply.
+   */
+  private scheduleHealthApply(): void {
+    if (this.healthApplyPending || this.stopped || !this.snapshot) return;
+    let any = false;
+    for (const p of this.plans.values()) if (p.removePortsWhenDown) any = true;
+    if (!any) return;
+    this.healthApplyPending = true;
+    setImmediate(() => {
+      this.healthApplyPending = false;
+      if (this.stopped || !this.snapshot) return;
+      this.apply(this.snapshot).then(
+        (r) => (r.opened > 0 || r.closed > 0) && this.log.info({ opened: r.opened, closed: r.closed }, 'listening ports follow server health (remove_listening_port_on_vs_down)'),
+        (err: Error) => this.log.warn({ err: err.message }, 'health re-apply failed'),
+      );
+    });
+  }
+
+  /** Whether a listener of `plan` is withheld now: the flag is set and its pool (group) has no server up. */
+  private withholds(plan: VsPlan, l: ListenerPlan): boolean {
+    return plan.removePortsWhenDown && !plan.hasPolicies && l.target !== undefined && !this.targetUp(l.target);
   }
 
   /** Applies a snapshot (serialized with other applies). */
@@ -99,8 +129,13 @@ export class EngineRuntime {
 
     const desired = new Map<string, ListenerPlan>();
     const conflicts = new Map<string, string>();
+    const withheld = new Map<string, string>();
     for (const plan of plans) {
       for (const l of plan.listeners) {
+        if (this.withholds(plan, l)) {
+          withheld.set(l.key, l.address);
+          continue;
+        }
         const other = desired.get(l.key);
         if (other && other.vsUuid !== l.vsUuid) {
           conflicts.set(l.vsUuid, `${l.address}:${l.port} is already used by virtualservice ${other.vsUuid}`);
@@ -113,6 +148,18 @@ export class EngineRuntime {
     const changedVs = new Set<string>();
     for (const uuid of replanned) changedVs.add(uuid);
     for (const uuid of this.plans.keys()) if (!nextPlans.has(uuid)) changedVs.add(uuid);
+
+    // A withheld port keeps its VIP (L2: the address stays, so clients get a refusal, not silence).
+    for (const [key, addr] of withheld) {
+      if (this.withheld.has(key)) continue;
+      this.withheld.set(key, addr);
+      await this.vips.acquire(addr).catch(() => {});
+    }
+    for (const [key, addr] of this.withheld) {
+      if (withheld.has(key)) continue;
+      this.withheld.delete(key);
+      void this.vips.release(addr);
+    }
 
     // 1. Removed or replaced listeners stop accepting now.
     let closed = 0;
@@ -246,7 +293,8 @@ export class EngineRuntime {
         continue;
       }
       const down = plan.listeners.find((l) => l.target && !this.targetUp(l.target));
-      if (down && plan.app === 'L4') out.push({ uuid: plan.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${down.target!.type} ${down.target!.uuid}` });
+      if (down && plan.removePortsWhenDown && !plan.hasPolicies) out.push({ uuid: plan.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${down.target!.type} ${down.target!.uuid}; its ports are not listening (remove_listening_port_on_vs_down)` });
+      else if (down && plan.app === 'L4') out.push({ uuid: plan.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${down.target!.type} ${down.target!.uuid}` });
       else if (down && plan.app === 'HTTP' && !(this.index.get('virtualservice')?.get(plan.uuid)?.http_policies?.length)) out.push({ uuid: plan.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${down.target!.type} ${down.target!.uuid}` });
       else out.push({ uuid: plan.uuid, oper_state: 'OPER_UP' });
     }
