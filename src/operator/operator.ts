@@ -2,6 +2,10 @@
 // from the provider → translate → sync → status. One worker; changes that arrive during a pass
 // are coalesced into the next one. Retries by error class, a periodic full sync, deleteConfig.
 // `/api/status` (liveness + handled objects) and `/metrics` on `listen`.
+// Two kinds of pass: a full one (start, re-read of the controller, periodic) translates every
+// unit and compares each object with the controller's copy, then writes the units that differ a
+// batch at a time; a change pass rebuilds only the units the change touches (translate/incremental)
+// and syncs and publishes only what they changed, so its cost does not grow with the cluster.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -10,7 +14,8 @@ import type { ObjectStatus, StatusSink } from './status/types.js';
 import type { OperatorSettings } from './settings/types.js';
 import { ControllerClient } from './controller-client/client.js';
 import { readInfra } from './infra.js';
-import { translate, type Infra, type Translation } from './translate/index.js';
+import type { DesiredObject, Infra, KnownRefs } from './translate/index.js';
+import { IncrementalTranslator, objectKey, type UnitBuild } from './translate/incremental.js';
 import { ControllerState } from './sync/state.js';
 import { Syncer, type SyncReport } from './sync/sync.js';
 import { computeStatus, statusItem } from './status/compute.js';
@@ -72,6 +77,22 @@ function refKey(r: { kind: string; namespace: string; name: string }): string {
   return `${r.kind}/${r.namespace}/${r.name}`;
 }
 
+/** Objects written per batch in a full pass (their bodies are what a full sync holds at once). */
+const BATCH_OBJECTS = 2000;
+/** A full pass keeps the bodies of units to write up to this many objects; beyond, they are built again when their turn comes. */
+const KEEP_OBJECTS = 5000;
+const NOTHING: { has(k: string): boolean } = { has: () => false };
+
+/** Units' objects in batches of about BATCH_OBJECTS (a unit is never split: its dependencies stay together). */
+function* batched(units: Iterable<UnitBuild | DesiredObject[]>): Generator<DesiredObject[]> {
+  let batch: DesiredObject[] = [];
+  for (const u of units) {
+    for (const o of Array.isArray(u) ? u : u.objects) batch.push(o);
+    if (batch.length >= BATCH_OBJECTS) { yield batch; batch = []; }
+  }
+  if (batch.length) yield batch;
+}
+
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const settings = opts.settings;
   const log = opts.logger ?? pino({ name: 'portico-operator', level: LOG_LEVEL[settings.logLevel] ?? 'warn' }, pino.destination(2));
@@ -116,7 +137,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let deleteDone = false;
   // AKO's status sync: after the first pass as leader (at boot, and after each resync()).
   let sweepStatuses = true;
+  let translator: IncrementalTranslator | undefined;
+  /** The next pass compares everything (start, after a re-read, after a pass that threw). */
+  let needFull = true;
+  /** Keys that failed (or were blocked) last pass: the next change pass tries them again. */
+  let lastFailed: string[] = [];
   const statuses = new Map<string, ObjectStatus>();
+  const handled = new Map<string, number>();
   const statusJson = new Map<string, string>();
   const extras = new Map<string, { ports?: string[] }>();
   const idleWaiters: Array<() => void> = [];
@@ -152,16 +179,18 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         crdRefs.forget();
         crdStatuses.invalidate();
         needRefresh = false;
+        needFull = true;
       }
-      let t: Translation;
-      if (settings.deleteConfig) t = { objects: [], outcomes: [] };
+      const full = needFull;
+      const prevFailed = lastFailed;
+      if (settings.deleteConfig) report = await syncer.run({ wanted: NOTHING, batches: [] });
       else {
+        translator ??= new IncrementalTranslator(settings, infra!);
         const known = await crdRefs.resolve(snapshot!);
-        const t0 = performance.now();
-        t = translate(snapshot!, settings, infra!, known);
-        metrics.translateSeconds.observe((performance.now() - t0) / 1000);
+        report = full ? await fullPass(translator, known) : await changePass(translator, known, prevFailed);
       }
-      report = await syncer.pass(t.objects);
+      needFull = false;
+      lastFailed = [...report.failed.keys()];
       passCount++;
       metrics.owned.set(state.size);
       if (settings.deleteConfig && report.failures.length === 0 && !deleteDone) {
@@ -169,16 +198,17 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         log.warn(`deleteConfig: every controller object owned by ${createdBy} is deleted`);
         opts.lifecycle?.deleteConfigDone?.();
       }
-      await publishStatus(t, report);
+      const tr = settings.deleteConfig ? undefined : translator;
+      await publishStatus(tr, report, full, prevFailed);
       if (sweepStatuses) {
         sweepStatuses = false;
-        const cleared = await sweepStaleStatuses(snapshot!, t.outcomes.map((o) => o.ref), opts.sink, settings, infra?.clusterUuid, (ref, err) => log.warn({ err: err.message }, `could not clear the stale status of ${refKey(ref)}`));
+        const cleared = await sweepStaleStatuses(snapshot!, tr ? [...tr.outcomes.values()].map((o) => o.ref) : [], opts.sink, settings, infra?.clusterUuid, (ref, err) => log.warn({ err: err.message }, `could not clear the stale status of ${refKey(ref)}`));
         if (cleared.length) log.info({ cleared: cleared.map(refKey) }, 'stale statuses cleared');
         opts.lifecycle?.statusSynced?.();
       }
-      if (t.crdStatuses) await crdStatuses.publish(t.crdStatuses);
+      if (tr) await crdStatuses.publish(tr.crdStatuses);
       if (report.created + report.updated + report.deleted > 0 || report.failures.length > 0) {
-        log.info({ created: report.created, updated: report.updated, deleted: report.deleted, unchanged: report.unchanged, failed: report.failures.length }, 'sync pass');
+        log.info({ created: report.created, updated: report.updated, deleted: report.deleted, unchanged: report.unchanged, failed: report.failures.length, full }, 'sync pass');
       }
       const fast = report.failures.some((f) => f.retry === 'fast');
       const slow = report.failures.some((f) => f.retry === 'slow');
@@ -194,6 +224,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     } catch (err) {
       // Listing the controller failed (down, network): try again later, the state is re-read.
       needRefresh = true;
+      needFull = true;
       log.warn({ err: (err as Error).message }, 'sync pass failed; retrying');
       scheduleRetry(opts.slowRetryMs !== undefined ? Math.min(opts.slowRetryMs, 5_000) : 5_000);
     } finally {
@@ -201,16 +232,77 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     }
   }
 
-  async function publishStatus(t: Translation, r: SyncReport): Promise<void> {
-    const seen = new Set<string>();
-    const counts: Record<string, number> = {};
-    for (const o of t.outcomes) {
-      const s = computeStatus(o, state, r.failed, settings.controller.tenantName, infra?.clusterUuid);
-      const k = refKey(s.ref);
-      seen.add(k);
-      counts[s.ref.kind] = (counts[s.ref.kind] ?? 0) + 1;
-      if (o.ports) extras.set(k, { ports: o.ports });
+  /**
+   * Every unit translated, each object compared with the controller's copy while its body is at
+   * hand; then the units with something to write are synced a batch at a time (bodies beyond
+   * KEEP_OBJECTS are dropped and built again for their batch: a full sync from empty never holds
+   * the whole translation).
+   */
+  async function fullPass(tr: IncrementalTranslator, known: KnownRefs): Promise<SyncReport> {
+    const t0 = performance.now();
+    const kept: DesiredObject[][] = [];
+    const later: string[] = [];
+    let keptCount = 0;
+    let unchanged = 0;
+    for (const u of tr.update(snapshot!, known, { all: true })) {
+      if (!u.objects.some((o) => syncer.needsWrite(o))) { unchanged += u.objects.length; continue; }
+      if (keptCount + u.objects.length <= KEEP_OBJECTS) { kept.push(u.objects); keptCount += u.objects.length; } else later.push(u.unit);
+    }
+    metrics.translateSeconds.observe((performance.now() - t0) / 1000);
+    function* batches(): Generator<DesiredObject[]> {
+      yield* batched(kept);
+      kept.length = 0;
+      yield* batched(tr.rebuild(later));
+    }
+    const r = await syncer.run({ wanted: tr.wanted, batches: batches() });
+    r.unchanged += unchanged;
+    return r;
+  }
+
+  /** The units a change touches, rebuilt; only their changed objects (and last pass's failures) synced. */
+  async function changePass(tr: IncrementalTranslator, known: KnownRefs, prevFailed: string[]): Promise<SyncReport> {
+    const t0 = performance.now();
+    const scope = new Set<string>(prevFailed);
+    const batch: DesiredObject[] = [];
+    for (const u of tr.update(snapshot!, known, { extra: prevFailed })) {
+      for (const k of u.changed) scope.add(k);
+      for (const k of u.removed) scope.add(k);
+      for (const o of u.objects) if (scope.has(objectKey(o))) batch.push(o);
+    }
+    metrics.translateSeconds.observe((performance.now() - t0) / 1000);
+    return syncer.run({ wanted: tr.wanted, batches: [batch], deleteScope: scope });
+  }
+
+  /** Statuses of every handled object (full pass) or of those the pass could have changed. */
+  async function publishStatus(tr: IncrementalTranslator | undefined, r: SyncReport, full: boolean, prevFailed: string[]): Promise<void> {
+    const keys = new Set<string>();
+    if (full || !tr) {
+      for (const k of statuses.keys()) keys.add(k);
+      if (tr) for (const k of tr.outcomes.keys()) keys.add(k);
+    } else {
+      for (const k of tr.changedOutcomes) keys.add(k);
+      for (const from of [r.touched, r.failed.keys(), prevFailed]) for (const o of from) for (const k of tr.readersOf(o)) keys.add(k);
+    }
+    tr?.changedOutcomes.clear();
+    for (const k of [...keys].sort()) {
+      const o = tr?.outcomes.get(k);
       const prev = statuses.get(k);
+      if (!o) {
+        if (!prev) continue;
+        statuses.delete(k);
+        statusJson.delete(k);
+        extras.delete(k);
+        count(prev.ref.kind, -1);
+        if (settings.enableEvents && prev.virtualServices.length) {
+          await callSink(() => opts.sink.event(prev.ref, { type: 'Normal', reason: 'Removed', message: `Removed virtualservice ${prev.virtualServices.join(', ')} for ${prev.ref.namespace}/${prev.ref.name}` }));
+        }
+        await callSink(() => opts.sink.clear(prev.ref));
+        continue;
+      }
+      const s = computeStatus(o, state, r.failed, settings.controller.tenantName, infra?.clusterUuid);
+      if (o.ports) extras.set(k, { ports: o.ports });
+      else extras.delete(k);
+      if (!prev) count(s.ref.kind, 1);
       statuses.set(k, s);
       // The last published status is kept as text: one stringify per object per pass, not two.
       const json = JSON.stringify(s);
@@ -220,18 +312,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       // calling event() for them too wrote every Event twice (created, then its count bumped).
       await callSink(() => opts.sink.set(settings.enableEvents ? s : { ...s, events: [] }));
     }
-    for (const [k, prev] of statuses) {
-      if (seen.has(k)) continue;
-      statuses.delete(k);
-      statusJson.delete(k);
-      extras.delete(k);
-      if (settings.enableEvents && prev.virtualServices.length) {
-        await callSink(() => opts.sink.event(prev.ref, { type: 'Normal', reason: 'Removed', message: `Removed virtualservice ${prev.virtualServices.join(', ')} for ${prev.ref.namespace}/${prev.ref.name}` }));
-      }
-      await callSink(() => opts.sink.clear(prev.ref));
-    }
-    metrics.handled.reset();
-    for (const [kind, n] of Object.entries(counts)) metrics.handled.set({ kind }, n);
+  }
+
+  /** objects_handled{kind}, kept by the statuses added and removed. */
+  function count(kind: string, d: number): void {
+    const n = (handled.get(kind) ?? 0) + d;
+    if (n > 0) handled.set(kind, n); else handled.delete(kind);
+    metrics.handled.set({ kind }, Math.max(n, 0));
   }
 
   async function callSink(fn: () => Promise<void>): Promise<void> {

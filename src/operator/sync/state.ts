@@ -9,6 +9,8 @@ export interface HeldObject {
   name: string;
   uuid: string;
   obj: Record<string, any>;
+  /** The desired checksum this copy was found to match (cleared when the copy is replaced). */
+  synced?: string;
 }
 
 const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'vsvip']);
@@ -48,6 +50,15 @@ export class ControllerState {
 
   set(type: OwnedType, obj: Record<string, any>): void {
     this.held.set(ControllerState.key(type, obj.name), { type, name: obj.name, uuid: obj.uuid, obj: slim(type, obj) });
+  }
+
+  /**
+   * The held copy matches the desired object of checksum `cksum`: remembered, and an
+   * unchecksummed copy (kept in full to be compared field by field) shrinks to name and uuid.
+   */
+  markSynced(h: HeldObject, cksum: string): void {
+    h.synced = cksum;
+    if (!CKSUM_TYPES.has(h.type)) h.obj = { name: h.obj.name, uuid: h.obj.uuid };
   }
 
   drop(type: string, name: string): void {

@@ -2,10 +2,13 @@
 // ordered REST calls: creates and updates with children before parents (level by level, a few
 // at a time), then deletes with parents before children. An object whose dependency failed is
 // not attempted. Errors are collected by class; the caller schedules the retry.
+// Objects come in batches (whole translation units, whose dependencies stay inside them), so a
+// full sync holds one batch's bodies at a time; `deleteScope` narrows what may be stale to the
+// keys a change touched, so one change costs one object's work, not a walk of every held one.
 import type { ControllerClient } from '../controller-client/client.js';
 import { ControllerError, type ErrorClass, type RetryKind } from '../controller-client/errors.js';
 import type { DesiredObject, OwnedType } from '../translate/types.js';
-import { ControllerState } from './state.js';
+import { ControllerState, type HeldObject } from './state.js';
 import { upToDate } from './compare.js';
 
 export interface SyncFailure {
@@ -27,6 +30,18 @@ export interface SyncReport {
   failures: SyncFailure[];
   /** Failures by key (also of objects blocked behind them, for status). */
   failed: Map<string, SyncFailure>;
+  /** Keys created, updated or deleted. */
+  touched: Set<string>;
+}
+
+/** What one pass is to make true. */
+export interface SyncPlan {
+  /** Every object wanted now (those of other batches included): deps and deletes are judged by it. */
+  wanted: { has(key: string): boolean };
+  /** Objects to compare and write, batch by batch; a batch's dependencies are in it or already held. */
+  batches: Iterable<DesiredObject[]>;
+  /** Held objects that may have become stale: undefined → every held object. */
+  deleteScope?: Iterable<string>;
 }
 
 export interface SyncOptions {
@@ -58,23 +73,41 @@ export class Syncer {
   /** Objects that failed with a non-retryable error, by key → checksum: not tried again until they change. */
   private readonly hopeless = new Map<string, SyncFailure & { cksum: string }>();
 
-  /** Objects found up to date: the held copy compared and the checksum it matched (unchanged both: no field walk). */
-  private readonly matched = new WeakMap<object, string>();
-
   constructor(private readonly client: ControllerClient, readonly state: ControllerState, private readonly opts: SyncOptions = {}) {}
 
-  /** upToDate, remembered per held copy: a pass with one change walks the fields of one object, not of thousands. */
-  private inSync(d: DesiredObject, held: Record<string, any>): boolean {
-    if (this.matched.get(held) === d.cksum) return true;
-    if (!upToDate(d, held)) return false;
-    this.matched.set(held, d.cksum);
+  /**
+   * upToDate, remembered on the held copy (`synced`): a pass with one change walks the fields of
+   * one object, not of thousands, and a matched copy of an unchecksummed type is slimmed.
+   */
+  private inSync(d: DesiredObject, held: HeldObject): boolean {
+    if (held.synced === d.cksum) return true;
+    if (!upToDate(d, held.obj)) return false;
+    this.state.markSynced(held, d.cksum);
     return true;
   }
 
-  async pass(desired: DesiredObject[]): Promise<SyncReport> {
-    const report: SyncReport = { created: 0, updated: 0, deleted: 0, unchanged: 0, blocked: [], failures: [], failed: new Map() };
-    const wanted = new Map<string, DesiredObject>();
-    for (const d of desired) wanted.set(ControllerState.key(d.type, d.name), d);
+  /** The controller's copy is missing or differs (a full pass asks this while the body is at hand). */
+  needsWrite(d: DesiredObject): boolean {
+    const held = this.state.get(d.type, d.name);
+    return !held || !this.inSync(d, held);
+  }
+
+  /** Every desired object at once (tests, small sets). */
+  pass(desired: DesiredObject[]): Promise<SyncReport> {
+    const wanted = new Set(desired.map((d) => ControllerState.key(d.type, d.name)));
+    return this.run({ wanted, batches: [desired] });
+  }
+
+  async run(plan: SyncPlan): Promise<SyncReport> {
+    const report: SyncReport = { created: 0, updated: 0, deleted: 0, unchanged: 0, blocked: [], failures: [], failed: new Map(), touched: new Set() };
+    const { wanted } = plan;
+    const candidates: HeldObject[] = [];
+    if (plan.deleteScope) {
+      for (const k of new Set(plan.deleteScope)) {
+        const h = wanted.has(k) ? undefined : this.state.get(...splitKey(k));
+        if (h) candidates.push(h);
+      }
+    } else for (const h of this.state.all()) if (!wanted.has(ControllerState.key(h.type, h.name))) candidates.push(h);
     const fail = (key: string, type: OwnedType, name: string, err: unknown): SyncFailure => {
       const e = err instanceof ControllerError ? err : new ControllerError(0, (err as Error).message, 'SYNC', key, 'network');
       const f: SyncFailure = { key, type, name, errorClass: e.errorClass, retry: e.retry, message: e.detail };
@@ -87,12 +120,35 @@ export class Syncer {
     // A host moving to another virtual service (its parent changed, an AviInfraSetting attached or
     // detached) keeps its child's name: the VsVip going away must give up the host's DNS name
     // before the new parent's VsVip can take it, or neither side can move.
-    const staleVips = [...this.state.all()].filter((h) => h.type === 'vsvip' && !wanted.has(ControllerState.key(h.type, h.name)));
+    const staleVips = candidates.filter((h) => h.type === 'vsvip');
     await pool(staleVips, this.opts.concurrency ?? 8, async (h) => {
       await this.client.call('PATCH', `/api/vsvip/${h.uuid}`, { replace: { dns_info: [] } }).catch(() => undefined); // the delete below reports
     });
 
-    // Creates and updates, level by level.
+    // Creates and updates, batch by batch, level by level.
+    for (const batch of plan.batches) await this.writeBatch(batch, wanted, report, fail);
+
+    // Deletes: owned objects no longer wanted, parents first.
+    const stale = candidates.map((h) => ({ type: h.type, name: h.name, uuid: h.uuid, level: levelOf(h.type, h.obj) }));
+    for (let level = 4; level >= 0; level--) {
+      const batch = stale.filter((s) => s.level === level);
+      await pool(batch, this.opts.concurrency ?? 8, async (s) => {
+        try {
+          await this.client.remove(s.type, s.uuid);
+          this.state.drop(s.type, s.name);
+          report.deleted++;
+          report.touched.add(ControllerState.key(s.type, s.name));
+          this.opts.onWrite?.('delete', s.type, s.name);
+        } catch (err) {
+          fail(ControllerState.key(s.type, s.name), s.type, s.name, err);
+        }
+      });
+    }
+    return report;
+  }
+
+  private async writeBatch(desired: DesiredObject[], wanted: SyncPlan['wanted'], report: SyncReport,
+    fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure): Promise<void> {
     const levels: DesiredObject[][] = [[], [], [], [], []];
     for (const d of desired) levels[levelOf(d.type, d.body)]!.push(d);
     for (const level of levels) {
@@ -106,11 +162,12 @@ export class Syncer {
           return;
         }
         const held = this.state.get(d.type, d.name);
-        if (held && this.inSync(d, held.obj)) { report.unchanged++; this.hopeless.delete(key); return; }
+        if (held && this.inSync(d, held)) { report.unchanged++; this.hopeless.delete(key); return; }
         const stuck = this.hopeless.get(key);
         if (stuck && stuck.cksum === d.cksum) { report.failed.set(key, stuck); return; }
         try {
           await this.write(d, held, report);
+          report.touched.add(key);
           this.hopeless.delete(key);
         } catch (err) {
           const f = fail(key, d.type, d.name, err);
@@ -119,32 +176,13 @@ export class Syncer {
       });
     }
 
-    // Deletes: owned objects no longer wanted, parents first.
-    const stale: Array<{ type: OwnedType; name: string; uuid: string; level: number }> = [];
-    for (const h of this.state.all()) {
-      if (!wanted.has(ControllerState.key(h.type, h.name))) stale.push({ type: h.type, name: h.name, uuid: h.uuid, level: levelOf(h.type, h.obj) });
-    }
-    for (let level = 4; level >= 0; level--) {
-      const batch = stale.filter((s) => s.level === level);
-      await pool(batch, this.opts.concurrency ?? 8, async (s) => {
-        try {
-          await this.client.remove(s.type, s.uuid);
-          this.state.drop(s.type, s.name);
-          report.deleted++;
-          this.opts.onWrite?.('delete', s.type, s.name);
-        } catch (err) {
-          fail(ControllerState.key(s.type, s.name), s.type, s.name, err);
-        }
-      });
-    }
-    return report;
   }
 
   private async write(d: DesiredObject, held: { uuid: string; obj: Record<string, any> } | undefined, report: SyncReport): Promise<void> {
     if (held) {
       try {
         const stored = await this.client.replace(d.type, held.uuid, this.bodyForUpdate(d, held.obj));
-        this.state.set(d.type, stored);
+        this.keep(d, stored);
         report.updated++;
         this.opts.onWrite?.('update', d.type, d.name);
         return;
@@ -156,7 +194,7 @@ export class Syncer {
     }
     try {
       const stored = await this.client.create(d.type, d.body);
-      this.state.set(d.type, stored);
+      this.keep(d, stored);
       report.created++;
       this.opts.onWrite?.('create', d.type, d.name);
     } catch (err) {
@@ -174,6 +212,13 @@ export class Syncer {
         this.opts.onWrite?.('update', d.type, d.name);
       } else report.unchanged++;
     }
+  }
+
+  /** Keeps the controller's answer to a write, compared now while the body is at hand. */
+  private keep(d: DesiredObject, stored: Record<string, any>): void {
+    this.state.set(d.type, stored);
+    const held = this.state.get(d.type, d.name)!;
+    if (upToDate(d, held.obj)) this.state.markSynced(held, d.cksum);
   }
 
   private owns(type: OwnedType, o: Record<string, any>): boolean {
