@@ -42,7 +42,8 @@ export class AnalyticsCollector {
   /** `${se}|${vs}` → last cumulative counters; SE → its started_at. */
   private readonly last = new Map<string, Sample>();
   private readonly seStarted = new Map<string, string | undefined>();
-  private readonly seen = new WeakSet<HeartbeatReport>();
+  /** Request-log batches taken (ids of batches still in some SE's backlog). */
+  private taken = new Set<string>();
   private readonly vsState = new Map<string, string>();
   private readonly serverState = new Map<string, string>();
   private readonly certWarned = new Set<string>();
@@ -182,20 +183,25 @@ export class AnalyticsCollector {
     }
   }
 
+  /** New request-log batches of every SE (heard here or through another replica), each once. */
   private takeRequestLogs(): void {
     const rows: RequestLogRow[] = [];
+    const present = new Set<string>();
     for (const se of this.d.registry.engines.values()) {
-      const r = se.report as (HeartbeatReport & { request_logs?: LogSample[] }) | undefined;
-      if (!r || this.seen.has(r)) continue;
-      this.seen.add(r);
-      for (const l of Array.isArray(r.request_logs) ? r.request_logs : []) {
-        if (!l || typeof l.vs !== 'string') continue;
-        rows.push({
-          ts: typeof l.ts === 'number' ? l.ts : Date.now(), vs: l.vs, client: String(l.client ?? ''), method: String(l.method ?? ''),
-          uri: String(l.uri ?? '').slice(0, 2048), status: Number(l.status ?? 0), server: String(l.server ?? ''), latency_ms: Number(l.latency_ms ?? 0), se: se.name,
-        });
+      for (const batch of se.logBatches ?? []) {
+        present.add(batch.id);
+        if (this.taken.has(batch.id)) continue;
+        for (const l of batch.logs as LogSample[]) {
+          if (!l || typeof l.vs !== 'string') continue;
+          rows.push({
+            ts: typeof l.ts === 'number' ? l.ts : Date.now(), vs: l.vs, client: String(l.client ?? ''), method: String(l.method ?? ''),
+            uri: String(l.uri ?? '').slice(0, 2048), status: Number(l.status ?? 0), server: String(l.server ?? ''), latency_ms: Number(l.latency_ms ?? 0), se: se.name,
+          });
+        }
       }
     }
+    // A batch that left every backlog never comes back.
+    this.taken = present;
     this.d.store.requestLogs(rows);
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // What the controller knows about its service engines at run time: the last heartbeat of each,
 // and from it the state of every virtual service (for /api/virtualservice/<uuid>/runtime) and
 // of every pool server. In memory; the SE's record keeps the durable part.
@@ -24,7 +25,19 @@ export interface SeState {
   lastHeartbeat: number;
   intervalMs: number;
   report?: HeartbeatReport;
+  /**
+   * The request-log samples of the last heartbeats (a few seconds), each batch with an id unique
+   * across replicas: the analytics of every replica take each batch once, even when several
+   * heartbeats come between two collections or the state reaches them through another replica.
+   */
+  logBatches?: LogBatch[];
 }
+
+export interface LogBatch { id: string; at: number; logs: unknown[] }
+
+/** How long a batch stays (other replicas merge states once a second) and how many samples an SE keeps at most. */
+const LOG_BACKLOG_MS = 5000;
+const LOG_BACKLOG_MAX = 2000;
 
 export interface VsRuntime {
   oper_status: { state: string; reason: string[]; last_changed_time: { secs: number; usecs: number } };
@@ -54,10 +67,25 @@ export interface PlacementView {
 
 export class EngineRegistry {
   readonly engines = new Map<string, SeState>();
+  /** Batch ids: this registry's random tag and a sequence. */
+  private readonly logTag = randomBytes(6).toString('hex');
+  private logSeq = 0;
   placement?: PlacementView;
   /** VS UUIDs of each group's current snapshot (kept by the snapshot service). */
   readonly groupVses = new Map<string, Set<string>>();
   private readonly changedAt = new Map<string, { state: string; at: number }>();
+
+  /** The SE's log backlog after a heartbeat that carried `logs` (recent batches, newest kept). */
+  logBacklog(prev: SeState | undefined, logs: unknown[] | undefined, now = Date.now()): LogBatch[] {
+    const kept = (prev?.logBatches ?? []).filter((b) => now - b.at <= LOG_BACKLOG_MS);
+    if (logs?.length) kept.push({ id: `${this.logTag}:${++this.logSeq}`, at: now, logs });
+    let total = 0;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      total += kept[i]!.logs.length;
+      if (total > LOG_BACKLOG_MAX && i < kept.length - 1) return kept.slice(i + 1);
+    }
+    return kept;
+  }
 
   connected(se: SeState, now = Date.now()): boolean {
     return now - se.lastHeartbeat <= se.intervalMs * MISSED;

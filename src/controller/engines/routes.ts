@@ -50,7 +50,9 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
   });
   const watchdog = setInterval(() => void markDisconnected(), 1000);
   watchdog.unref();
-  app.addHook('onClose', async () => {
+  // At the start of shutdown: long-polls answer 204 now (the server does not wait out their
+  // `wait`), and no SE is marked disconnected by a controller that is going away.
+  app.addHook('preClose', async () => {
     clearInterval(watchdog);
     offChange();
     snapshots.close();
@@ -178,7 +180,10 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
     const prev = registry.engines.get(se.uuid) as (SeState & { persistedAt?: number; persistedDown?: boolean }) | undefined;
     const now = Date.now();
     const changed = !prev?.report || !!prev.persistedDown || prev.report.applied_version !== report.applied_version || now - (prev.persistedAt ?? 0) > PERSIST_EVERY_MS;
-    registry.engines.set(se.uuid, { uuid: se.uuid, name: se.name, groupUuid: se.groupUuid, lastHeartbeat: now, intervalMs: HEARTBEAT_INTERVAL_MS, report, persistedAt: changed ? now : prev?.persistedAt } as SeState);
+    // Request-log samples go into the SE's backlog (analytics take each batch once), not the report.
+    const { request_logs: logs, ...kept } = report as HeartbeatReport & { request_logs?: unknown[] };
+    const logBatches = registry.logBacklog(prev, logs, now);
+    registry.engines.set(se.uuid, { uuid: se.uuid, name: se.name, groupUuid: se.groupUuid, lastHeartbeat: now, intervalMs: HEARTBEAT_INTERVAL_MS, report: kept, logBatches, persistedAt: changed ? now : prev?.persistedAt } as SeState);
     // The SE's record is written when its state changes (and its last_heartbeat now and then), not at every beat.
     if (changed) {
       await persist(se.uuid, { se_connected: true, applied_version: report.applied_version, last_heartbeat: new Date().toISOString(), oper_status: { state: 'OPER_UP' } }).catch((err: Error) => req.log.warn({ err: err.message }, 'could not record SE state'));

@@ -17,6 +17,7 @@ export class SnapshotService {
   private timer: NodeJS.Timeout | undefined;
   private readonly off: () => void;
   private readonly mirror: ObjectMirror;
+  private closed = false;
 
   constructor(private readonly host: EngineHost, private readonly registry: EngineRegistry) {
     this.mirror = new ObjectMirror(host);
@@ -74,7 +75,7 @@ export class SnapshotService {
   async next(uuid: string, have: number, waitMs: number, req: IncomingMessage): Promise<GroupSnapshot | undefined> {
     const snap = await this.current(uuid);
     if (snap.version > have) return snap;
-    if (waitMs <= 0) return undefined;
+    if (waitMs <= 0 || this.closed) return undefined;
     const g = this.group(uuid);
     return new Promise((resolve) => {
       const w: Waiter = {
@@ -120,6 +121,7 @@ export class SnapshotService {
   }
 
   close(): void {
+    this.closed = true;
     this.off();
     if (this.timer) clearTimeout(this.timer);
     for (const g of this.groups.values()) for (const w of [...g.waiters]) w.resolve(undefined);

@@ -3,6 +3,9 @@ import type { HeartbeatReport } from './registry.js';
 
 export class BadInput extends Error {}
 
+/** Request-log samples one heartbeat may carry (an engine resends those of failed heartbeats, up to this). */
+export const MAX_REQUEST_LOGS = 1000;
+
 const isObj = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function optString(b: Record<string, any>, field: string, max = 255, pattern?: RegExp): string | undefined {
@@ -59,6 +62,7 @@ export function validateHeartbeat(body: unknown): HeartbeatReport {
     if (!isObj(s) || typeof s.pool_uuid !== 'string' || typeof s.ip !== 'string' || typeof s.port !== 'number' || (s.state !== 'UP' && s.state !== 'DOWN')) throw new BadInput(`servers[${i}]: {pool_uuid, ip, port, state: UP|DOWN, reason?}`);
   });
   if (body.standby_vs_uuids !== undefined && (!Array.isArray(body.standby_vs_uuids) || !body.standby_vs_uuids.every((v: unknown) => typeof v === 'string'))) throw new BadInput('standby_vs_uuids: a list of VS UUIDs');
+  if (body.request_logs !== undefined && (!Array.isArray(body.request_logs) || body.request_logs.length > MAX_REQUEST_LOGS || !body.request_logs.every(isObj))) throw new BadInput(`request_logs: a list of at most ${MAX_REQUEST_LOGS} samples (objects)`);
   if (body.metrics !== undefined && !isObj(body.metrics)) throw new BadInput('metrics: an object');
   // Counter maps by VS, pool and server: objects of finite numbers (the analytics sum them).
   for (const kind of ['virtualservice', 'pool', 'server']) {

@@ -75,11 +75,13 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
     };
   }
   // Engines first, before the server waits on their long-polls (and within the grace a supervisor gives us).
-  app.addHook('preClose', async () => { await localCloud?.close(); });
-  app.addHook('onClose', async () => {
+  // Placement and collection stop as shutdown starts: while the server waits for its last
+  // requests, refused heartbeats must not mark SEs down and move their virtual services.
+  app.addHook('preClose', async () => {
+    await localCloud?.close();
     collector!.close();
     await placement.close();
-    store.close();
   });
+  app.addHook('onClose', async () => { store.close(); });
   return { placement, collector, localCloud, started: (url) => localCloud?.start(url) };
 }

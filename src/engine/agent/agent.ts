@@ -17,6 +17,8 @@ export const ENGINE_VERSION = '0.1.0';
 const LONG_POLL_SECONDS = 30;
 const MAX_BACKOFF_MS = 15_000;
 const MIN_REPORT_GAP_MS = 200;
+/** Request-log samples kept for resending while heartbeats fail (the oldest go first). */
+export const MAX_UNSENT_REQUEST_LOGS = 1000;
 
 export interface EngineOptions {
   controller?: string;
@@ -44,6 +46,8 @@ export interface Engine {
   identity(): Identity | undefined;
   /** Resolves once a snapshot with version ≥ v is applied. */
   waitForVersion(v: number): Promise<void>;
+  /** Request-log samples a failed heartbeat carried, to go with the next one. */
+  unsentRequestLogs(): number;
   stop(): Promise<void>;
 }
 
@@ -156,6 +160,14 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     }
   };
 
+  // Samples of heartbeats that failed go again with the next one (at least once; bounded).
+  let unsentLogs: unknown[] = [];
+  const requestLogs = () => {
+    const fresh = runtime.metrics.takeRequestLogs();
+    if (fresh.length) unsentLogs = unsentLogs.length ? unsentLogs.concat(fresh).slice(-MAX_UNSENT_REQUEST_LOGS) : fresh;
+    return unsentLogs;
+  };
+
   let lastCpu = process.cpuUsage();
   let lastCpuAt = performance.now();
   const heartbeatBody = () => {
@@ -173,7 +185,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       ...(standby.length ? { standby_vs_uuids: standby } : {}),
       servers: runtime.serverStates(),
       metrics: { virtualservice: runtime.metrics.summary(), ...runtime.metrics.targetSummary() },
-      request_logs: runtime.metrics.takeRequestLogs(),
+      request_logs: requestLogs(),
     };
   };
 
@@ -185,10 +197,13 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       if (id) {
         try {
           const r = await client!.heartbeat(id, heartbeatBody());
+          unsentLogs = [];
           failures = 0;
           if (typeof r.latest_version === 'number' && r.latest_version > runtime.version) poll.abort();
         } catch (err) {
           if (stopped) break;
+          // Refused as malformed: sending the same samples again will not help.
+          if (err instanceof ControllerError && (err.status === 400 || err.status === 413)) unsentLogs = [];
           if (err instanceof ControllerError && err.status === 401) {
             // Our record is gone: the config loop joins again now, not when its long-poll ends.
             await forget();
@@ -234,6 +249,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       return runtime.version;
     },
     identity: () => identity,
+    unsentRequestLogs: () => unsentLogs.length,
     waitForVersion(v: number) {
       if (runtime.version >= v) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ v, resolve }));
