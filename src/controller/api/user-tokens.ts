@@ -56,9 +56,12 @@ export class UserTokens {
   }
 
   async remove(userUuid: string, tokenUuid: string): Promise<void> {
-    let found = false;
-    await this.update(userUuid, (list) => list.filter((t) => (t.uuid === tokenUuid ? ((found = true), false) : true)));
-    if (!found) throw notFound(`user-token ${tokenUuid} not found for this user`);
+    // Thrown inside the transaction: an unknown token writes nothing (the user record keeps its revision).
+    await this.update(userUuid, (list) => {
+      const next = list.filter((t) => t.uuid !== tokenUuid);
+      if (next.length === list.length) throw notFound(`user-token ${tokenUuid} not found for this user`);
+      return next;
+    });
   }
 
   /** True when `token` is a live token of the user record `body`. */
