@@ -2,9 +2,11 @@
 //   [--leader-election [--lease-duration S] [--renew-deadline S] [--retry-period S]]`
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadSettings } from '../../operator/settings/values.js';
-import { startOperator } from '../../operator/operator.js';
+import { startOperator, type RunningOperator } from '../../operator/operator.js';
+import type { OperatorSettings } from '../../operator/settings/types.js';
+import { applyLiveSettings, watchValuesFile } from '../../operator/settings/reload.js';
 import type { SnapshotProvider } from '../../operator/source/types.js';
 import type { StatusSink } from '../../operator/status/types.js';
 import { createMemoryStatusSink } from '../../operator/status/memory.js';
@@ -116,10 +118,33 @@ export function registerOperator(program: Command): void {
       becameLeader = () => running.resync();
       if (election?.isLeader()) running.resync();
       console.log(`portico operator listening on ${op.url} (cluster ${settings.clusterName}, controller ${o.controller})`);
+      const file = o.values;
+      const unwatch = file ? watchValuesFile(file, () => reloadValues(file, settings, log, running, podEvents), { onError: (err) => log.warn(`values file ${file}: ${err.message}`) }) : undefined;
       const stop = () => {
+        unwatch?.();
         void Promise.all([op.close(), election?.stop({ release: true })]).then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** The values file changed: apply what can be applied live, name what needs a restart (log, pod Event). */
+function reloadValues(file: string, settings: OperatorSettings, log: Logger, op: RunningOperator, events: PodEvents | undefined): void {
+  const { settings: next, problems } = loadSettings(file);
+  const unreadable = problems.find((p) => p.key === file);
+  if (unreadable) {
+    log.warn(`values: ${unreadable.message}; the running settings are kept`);
+    return;
+  }
+  const r = applyLiveSettings(settings, next);
+  if (r.applied.length === 0 && r.restart.length === 0) return;
+  for (const p of problems) log.warn({ key: p.key }, `values: ${p.key}: ${p.message}`);
+  if (r.appliedPaths.includes('logLevel')) log.level = LEVEL[settings.logLevel] ?? 'warn';
+  if (r.appliedPaths.includes('deleteConfig')) events?.deleteConfigChanged(settings.deleteConfig);
+  const parts = [r.applied.length ? `applied: ${r.applied.join(', ')}` : '', r.restart.length ? `needs a restart (not applied): ${r.restart.join(', ')}` : ''].filter(Boolean);
+  log.warn({ applied: r.applied, restart: r.restart }, `values file changed; ${parts.join('; ')}`);
+  events?.valuesChanged(r.applied, r.restart);
+  // A full pass: the controller re-read and every object translated again with the new settings.
+  if (r.applied.length) op.resync();
 }

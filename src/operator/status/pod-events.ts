@@ -17,6 +17,10 @@ export interface OperatorLifecycle {
 
 export interface PodEvents extends OperatorLifecycle {
   becameLeader(identity: string): void;
+  /** The values file changed: keys applied live, keys that wait for a restart (Portico's own reasons). */
+  valuesChanged(applied: string[], restart: string[]): void;
+  /** deleteConfig turned on or off in the values file while running (AKO's reasons). */
+  deleteConfigChanged(on: boolean): void;
   /** Records a Warning `AKOShutdown` before a fatal exit and waits for it (and every Event before it) to be written. */
   shutdown(why: string): Promise<void>;
   /** Resolves when every Event recorded so far is written (tests). */
@@ -36,7 +40,7 @@ export interface PodEventsOptions {
 
 const NONE: PodEvents = {
   checksPassed: () => undefined, checkFailed: () => undefined, statusSynced: () => undefined, deleteConfigDone: () => undefined,
-  becameLeader: () => undefined, shutdown: async () => undefined, flush: async () => undefined,
+  becameLeader: () => undefined, valuesChanged: () => undefined, deleteConfigChanged: () => undefined, shutdown: async () => undefined, flush: async () => undefined,
 };
 
 export function podRefFromEnv(env: NodeJS.ProcessEnv = process.env): { name?: string; namespace?: string } {
@@ -88,6 +92,14 @@ export function createPodEvents(opts: PodEventsOptions): PodEvents {
     statusSynced: () => normal('StatusSync', 'Status syncing completed'),
     deleteConfigDone: () => normal('AKODeleteConfigDone', 'AKO has removed all objects from Avi Controller'),
     becameLeader: (identity) => normal('LeaderElection', `${identity} became leader`),
+    valuesChanged(applied, restart) {
+      if (applied.length) normal('ValuesApplied', `values file changed; applied: ${applied.join(', ')}`);
+      if (restart.length) void record({ type: 'Warning', reason: 'RestartNeeded', message: `values file changed; these take effect after a restart of the operator: ${restart.join(', ')}` });
+    },
+    deleteConfigChanged(on) {
+      if (on) normal('AKODeleteConfigSet', 'DeleteConfig set in configmap, sync would be disabled');
+      else normal('AKODeleteConfigUnset', 'DeleteConfig unset in configmap, sync would be enabled');
+    },
     // AKO records AKOShutdown as a Warning right before a fatal exit.
     shutdown: (why) => record({ type: 'Warning', reason: 'AKOShutdown', message: `AKO is shutting down: ${why}` }),
     flush: () => chain,
