@@ -2,7 +2,9 @@
 // records state changes as events (VS, pool server, certificate), every 5 s it takes the
 // difference of each SE's cumulative counters per VS, sums them over the SEs, and writes one
 // 5 s row per VS (added into its 5 min row). Request-log samples ride on the heartbeats.
-// Runs on the leader only.
+// Runs on every replica: each one's registry holds every SE (heard itself or merged from the
+// others, src/controller/cluster/heartbeats.ts), so the analytics API of any replica shows
+// every SE's traffic, and a new leader has the history.
 import type { EngineRegistry, HeartbeatReport } from '../engines/registry.js';
 import type { StoredObject } from '../engines/host.js';
 import { COUNTERS, STEPS, type AnalyticsStore, type RequestLogRow, type Sample, type SeriesRow } from './store.js';
@@ -14,7 +16,6 @@ export interface CollectorDeps {
   store: AnalyticsStore;
   registry: EngineRegistry;
   objects: () => Promise<Objects>;
-  isLeader?: () => boolean;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -58,7 +59,7 @@ export class AnalyticsCollector {
   }
 
   private async tick(now = Date.now()): Promise<void> {
-    if (this.busy || !(this.d.isLeader?.() ?? true)) return;
+    if (this.busy) return;
     this.busy = true;
     try {
       const objects = await this.d.objects();
@@ -207,7 +208,6 @@ export class AnalyticsCollector {
 
   /** Records an event (also used by placement for SE and placement events). */
   event(ts: number, event_id: string, obj_type: string, obj: { uuid: string; name: string }, reason: string): void {
-    if (!(this.d.isLeader?.() ?? true)) return;
     this.d.store.event({ ts, event_id, obj_type, obj_uuid: obj.uuid, obj_name: obj.name, reason });
   }
 

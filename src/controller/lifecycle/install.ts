@@ -1,5 +1,5 @@
-// Wires the singleton work of issue 6 into a controller: placement (writes on the leader only),
-// analytics (collects on the leader only) and, when asked, the local cloud's engine processes.
+// Wires the work of issue 6 into a controller: placement (writes on the leader only),
+// analytics (collects on every replica, from the SEs every replica knows of) and, when asked, the local cloud's engine processes.
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import type { EngineHost } from '../engines/host.js';
@@ -44,7 +44,7 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
     log: app.log,
     onEvent: (e) => collector?.event(Date.now(), e.event_id, e.obj_type, { uuid: e.obj_uuid, name: e.obj_name }, e.reason),
   });
-  collector = new AnalyticsCollector({ store, registry, objects: () => placement.objects(), isLeader: o.isLeader, log: app.log });
+  collector = new AnalyticsCollector({ store, registry, objects: () => placement.objects(), log: app.log });
   registerAnalyticsRoutes(app, { store, collector, placement });
   const localCloud = o.localEngines ? new LocalCloud(host, placement, { ...o.localEngines, dataDir: o.dataDir, isLeader: o.isLeader, log: app.log }) : undefined;
   app.decorate('lifecycle', { placement, collector, localCloud, vsHealth, seState });
