@@ -99,3 +99,25 @@ test('API: geo matches are refused naming the field; rewrite, Location and cooki
     http_response_policy: { rules: [{ name: 'l', index: 1, match: { loc_hdr: { match_criteria: 'HDR_CONTAINS', value: ['internal'] } }, loc_hdr_action: { protocol: 'HTTPS', path: tokens, keep_query: false } }] },
   });
 });
+
+test('port range: 3,000 ports of one L4 VS served through the API, then released', async () => {
+  const { tcpBackend, tcpExchange } = await import('./support.js');
+  const b = await tcpBackend(`${NET}.13`, 'r');
+  cleanups.push(() => b.close());
+  const pool = await j.create('pool', { name: 'r-pool', servers: [{ ip: { addr: b.ip, type: 'V4' }, port: b.port }] });
+  const v = await vip('r-vip');
+  const first = 20_000;
+  const last = first + 2999;
+  const vs = await j.create('virtualservice', {
+    name: 'r-vs', vsvip_ref: `/api/vsvip/${v.uuid}`, pool_ref: `/api/pool/${pool.uuid}`,
+    application_profile_ref: '/api/applicationprofile?name=System-L4-Application', network_profile_ref: '/api/networkprofile?name=System-TCP-Proxy',
+    services: [{ port: first, port_range_end: last }],
+  });
+  await until('range VS up', async () => (await j.vsRuntime(vs.uuid)).oper_status.state === 'OPER_UP', 30_000);
+  const ports = [first, first + 1, first + 1024, first + 1500, last - 1, last];
+  for (let i = 0; i < 10; i++) ports.push(first + Math.floor(Math.random() * 3000));
+  for (const p of ports) assert.match(await tcpExchange(v.addr, p, `p${p}`), new RegExp(`^r:p${p}`), `port ${p}`);
+  assert.equal((await j.api('DELETE', `/api/virtualservice/${vs.uuid}`)).status, 204);
+  const refused = (p: number) => tcpExchange(v.addr, p, 'x').then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
+  await until('range released', async () => (await refused(first)) && (await refused(last)) && (await refused(first + 1500)), 30_000);
+});

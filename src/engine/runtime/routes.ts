@@ -1,5 +1,7 @@
 // What each virtual service of a snapshot asks for: its listening sockets (VIP, port, kind)
-// and, for L4, the pool behind each port. Pure: reads the snapshot index only.
+// and, for L4, the pool behind each port. Pure: reads the snapshot index only (and, once, the
+// process's open-files limit).
+import { readFileSync } from 'node:fs';
 import type { PoolRegistry, PoolRuntime, SnapshotIndex } from '../contracts.js';
 import { lookup, refClosure, vsAddresses } from '../snapshot.js';
 import type { L4Route } from '../l4/tcp.js';
@@ -34,8 +36,32 @@ export interface VsPlan {
   hasPolicies: boolean;
 }
 
-/** Port ranges wider than this are refused (one socket per port). */
-export const MAX_PORT_RANGE = 1024;
+/**
+ * Listening sockets one VS may ask for: each port of a range is its own socket (one file
+ * descriptor, ~6 KB for L4, ~11 KB for L7), so the bound is the process's open-files limit
+ * less a reserve for connections, not a fixed width. With an open-files limit of 82,000 or more the
+ * full range Avi allows (1–65535) fits.
+ */
+export const listenerBudget = (() => {
+  let cached: number | undefined;
+  return (): number => (cached ??= budgetFrom(openFilesLimit()));
+})();
+
+/** The soft RLIMIT_NOFILE from /proc (Linux); undefined elsewhere. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? (m[1] === 'unlimited' ? Infinity : Number(m[1])) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A quarter of the limit (at least 256, at most 16,384) stays free for connections and files. */
+export function budgetFrom(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return Infinity;
+  return Math.max(0, limit - Math.min(16_384, Math.max(256, Math.floor(limit / 4))));
+}
 
 const isUdp = (np: Record<string, any> | undefined) => /UDP/.test(String(np?.profile?.type ?? ''));
 
@@ -181,8 +207,9 @@ export function planVirtualServices(
         fail(`services[].port ${svc?.port}: not a valid port`);
         continue;
       }
-      if (last - first + 1 > MAX_PORT_RANGE) {
-        fail(`services[].port_range_end ${last}: ranges wider than ${MAX_PORT_RANGE} ports are not supported`);
+      const wanted = (last - first + 1) * addresses.length * (app === 'DNS' ? 2 : 1);
+      if (plan.listeners.length + wanted > listenerBudget()) {
+        fail(`services[].port_range_end ${last}: ${plan.listeners.length + wanted} listening sockets exceed this engine's budget of ${listenerBudget()} (one file descriptor per port; raise the open-files limit, ulimit -n / LimitNOFILE)`);
         continue;
       }
       const np = lookup(index, 'networkprofile', svc.override_network_profile_ref) ?? vsNp;
