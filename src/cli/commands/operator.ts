@@ -60,6 +60,8 @@ export function registerOperator(program: Command): void {
       const { username, password, authtoken, certificateAuthorityData } = settings.credentials;
       if (!username || (!password && !authtoken)) {
         console.error('portico operator: controller credentials missing: set avicredentials.username and password (or authtoken) in --values, or PORTICO_USERNAME and PORTICO_PASSWORD (or PORTICO_AUTHTOKEN)');
+        // As AKO: a Warning AKOShutdown on the pod says what is missing (secrets only as present/absent).
+        if (!o.manifests) await fatalPodEvent(o, `Avi Controller information missing (username: ${username ?? ''}, password: ${password ? '<sensitive>' : ''}, authToken: ${authtoken ? '<sensitive>' : ''}, controller: ${o.controller})`, log);
         process.exitCode = 2;
         return;
       }
@@ -147,4 +149,17 @@ function reloadValues(file: string, settings: OperatorSettings, log: Logger, op:
   events?.valuesChanged(r.applied, r.restart);
   // A full pass: the controller re-read and every object translated again with the new settings.
   if (r.applied.length) op.resync();
+}
+
+/** Records a Warning AKOShutdown on the operator's pod before a fatal exit (cluster mode; best effort). */
+async function fatalPodEvent(o: OperatorCliOptions, message: string, log: Logger): Promise<void> {
+  try {
+    const { loadKubeConfig } = await import('../../operator/source/kubernetes.js');
+    const { createKubernetesStatusSink } = await import('../../operator/status/kubernetes.js');
+    const kubeConfig = loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster });
+    const logger = { debug: (m: string) => log.debug(m), warn: (m: string) => log.warn(m) };
+    await createPodEvents({ sink: createKubernetesStatusSink(kubeConfig, { logger }), pod: podRefFromEnv(), kubeConfig, logger }).shutdown(message, true);
+  } catch (err) {
+    log.debug(`no AKOShutdown Event: ${(err as Error).message}`);
+  }
 }

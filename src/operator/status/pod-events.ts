@@ -21,8 +21,11 @@ export interface PodEvents extends OperatorLifecycle {
   valuesChanged(applied: string[], restart: string[]): void;
   /** deleteConfig turned on or off in the values file while running (AKO's reasons). */
   deleteConfigChanged(on: boolean): void;
-  /** Records a Warning `AKOShutdown` before a fatal exit and waits for it (and every Event before it) to be written. */
-  shutdown(why: string): Promise<void>;
+  /**
+   * Records a Warning `AKOShutdown` before a fatal exit and waits for it (and every Event before
+   * it) to be written. `verbatim`: `why` is the whole message (AKO's own wording).
+   */
+  shutdown(why: string, verbatim?: boolean): Promise<void>;
   /** Resolves when every Event recorded so far is written (tests). */
   flush(): Promise<void>;
 }
@@ -101,7 +104,7 @@ export function createPodEvents(opts: PodEventsOptions): PodEvents {
       else normal('AKODeleteConfigUnset', 'DeleteConfig unset in configmap, sync would be enabled');
     },
     // AKO records AKOShutdown as a Warning right before a fatal exit.
-    shutdown: (why) => record({ type: 'Warning', reason: 'AKOShutdown', message: `AKO is shutting down: ${why}` }),
+    shutdown: (why, verbatim) => record({ type: 'Warning', reason: 'AKOShutdown', message: verbatim ? why : `AKO is shutting down: ${why}` }),
     flush: () => chain,
   };
 }

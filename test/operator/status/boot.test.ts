@@ -11,6 +11,7 @@ import { createKubernetesStatusSink } from '../../../src/operator/status/kuberne
 import { createPodEvents } from '../../../src/operator/status/pod-events.js';
 import { settingsFromValues } from '../../../src/operator/settings/values.js';
 import { KubeApiDouble } from '../../support/kube-api-double/index.js';
+import { runPortico } from '../../support/cli.js';
 import { ADMIN_PASSWORD, eventually, startTestController, type TestController } from '../support/controller.js';
 
 const AKO_NS = 'avi-system';
@@ -138,6 +139,20 @@ describe('operator boot: pod Events and the stale status clean-up', () => {
     await eventually(async () => ((await (await fetch(`${op.url}/api/status`)).json()) as { problem?: string }).problem, 'the problem in /api/status');
     assert.equal(podEvents(double, 'ako-1').filter((e) => e.reason !== 'SyncDisabled').length, 0, 'not ready: no AKOReady');
     assert.equal((double.list('v1', 'Event', AKO_NS) as unknown as Array<{ count: number; involvedObject: { name: string } }>).filter((e) => e.involvedObject.name === 'ako-1').length, 1);
+  });
+  it('records a Warning AKOShutdown on its pod when the controller credentials are missing, and exits 2', async () => {
+    double.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ako-2', namespace: AKO_NS }, spec: { containers: [{ name: 'ako', image: 'portico' }] } });
+    const p = runPortico(['operator', '--controller', 'https://127.104.1.9', '--kubeconfig', double.writeKubeconfig()], {
+      env: { PORTICO_USERNAME: 'admin', PORTICO_PASSWORD: '', PORTICO_AUTHTOKEN: '', POD_NAME: 'ako-2', POD_NAMESPACE: AKO_NS },
+    });
+    try {
+      assert.equal(await p.exited, 2);
+      const [e] = podEvents(double, 'ako-2');
+      assert.deepEqual([e?.type, e?.reason], ['Warning', 'AKOShutdown']);
+      assert.equal(e!.message, 'Avi Controller information missing (username: admin, password: , authToken: , controller: https://127.104.1.9)');
+    } finally {
+      await p.stop();
+    }
   });
 });
 
