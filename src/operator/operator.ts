@@ -183,6 +183,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       }
       const full = needFull;
       const prevFailed = lastFailed;
+      // deleteConfig can be turned off and on again live (values file): each time is a new deletion.
+      if (!settings.deleteConfig) deleteDone = false;
       if (settings.deleteConfig) report = await syncer.run({ wanted: NOTHING, batches: [] });
       else {
         translator ??= new IncrementalTranslator(settings, infra!);

@@ -138,6 +138,23 @@ describe('portico operator re-reads --values', () => {
     assert.match(restart.message, /AKOSettings\.clusterName/);
     assert.equal(op.proc.exitCode, null, 'still running');
 
+    // deleteConfig on, off and on again, live: everything owned deleted each time, then re-created.
+    const url = /(https?:\/\/\S+)/.exec(await op.waitForLine(/listening on/))![1]!;
+    const deleteState = async () => ((await (await fetch(`${url}/api/status`)).json()) as { deleteConfig?: string }).deleteConfig;
+    const podReasons = () => (double.list('v1', 'Event', 'avi-system') as unknown as Ev[]).filter((e) => e.involvedObject.name === 'ako-0').map((e) => e.reason);
+    writeFileSync(file, values({ clusterName: 'renamed' }));
+    await eventually(async () => (await vs()) === 1, 'team/web served again once unblocked');
+    for (const round of [1, 2]) {
+      writeFileSync(file, values({ clusterName: 'renamed', deleteConfig: 'true' }));
+      await eventually(async () => (await deleteState()) === 'done', `deleteConfig done (round ${round})`);
+      assert.equal(await vs(), 0);
+      writeFileSync(file, values({ clusterName: 'renamed' }));
+      await eventually(async () => (await vs()) === 1, `re-created after deleteConfig is unset (round ${round})`);
+      assert.equal(await deleteState(), undefined);
+    }
+    const reasons = podReasons();
+    for (const r of ['AKODeleteConfigSet', 'AKODeleteConfigDone', 'AKODeleteConfigUnset']) assert.ok(reasons.includes(r), `${r} on the pod (${reasons.join(', ')})`);
+
     // A file that no longer parses keeps the running settings.
     writeFileSync(file, 'AKOSettings: [unclosed\n');
     await op.waitForLine(/the running settings are kept/, 10_000);
