@@ -211,6 +211,30 @@ export class EngineMetrics implements VsMetrics {
     this.serverLatency.observe(server.h, seconds);
   }
 
+  /**
+   * Forgets the pools and servers no longer configured (after an apply), so their series stop
+   * being exported and the maps do not grow with churn. A request finishing later on one of them
+   * starts a fresh slot.
+   */
+  retainTargets(pools: Iterable<{ uuid: string; servers: Iterable<{ key: string }> }>): void {
+    const live = new Map<string, Set<string>>();
+    for (const p of pools) live.set(p.uuid, new Set([...p.servers].map((s) => s.key)));
+    for (const [uuid, slot] of this.pools) {
+      const servers = live.get(uuid);
+      if (!servers) {
+        this.poolLatency.drop(slot.h);
+        for (const s of slot.servers.values()) this.serverLatency.drop(s.h);
+        this.pools.delete(uuid);
+        continue;
+      }
+      for (const [key, s] of slot.servers) {
+        if (servers.has(key)) continue;
+        this.serverLatency.drop(s.h);
+        slot.servers.delete(key);
+      }
+    }
+  }
+
   /** Request-log samples since the last heartbeat: every error, and every SAMPLE_EVERY-th request of a VS. */
   private logs: RequestLogSample[] = [];
   private readonly sampleCount = new Map<string, number>();

@@ -120,7 +120,8 @@ export class EngineRuntime {
   private async applyNow(snapshot: Snapshot): Promise<ApplyResult> {
     const t0 = performance.now();
     const index = indexSnapshot(snapshot);
-    this.pools.apply(index);
+    // Only when pools changed: a pool or server gone takes its metric series with it.
+    if (this.pools.apply(index).size > 0) this.metrics.retainTargets(this.pools.allPools());
     const dns = snapshot.dns ?? { domains: [], records: [] };
     this.zone.update(dns.domains, dns.records);
     const dnsJson = JSON.stringify(dns);
