@@ -9,6 +9,7 @@ import type { EngineRegistry, HeartbeatReport } from '../engines/registry.js';
 import type { StoredObject } from '../engines/host.js';
 import { COUNTERS, STEPS, type AnalyticsStore, type RequestLogRow, type Sample, type SeriesRow } from './store.js';
 import { healthScore, type HealthScore } from './health.js';
+import { alertSummary, openAlerts, CERT_WARN_DAYS, type AlertSummary, type CertInfo } from './alerts.js';
 
 type Objects = Map<string, Map<string, StoredObject>>;
 
@@ -32,7 +33,6 @@ const VS_EVENTS: Record<string, string> = { OPER_UP: 'VS_UP', OPER_DOWN: 'VS_DOW
 
 const zero = (): Sample => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Sample;
 const DAY_MS = 86_400_000;
-const CERT_WARN_DAYS = 30;
 
 /** A request-log sample as the engine sends it (docs/engine-protocol.md, `request_logs`). */
 interface LogSample { ts?: number; vs?: string; client?: string; method?: string; uri?: string; status?: number; server?: string; latency_ms?: number }
@@ -151,6 +151,14 @@ export class AnalyticsCollector {
     });
   }
 
+  /** The VS's open alerts and its last day's events by level (inventory). */
+  alertSummary(vs: StoredObject, objects: Objects, now = Date.now()): AlertSummary {
+    const rt = this.d.registry.virtualServiceRuntime(vs.uuid, vs.se_group_ref as string | undefined, vs.enabled !== false);
+    const certs = certsOf(vs, objects);
+    const about = new Set<string>([vs.uuid, ...rt.se_list.map((s) => s.se_uuid), ...rt.servers.map((s) => s.pool_uuid), ...certs.map((c) => c.uuid)]);
+    return alertSummary(openAlerts(vs, rt, certs, now), this.d.store.eventCounts([...about], now - DAY_MS));
+  }
+
   private stateEvents(objects: Objects, now: number): void {
     const vses = objects.get('virtualservice') ?? new Map();
     const servers = new Map<string, { state: string; reason?: string; pool: string }>();
@@ -180,6 +188,8 @@ export class AnalyticsCollector {
       const days = (Date.parse(notAfter) - now) / DAY_MS;
       if (days >= CERT_WARN_DAYS) continue;
       this.certWarned.add(c.uuid);
+      // Once per certificate, also across restarts of this controller.
+      if (this.d.store.eventCounts([c.uuid], now - CERT_WARN_DAYS * DAY_MS).some((e) => e.event_id === 'SSL_CERT_EXPIRE')) continue;
       this.event(now, 'SSL_CERT_EXPIRE', 'sslkeyandcertificate', c, days < 0 ? `certificate ${c.name} expired on ${notAfter}` : `certificate ${c.name} expires in ${Math.floor(days)} days (${notAfter})`);
     }
   }
@@ -217,11 +227,12 @@ export class AnalyticsCollector {
 }
 
 /** The certificates a VS serves (`ssl_key_and_certificate_refs`), as stored. */
-function certsOf(vs: StoredObject, objects: Objects): Array<{ not_after: string }> {
-  const out: Array<{ not_after: string }> = [];
+function certsOf(vs: StoredObject, objects: Objects): CertInfo[] {
+  const out: CertInfo[] = [];
   for (const ref of (vs.ssl_key_and_certificate_refs as string[] | undefined) ?? []) {
-    const na = (objects.get('sslkeyandcertificate')?.get(ref)?.certificate as { not_after?: string } | undefined)?.not_after;
-    if (na) out.push({ not_after: na });
+    const c = objects.get('sslkeyandcertificate')?.get(ref);
+    const na = (c?.certificate as { not_after?: string } | undefined)?.not_after;
+    if (c && na) out.push({ uuid: c.uuid, name: c.name, not_after: na });
   }
   return out;
 }

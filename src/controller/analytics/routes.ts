@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AnalyticsStore, SeriesRow } from './store.js';
 import { serverAddr, serverEntity, type AnalyticsCollector } from './collector.js';
 import type { PlacementManager } from '../placement/manager.js';
+import { EVENT_LEVEL } from './alerts.js';
 
 type Q = Record<string, string | undefined>;
 type StoredLike = { uuid: string; tenant_ref?: unknown };
@@ -173,7 +174,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: AnalyticsRouteD
       if (q.virtualservice !== undefined && !own(q.virtualservice)) throw new Bad(`virtualservice: ${q.virtualservice} is not a virtual service of this tenant`);
       if (forceEvents || q.type === '2') {
         const results = d.store.events({ from: start, to: end, objUuid: q.obj_uuid ?? q.virtualservice, limit }).filter((e) => own(e.obj_uuid)).map((e) => ({
-          report_timestamp: iso(e.ts), event_id: e.event_id, obj_type: e.obj_type, obj_uuid: e.obj_uuid, obj_name: e.obj_name, event_description: e.reason,
+          report_timestamp: iso(e.ts), event_id: e.event_id, level: EVENT_LEVEL[e.event_id] ?? 'ALERT_LOW', obj_type: e.obj_type, obj_uuid: e.obj_uuid, obj_name: e.obj_name, event_description: e.reason,
         }));
         return { count: results.length, results };
       }

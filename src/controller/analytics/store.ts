@@ -27,6 +27,7 @@ export class AnalyticsStore {
   private readonly series: Database.Statement;
   private readonly insEvent: Database.Statement;
   private readonly insLog: Database.Statement;
+  private readonly countEvents: Database.Statement;
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, 'analytics.db'));
@@ -37,6 +38,7 @@ export class AnalyticsStore {
       CREATE TABLE IF NOT EXISTS series (vs TEXT NOT NULL, step INTEGER NOT NULL, ts INTEGER NOT NULL, ${cols.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}, PRIMARY KEY (vs, step, ts)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, event_id TEXT NOT NULL, obj_type TEXT NOT NULL, obj_uuid TEXT NOT NULL, obj_name TEXT NOT NULL, reason TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+      CREATE INDEX IF NOT EXISTS events_obj_ts ON events (obj_uuid, ts);
       CREATE TABLE IF NOT EXISTS requestlogs (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, vs TEXT NOT NULL, client TEXT NOT NULL, method TEXT NOT NULL, uri TEXT NOT NULL, status INTEGER NOT NULL, server TEXT NOT NULL, latency_ms REAL NOT NULL, se TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS requestlogs_vs_ts ON requestlogs (vs, ts);
     `);
@@ -46,6 +48,7 @@ export class AnalyticsStore {
       ON CONFLICT (vs, step, ts) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}, ${GAUGES.map((c) => (c === 'open_conns' ? `${c} = MAX(${c}, excluded.${c})` : `${c} = excluded.${c}`)).join(', ')}`);
     this.series = this.db.prepare(`SELECT ts, ${cols.join(', ')} FROM series WHERE vs = ? AND step = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`);
     this.insEvent = this.db.prepare('INSERT INTO events (ts, event_id, obj_type, obj_uuid, obj_name, reason) VALUES (@ts, @event_id, @obj_type, @obj_uuid, @obj_name, @reason)');
+    this.countEvents = this.db.prepare('SELECT event_id, COUNT(*) AS n FROM events WHERE obj_uuid IN (SELECT value FROM json_each(?)) AND ts >= ? GROUP BY event_id');
     this.insLog = this.db.prepare('INSERT INTO requestlogs (ts, vs, client, method, uri, status, server, latency_ms, se) VALUES (@ts, @vs, @client, @method, @uri, @status, @server, @latency_ms, @se)');
   }
 
@@ -77,6 +80,11 @@ export class AnalyticsStore {
   events(q: { from: number; to: number; objUuid?: string; limit: number }): EventRow[] {
     const where = ['ts >= @from', 'ts <= @to', ...(q.objUuid ? ['obj_uuid = @objUuid'] : [])].join(' AND ');
     return this.db.prepare(`SELECT ts, event_id, obj_type, obj_uuid, obj_name, reason FROM events WHERE ${where} ORDER BY id DESC LIMIT @limit`).all(q) as EventRow[];
+  }
+
+  /** Events about any of `objUuids` since `from` (ms), counted by event id. */
+  eventCounts(objUuids: string[], from: number): Array<{ event_id: string; n: number }> {
+    return this.countEvents.all(JSON.stringify(objUuids), from) as Array<{ event_id: string; n: number }>;
   }
 
   logs(q: { vs?: string; from: number; to: number; limit: number; errorsOnly?: boolean }): RequestLogRow[] {

@@ -184,8 +184,8 @@ export function registerApiRoutes(app: FastifyInstance, store: Store, objects: O
     // se_list, servers and the SEs' counters too: the console's dashboard then needs this one call, not one per VS.
     // The analytics module's score (src/controller/analytics) when it runs; else up = 100, down = 0.
     const lc = (app as unknown as { lifecycle?: HealthSource }).lifecycle;
-    const health = lc ? await lc.placement.objects().then((o) => lc.collector.health(rec.body, o as never)).catch(() => undefined) : undefined;
-    return { uuid: cfg.uuid, url: cfg.url, config: cfg, runtime: { oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up, vip_summary: rt.vip_summary, se_list: rt.se_list, servers: rt.servers, ...(rt.metrics ? { metrics: rt.metrics } : {}) }, health_score: health ?? { health_score: up ? 100 : 0 } };
+    const a = lc ? await lc.placement.objects().then((o) => ({ health: lc.collector.health(rec.body, o as never), alerts: lc.collector.alertSummary(rec.body, o as never) })).catch(() => undefined) : undefined;
+    return { uuid: cfg.uuid, url: cfg.url, config: cfg, runtime: { oper_status: rt.oper_status, percent_ses_up: rt.percent_ses_up, vip_summary: rt.vip_summary, se_list: rt.se_list, servers: rt.servers, ...(rt.metrics ? { metrics: rt.metrics } : {}) }, health_score: a?.health ?? { health_score: up ? 100 : 0 }, ...(a ? { alert_summary: a.alerts } : {}) };
   };
   const seRuntime = (b: Record<string, any>) => ({
     oper_status: b.oper_status ?? { state: 'OPER_UNKNOWN' }, se_connected: !!b.se_connected,
@@ -266,7 +266,7 @@ export const engineRuntime = (app: FastifyInstance) => (app as unknown as { engi
 /** What the inventory reads from the lifecycle module (src/controller/lifecycle), duck-typed. */
 interface HealthSource {
   placement: { objects(): Promise<unknown> };
-  collector: { health(vs: Record<string, unknown>, objects: never): { health_score: number } & Record<string, unknown> };
+  collector: { health(vs: Record<string, unknown>, objects: never): { health_score: number } & Record<string, unknown>; alertSummary(vs: Record<string, unknown>, objects: never): unknown };
 }
 
 /** What this module reads from the engines module's runtime registry (src/controller/engines/registry.ts). */
