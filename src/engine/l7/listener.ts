@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { L7Context, L7Listener, L7ListenerSpec, SnapshotIndex } from '../contracts.js';
 import { buildRoutes, childFor, type ListenerRoutes } from './routing.js';
 import { CertContexts, pickContext } from './certificates.js';
-import { HelloReader } from './tls/hello-reader.js';
+import { readHello } from './tls/hello-reader.js';
 import { SessionCache } from './tls/session-cache.js';
 import type { HelloFacts } from './tls/client-hello.js';
 import { sharedUpstreamPool, type UpstreamPool } from './upstream-pool.js';
@@ -19,6 +19,27 @@ import type { ListenerState, SlowHead } from './listener-state.js';
 /** Open connections per VS across all its listeners (max_concurrent_connections is per VS). */
 const connectionsPerVs = new Map<string, number>();
 const ALPN = ['h2', 'http/1.1'];
+
+// Per-connection handlers are shared functions that find their listener through a symbol on the
+// socket: no closures allocated per connection (`once` would add two more objects each).
+const OWNER = Symbol('l7 listener');
+const RAW = Symbol('raw socket');
+type Owned = Socket & { [OWNER]?: L7ListenerImpl };
+type Terminated = TLSSocket & { [OWNER]?: L7ListenerImpl; [RAW]?: Socket; sni?: string };
+
+function ignore(): void {}
+
+function destroySelf(this: Socket): void {
+  this.destroy();
+}
+
+function onAdmittedClose(this: Owned): void {
+  this[OWNER]!.released(this);
+}
+
+function onSecure(this: Terminated): void {
+  this[OWNER]!.handshakeDone(this);
+}
 
 export class L7ListenerImpl implements L7Listener, ListenerState {
   routes: ListenerRoutes;
@@ -31,6 +52,8 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
   private readonly connections = new Set<Http1Connection>();
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<Socket>();
+  /** TLS connections before their handshake completed, by accept time (the header timeout applies). */
+  private readonly handshaking = new Map<Socket, number>();
   private server: Server | undefined;
   private h2: Http2Server | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -77,7 +100,9 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
   private createTls(): Server {
     const server = createNetServer({ noDelay: true });
     server.on('connection', (raw: Socket) => {
-      if (!raw.destroyed) new HelloReader(raw, this);
+      if (raw.destroyed) return;
+      this.handshaking.set(raw, performance.now());
+      readHello(raw, this);
     });
     const limits = this.routes.limits;
     // Stream concurrency and header limits bound what one HTTP/2 client can make us hold.
@@ -120,11 +145,20 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     // The session-ID cache only for clients that cannot use tickets: with it Node calls into JS
     // on every ClientHello and every issued session (each TLS 1.3 ticket), for nothing.
     const server = hello?.sessionIdOnly !== false ? (this.tlsSessions as unknown as Server) : undefined;
-    const tls = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN, server });
-    (tls as TLSSocket & { sni?: string }).sni = sni;
+    const tls: Terminated = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN, server });
+    tls.sni = sni;
+    tls[OWNER] = this;
+    tls[RAW] = raw;
     // Failed handshakes (scanners, wrong versions) are routine; they never reach the VS.
-    tls.on('error', () => tls.destroy());
-    tls.once('secure', () => this.startConnection(tls, tls, sni));
+    tls.on('error', destroySelf);
+    tls.on('secure', onSecure);
+  }
+
+  handshakeDone(tls: Terminated): void {
+    // A TLS 1.2 renegotiation ends in 'secure' again: one connection handler per socket.
+    tls.off('secure', onSecure);
+    this.handshaking.delete(tls[RAW]!);
+    this.startConnection(tls, tls, tls.sni ?? '');
   }
 
   /** Counts the connection against the VS's limit; refuses it at the limit. */
@@ -132,7 +166,7 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     const vs = this.spec.vsUuid;
     const max = this.routes.limits.maxConnections;
     const open = connectionsPerVs.get(vs) ?? 0;
-    socket.on('error', () => undefined);
+    socket.on('error', ignore);
     if (this.draining || (max > 0 && open >= max)) {
       socket.destroy();
       return;
@@ -140,15 +174,21 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     connectionsPerVs.set(vs, open + 1);
     this.sockets.add(socket);
     this.ctx.metrics.connectionOpened(vs);
-    socket.once('close', () => {
-      const n = (connectionsPerVs.get(vs) ?? 1) - 1;
-      if (n <= 0) connectionsPerVs.delete(vs);
-      else connectionsPerVs.set(vs, n);
-      this.sockets.delete(socket);
-      this.ctx.metrics.connectionClosed(vs);
-      if (this.drained && this.sockets.size === 0) this.drained();
-    });
+    (socket as Owned)[OWNER] = this;
+    socket.on('close', onAdmittedClose);
   };
+
+  /** An admitted connection closed. */
+  released(socket: Socket): void {
+    const vs = this.spec.vsUuid;
+    const n = (connectionsPerVs.get(vs) ?? 1) - 1;
+    if (n <= 0) connectionsPerVs.delete(vs);
+    else connectionsPerVs.set(vs, n);
+    this.sockets.delete(socket);
+    this.handshaking.delete(socket);
+    this.ctx.metrics.connectionClosed(vs);
+    if (this.drained && this.sockets.size === 0) this.drained();
+  }
 
   private startConnection(socket: Socket, tls: TLSSocket | undefined, sni: string): void {
     if (socket.destroyed) return;
@@ -173,8 +213,14 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
   }
 
   private sweepSlowHeads = (): void => {
-    if (this.slowHeads.size === 0) return;
+    if (this.slowHeads.size === 0 && this.handshaking.size === 0) return;
     const limit = performance.now() - this.routes.limits.headerTimeoutMs;
+    // A ClientHello or handshake that takes longer than a request head may is cut (oldest first).
+    for (const [raw, at] of this.handshaking) {
+      if (at >= limit) break;
+      this.handshaking.delete(raw);
+      raw.destroy();
+    }
     for (const c of [...this.slowHeads]) {
       if (c.headStartedAt !== 0 && c.headStartedAt < limit) {
         this.slowHeads.delete(c);
