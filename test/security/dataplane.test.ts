@@ -234,6 +234,7 @@ test(`HTTP/2: ${H2_CASES} generated frame sequences; the engine never crashes, a
   other.on('error', () => {});
   const BATCH = 8;
   let base = 0;
+  const samples: string[] = []; // RSS along the run: a leak climbs steadily, a growing heap levels off
   try {
     assert.equal(await h2Get(other), 200, 'the good HTTP/2 client is served before');
     for (let i = 0; i < cases.length; i += BATCH) {
@@ -242,6 +243,7 @@ test(`HTTP/2: ${H2_CASES} generated frame sequences; the engine never crashes, a
       assert.equal(engine.proc.exitCode ?? engine.proc.signalCode, null, `the engine is running (seed ${seed}, cases ${i}..${i + BATCH - 1})`);
       assert.equal(await h2Get(other), 200, `the open HTTP/2 session is served after cases ${i}..${i + BATCH - 1} (seed ${seed}): ${JSON.stringify(cases.slice(i, i + BATCH).map((c) => c.frames.map((f) => frameBytes(f).toString('hex'))))}`);
       if (i === BATCH * 2) base = rss(); // after a warm-up: buffers, JIT, sessions
+      if (i % Math.max(BATCH, Math.floor(cases.length / 10 / BATCH) * BATCH) === 0) samples.push(rss().toFixed(0));
     }
     assert.equal(await goodTls(), 200, 'an HTTPS/1.1 client is served after');
     const fresh = http2.connect(`https://${vip}:8443`, { rejectUnauthorized: false, servername: 'dp.example' });
@@ -254,7 +256,7 @@ test(`HTTP/2: ${H2_CASES} generated frame sequences; the engine never crashes, a
     const uncaught = engine.lines.filter((l) => /uncaught exception/.test(l));
     assert.deepEqual(uncaught, [], 'no exception escaped to the process');
     const now = rss();
-    console.log(`# HTTP/2 fuzz: ${cases.length} generated cases (seed ${seed}); engine RSS ${(base || now).toFixed(0)} MB → ${now.toFixed(0)} MB`);
+    console.log(`# HTTP/2 fuzz: ${cases.length} generated cases (seed ${seed}); engine RSS ${(base || now).toFixed(0)} MB → ${now.toFixed(0)} MB (along the run: ${samples.join(', ')} MB)`);
     if (base) assert.ok(now - base < 64, `engine RSS grew by ${(now - base).toFixed(0)} MB`);
   } finally {
     other.destroy();
@@ -286,7 +288,8 @@ test('DNS VS: malformed packets ignored or refused, recursion refused', async ()
   }
 });
 
-test(`slowloris and ${ROUNDS} rounds of bad input: good clients served, memory does not keep growing`, { timeout: 600_000 }, async () => {
+// A round takes up to its slowest exchange (300 ms of quiet); the timeout grows with the rounds (soak: 600).
+test(`slowloris and ${ROUNDS} rounds of bad input: good clients served, memory does not keep growing`, { timeout: 120_000 + ROUNDS * 2000 }, async () => {
   // Slowloris: 200 connections trickling header bytes.
   const slow: net.Socket[] = [];
   for (let i = 0; i < 200; i++) {
@@ -304,7 +307,7 @@ test(`slowloris and ${ROUNDS} rounds of bad input: good clients served, memory d
     for (const s of slow) s.destroy();
   }
   const round = async () => {
-    await Promise.all([...BAD_HTTP.map(([, b]) => exchange(8080, b)), exchange(8443, Buffer.alloc(512, 0x16))]);
+    await Promise.all([...BAD_HTTP.map(([, b]) => exchange(8080, b, vip, 300)), exchange(8443, Buffer.alloc(512, 0x16), vip, 300)]);
   };
   for (let i = 0; i < Math.min(5, ROUNDS); i++) await round(); // warm-up: buffers, JIT, pools
   const base = rss();
