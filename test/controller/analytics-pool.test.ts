@@ -38,7 +38,8 @@ test('metrics per pool and server, max open connections, and a scaled-out VS up 
   await ok('PATCH', `/api/virtualservice/${dns.uuid}`, { replace: { enabled: false } });
   const dg = (await ok('GET', '/api/serviceenginegroup?name=Default-Group')).results[0];
   await ok('PATCH', `/api/serviceenginegroup/${dg.uuid}`, { replace: { min_se: 0, buffer_se: 0 } });
-  const g = await api.create('serviceenginegroup', { name: 'ap-group', se_name_prefix: 'ap', min_se: 2, buffer_se: 0, max_se: 2, max_scaleout_per_vs: 2 });
+  // Realtime metrics on (for good): the pool and server series at 5 s.
+  const g = await api.create('serviceenginegroup', { name: 'ap-group', se_name_prefix: 'ap', min_se: 2, buffer_se: 0, max_se: 2, max_scaleout_per_vs: 2, realtime_se_metrics: { enabled: true, duration: 0 } });
 
   backends.push(await httpBackend(`${NET}.2`, 'b1'), await httpBackend(`${NET}.3`, 'b2'));
   const pool = await api.create('pool', { name: 'ap-pool', lb_algorithm: 'LB_ALGORITHM_ROUND_ROBIN', servers: backends.map((b) => ({ ip: { addr: b.ip, type: 'V4' }, port: b.port })) });

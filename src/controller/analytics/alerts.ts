@@ -11,7 +11,7 @@ export type AlertLevel = (typeof ALERT_LEVELS)[number];
 export const EVENT_LEVEL: Record<string, AlertLevel> = {
   VS_DOWN: 'ALERT_HIGH', SE_DOWN: 'ALERT_HIGH',
   VS_PARTITIONED: 'ALERT_MEDIUM', SERVER_DOWN: 'ALERT_MEDIUM', SSL_CERT_EXPIRE: 'ALERT_MEDIUM',
-  VS_UP: 'ALERT_LOW', SERVER_UP: 'ALERT_LOW', SE_UP: 'ALERT_LOW', VS_PLACEMENT_CHANGED: 'ALERT_LOW',
+  VS_UP: 'ALERT_LOW', SERVER_UP: 'ALERT_LOW', SE_UP: 'ALERT_LOW', VS_PLACEMENT_CHANGED: 'ALERT_LOW', REALTIME_METRICS_OFF: 'ALERT_LOW',
 };
 
 export interface OpenAlert { level: AlertLevel; event_id: string; obj_uuid: string; reason: string }

@@ -9,6 +9,7 @@ import type { EngineRegistry, HeartbeatReport } from '../engines/registry.js';
 import type { StoredObject } from '../engines/host.js';
 import { COUNTERS, STEPS, type AnalyticsStore, type RequestLogRow, type Sample, type SeriesRow } from './store.js';
 import { healthScore, type HealthScore } from './health.js';
+import type { RealtimeMetrics } from './realtime.js';
 import { alertSummary, openAlerts, CERT_WARN_DAYS, type AlertSummary, type CertInfo } from './alerts.js';
 
 type Objects = Map<string, Map<string, StoredObject>>;
@@ -17,6 +18,8 @@ export interface CollectorDeps {
   store: AnalyticsStore;
   registry: EngineRegistry;
   objects: () => Promise<Objects>;
+  /** SE groups with realtime_se_metrics on (their pool/server series at 5 s); all, without it. */
+  realtime?: RealtimeMetrics;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -65,10 +68,14 @@ export class AnalyticsCollector {
       const objects = await this.d.objects();
       this.takeRequestLogs();
       this.stateEvents(objects, now);
+      // Every tick: realtime metrics turn off on time.
+      const realtime = this.d.realtime?.groups(objects.get('serviceenginegroup')?.values() ?? [], now);
+      if (realtime) this.d.registry.realtimeGroups = realtime;
       const bucket = Math.floor(now / 1000 / STEPS.realtime) * STEPS.realtime;
       if (bucket !== this.lastBucket) {
         this.lastBucket = bucket;
-        this.d.store.addBucket(bucket, this.bucketRows(objects));
+        const rows = this.bucketRows(objects, realtime);
+        this.d.store.addBucket(bucket, rows.rows, rows.fine);
         if (bucket % 3600 === 0) this.d.store.prune();
       }
     } catch (err) {
@@ -78,9 +85,14 @@ export class AnalyticsCollector {
     }
   }
 
-  /** Counter deltas since the last bucket, summed over the SEs per VS, pool and server (`pool/ip:port`). */
-  private bucketRows(objects: Objects): Map<string, Omit<SeriesRow, 'ts'>> {
+  /**
+   * Counter deltas since the last bucket, summed over the SEs per VS, pool and server
+   * (`pool/ip:port`), and the entities whose 5 s rows are kept (`fine`: every VS, and the pools
+   * and servers an SE of a realtime-metrics group reports; undefined: all).
+   */
+  private bucketRows(objects: Objects, realtime?: ReadonlySet<string>): { rows: Map<string, Omit<SeriesRow, 'ts'>>; fine?: Set<string> } {
     const sums = new Map<string, Sample>();
+    const fine = realtime && new Set<string>();
     const open = new Map<string, number>();
     const now = Date.now();
     for (const se of this.d.registry.engines.values()) {
@@ -91,8 +103,10 @@ export class AnalyticsCollector {
       const firstSight = !this.seStarted.has(se.uuid) && !(Date.parse(r.started_at ?? '') >= this.startedAt);
       this.seStarted.set(se.uuid, r.started_at);
       const connected = this.d.registry.connected(se, now);
+      const detailed = !!realtime?.has(se.groupUuid);
       for (const kind of ENTITY_KINDS) {
         for (const [entity, cur] of Object.entries(r.metrics?.[kind] ?? {})) {
+          if (detailed || kind === 'virtualservice') fine?.add(entity);
           // Open connections are a gauge: only an SE still reporting counts.
           if (connected && typeof cur.open_conns === 'number') open.set(entity, (open.get(entity) ?? 0) + cur.open_conns);
           const key = `${se.uuid}|${entity}`;
@@ -110,6 +124,7 @@ export class AnalyticsCollector {
     }
     this.recent = sums;
     const rows = new Map<string, Omit<SeriesRow, 'ts'>>();
+    for (const vs of objects.get('virtualservice')?.keys() ?? []) fine?.add(vs);
     const row = (entity: string, up: number, total: number, health: number) =>
       rows.set(entity, { ...(sums.get(entity) ?? zero()), open_conns: open.get(entity) ?? 0, servers_up: up, servers_total: total, health });
     for (const vs of objects.get('virtualservice')?.values() ?? []) {
@@ -129,7 +144,7 @@ export class AnalyticsCollector {
         row(serverEntity(pool, serverAddr(s.ip, s.port)), up, 1, up * 100);
       }
     }
-    return rows;
+    return { rows, fine };
   }
 
   /** The health score of a VS now, with its factors. */

@@ -52,12 +52,15 @@ export class AnalyticsStore {
     this.insLog = this.db.prepare('INSERT INTO requestlogs (ts, vs, client, method, uri, status, server, latency_ms, se) VALUES (@ts, @vs, @client, @method, @uri, @status, @server, @latency_ms, @se)');
   }
 
-  /** One 5 s bucket per entity (ts in seconds, a multiple of 5), also added into its 5 min row. */
-  addBucket(ts: number, rows: Map<string, Omit<SeriesRow, 'ts'>>): void {
+  /**
+   * One 5 s bucket per entity (ts in seconds, a multiple of 5), added into its 5 min row; the
+   * 5 s row itself only for the entities in `fine` (all when it is not given).
+   */
+  addBucket(ts: number, rows: Map<string, Omit<SeriesRow, 'ts'>>, fine?: ReadonlySet<string>): void {
     const rollupTs = ts - (ts % STEPS.rollup);
     this.db.transaction(() => {
       for (const [vs, r] of rows) {
-        this.upsert.run({ vs, step: STEPS.realtime, ts, ...r });
+        if (!fine || fine.has(vs)) this.upsert.run({ vs, step: STEPS.realtime, ts, ...r });
         this.upsert.run({ vs, step: STEPS.rollup, ts: rollupTs, ...r });
       }
     })();

@@ -71,6 +71,11 @@ export class EngineRegistry {
   private readonly logTag = randomBytes(6).toString('hex');
   private logSeq = 0;
   placement?: PlacementView;
+  /**
+   * SE groups with realtime_se_metrics on (kept by the analytics): their SEs send pool and
+   * server counters with every heartbeat, the others every 5 s. Undefined: every heartbeat.
+   */
+  realtimeGroups?: ReadonlySet<string>;
   /** VS UUIDs of each group's current snapshot (kept by the snapshot service). */
   readonly groupVses = new Map<string, Set<string>>();
   private readonly changedAt = new Map<string, { state: string; at: number }>();

@@ -182,6 +182,11 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
     const changed = !prev?.report || !!prev.persistedDown || prev.report.applied_version !== report.applied_version || now - (prev.persistedAt ?? 0) > PERSIST_EVERY_MS;
     // Request-log samples go into the SE's backlog (analytics take each batch once), not the report.
     const { request_logs: logs, ...kept } = report as HeartbeatReport & { request_logs?: unknown[] };
+    // A heartbeat without pool/server counters (sent every 5 s without realtime metrics) keeps the last ones.
+    const before = prev?.report;
+    if (before?.metrics && kept.metrics && !kept.metrics.pool && !kept.metrics.server && before.started_at === kept.started_at) {
+      kept.metrics = { ...kept.metrics, pool: before.metrics.pool, server: before.metrics.server };
+    }
     const logBatches = registry.logBacklog(prev, logs, now);
     registry.engines.set(se.uuid, { uuid: se.uuid, name: se.name, groupUuid: se.groupUuid, lastHeartbeat: now, intervalMs: HEARTBEAT_INTERVAL_MS, report: kept, logBatches, persistedAt: changed ? now : prev?.persistedAt } as SeState);
     // The SE's record is written when its state changes (and its last_heartbeat now and then), not at every beat.
@@ -189,6 +194,6 @@ export const registerEngineRoutes: RegisterEngineRoutes = async (app, host) => {
       await persist(se.uuid, { se_connected: true, applied_version: report.applied_version, last_heartbeat: new Date().toISOString(), oper_status: { state: 'OPER_UP' } }).catch((err: Error) => req.log.warn({ err: err.message }, 'could not record SE state'));
     }
     const latest = await snapshots.currentVersion(se.uuid);
-    return reply.send({ latest_version: latest });
+    return reply.send({ latest_version: latest, realtime_metrics: registry.realtimeGroups?.has(se.groupUuid) ?? true });
   });
 };

@@ -8,6 +8,7 @@ import { PlacementManager } from '../placement/manager.js';
 import { AnalyticsStore } from '../analytics/store.js';
 import { AnalyticsCollector } from '../analytics/collector.js';
 import { registerAnalyticsRoutes } from '../analytics/routes.js';
+import { RealtimeMetrics } from '../analytics/realtime.js';
 import { LocalCloud, type LocalCloudOptions } from './local-cloud.js';
 
 /** The software version of this controller (an SE of another version is flagged). */
@@ -21,6 +22,8 @@ export interface LifecycleOptions {
   seDownTimeoutMs?: number;
   /** Run the engines of the local cloud's SE groups as child processes. */
   localEngines?: Omit<LocalCloudOptions, 'dataDir' | 'isLeader' | 'log'>;
+  /** How long a minute of realtime_se_metrics.duration is (default 60 s; tests shorten it). */
+  realtimeMinuteMs?: number;
   isLeader: () => boolean;
 }
 
@@ -44,7 +47,11 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
     log: app.log,
     onEvent: (e) => collector?.event(Date.now(), e.event_id, e.obj_type, { uuid: e.obj_uuid, name: e.obj_name }, e.reason),
   });
-  collector = new AnalyticsCollector({ store, registry, objects: () => placement.objects(), log: app.log });
+  const realtime = new RealtimeMetrics(host, {
+    isLeader: o.isLeader, minuteMs: o.realtimeMinuteMs, log: app.log,
+    onEvent: (g, reason) => collector?.event(Date.now(), 'REALTIME_METRICS_OFF', 'serviceenginegroup', g, reason),
+  });
+  collector = new AnalyticsCollector({ store, registry, objects: () => placement.objects(), realtime, log: app.log });
   registerAnalyticsRoutes(app, { store, collector, placement });
   const localCloud = o.localEngines ? new LocalCloud(host, placement, { ...o.localEngines, dataDir: o.dataDir, isLeader: o.isLeader, log: app.log }) : undefined;
   app.decorate('lifecycle', { placement, collector, localCloud, vsHealth, seState });

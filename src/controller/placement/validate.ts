@@ -18,6 +18,5 @@ export function validateSeGroup(b: Record<string, any>): void {
   const ha = b.ha_mode ?? 'HA_MODE_SHARED';
   if (ha !== 'HA_MODE_SHARED' && maxSe < 2) throw badRequest(`max_se: ${ha} needs at least 2 service engines, max_se is ${maxSe}`);
   if (ha === 'HA_MODE_LEGACY_ACTIVE_STANDBY' && maxOut > 2) throw badRequest(`max_scaleout_per_vs: HA_MODE_LEGACY_ACTIVE_STANDBY places a VS on one active and one standby SE; ${maxOut} is above 2`);
-  const rt = b.realtime_se_metrics;
-  if (rt?.enabled === false && rt.duration !== undefined && rt.duration !== 30 && rt.duration !== 0) throw badRequest('realtime_se_metrics.duration: only with realtime_se_metrics.enabled true');
+  // realtime_se_metrics.duration stays when realtime metrics turn themselves off (enabled: false), as in Avi.
 }

@@ -17,6 +17,8 @@ export const ENGINE_VERSION = '0.1.0';
 const LONG_POLL_SECONDS = 30;
 const MAX_BACKOFF_MS = 15_000;
 const MIN_REPORT_GAP_MS = 200;
+/** Without realtime metrics (the controller says), pool and server counters go this often, not with every heartbeat. */
+const DETAIL_EVERY_MS = 5000;
 /** Request-log samples kept for resending while heartbeats fail (the oldest go first). */
 export const MAX_UNSENT_REQUEST_LOGS = 1000;
 
@@ -168,6 +170,17 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     return unsentLogs;
   };
 
+  // Pool/server counters: every heartbeat while the SE group has realtime metrics (or the
+  // controller does not say), else every DETAIL_EVERY_MS (the controller keeps the last ones).
+  let realtimeMetrics = true;
+  let detailSentAt = 0;
+  const metrics = () => {
+    const vs = { virtualservice: runtime.metrics.summary() };
+    if (!realtimeMetrics && Date.now() - detailSentAt < DETAIL_EVERY_MS) return vs;
+    detailSentAt = Date.now();
+    return { ...vs, ...runtime.metrics.targetSummary() };
+  };
+
   let lastCpu = process.cpuUsage();
   let lastCpuAt = performance.now();
   const heartbeatBody = () => {
@@ -184,7 +197,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       virtualservices: runtime.vsStates(),
       ...(standby.length ? { standby_vs_uuids: standby } : {}),
       servers: runtime.serverStates(),
-      metrics: { virtualservice: runtime.metrics.summary(), ...runtime.metrics.targetSummary() },
+      metrics: metrics(),
       request_logs: requestLogs(),
     };
   };
@@ -199,6 +212,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
           const r = await client!.heartbeat(id, heartbeatBody());
           unsentLogs = [];
           failures = 0;
+          realtimeMetrics = r.realtime_metrics !== false;
           if (typeof r.latest_version === 'number' && r.latest_version > runtime.version) poll.abort();
         } catch (err) {
           if (stopped) break;

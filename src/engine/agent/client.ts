@@ -88,7 +88,7 @@ export class ControllerClient {
     return await res.text();
   }
 
-  async heartbeat(id: Identity, body: object): Promise<{ latest_version?: number }> {
+  async heartbeat(id: Identity, body: object): Promise<{ latest_version?: number; realtime_metrics?: boolean }> {
     const res = await this.send(`/api/se/${encodeURIComponent(id.se_uuid)}/heartbeat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${id.se_secret}`, 'content-type': 'application/json' },
@@ -96,6 +96,6 @@ export class ControllerClient {
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) throw await failure(res, 'heartbeat');
-    return (await res.json()) as { latest_version?: number };
+    return (await res.json()) as { latest_version?: number; realtime_metrics?: boolean };
   }
 }
