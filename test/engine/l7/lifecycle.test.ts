@@ -129,8 +129,11 @@ test('close() stops accepting at once and lets the in-flight request finish', { 
     const closing = p.close();
     const refused = await rawExchange(p.address, p.port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', 2000).catch((e) => ({ text: String(e.code), closed: true }));
     assert.equal(refused.text, 'ECONNREFUSED');
+    const clientClosed = new Promise((resolve) => sock.once('close', resolve));
     sock.write('world');
     await closing;
+    // The proxy closes once the response is out; the client reads all of it before its close.
+    await clientClosed;
     assert.ok(text.endsWith('helloworld'), text);
     assert.match(text, /\r\nConnection: close\r\n|^HTTP\/1\.1 200 /);
   } finally {

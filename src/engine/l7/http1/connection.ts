@@ -55,6 +55,8 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   private responseStarted = false;
   private status = 0;
   private closeAfter = false;
+  /** Input went unread (a bad request, a body cut short): wait for the client's FIN before closing. */
+  private linger = false;
   private wantsUpgrade = false;
   private startedAt = 0;
   private bytesIn = 0;
@@ -523,9 +525,14 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   private afterExchange(): void {
     this.req = undefined;
     if (this.closeAfter || this.listener.draining) {
+      // Request read whole, nothing pipelined: close once the response is out, as nginx and node's
+      // http server do (no wait for the client's FIN). Otherwise unread input could make the close
+      // a reset that loses the response, so the client gets to finish first.
+      const clean = this.requestDone && this.buf === undefined && !this.linger;
       this.state = St.Closed;
       this.buf = undefined;
-      this.socket.end();
+      if (clean) this.socket.destroySoon();
+      else this.socket.end();
       return;
     }
     this.state = St.Head;
@@ -545,6 +552,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   private fail(e: unknown): void {
     if (this.state === St.Closed) return;
     if (e instanceof HttpParseError && !this.responseStarted && this.state !== St.Tunnel) {
+      this.linger = true;
       if (this.up) {
         this.decision.releaseUpstream(this.up, this.listener.upstreams, false);
         this.up = undefined;
