@@ -10,12 +10,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { ClusterSnapshot, SnapshotProvider, SourceProblem } from './source/types.js';
-import type { ObjectStatus, StatusSink } from './status/types.js';
+import type { ObjectRef, ObjectStatus, StatusSink } from './status/types.js';
 import type { OperatorSettings } from './settings/types.js';
 import { ControllerClient } from './controller-client/client.js';
 import { readInfra } from './infra.js';
-import type { DesiredObject, Infra, KnownRefs } from './translate/index.js';
+import type { DesiredObject, Infra, KnownRefs, ObjectOutcome } from './translate/index.js';
 import { IncrementalTranslator, objectKey, type UnitBuild } from './translate/incremental.js';
+import { fnv1a32 } from './translate/names.js';
 import { ControllerState } from './sync/state.js';
 import { Syncer, type SyncReport } from './sync/sync.js';
 import { computeStatus, statusItem } from './status/compute.js';
@@ -78,9 +79,9 @@ function refKey(r: { kind: string; namespace: string; name: string }): string {
 }
 
 /** Objects written per batch in a full pass (their bodies are what a full sync holds at once). */
-const BATCH_OBJECTS = 2000;
+const BATCH_OBJECTS = 1000;
 /** A full pass keeps the bodies of units to write up to this many objects; beyond, they are built again when their turn comes. */
-const KEEP_OBJECTS = 5000;
+const KEEP_OBJECTS = 2000;
 const NOTHING: { has(k: string): boolean } = { has: () => false };
 
 /** Units' objects in batches of about BATCH_OBJECTS (a unit is never split: its dependencies stay together). */
@@ -142,10 +143,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let needFull = true;
   /** Keys that failed (or were blocked) last pass: the next change pass tries them again. */
   let lastFailed: string[] = [];
-  const statuses = new Map<string, ObjectStatus>();
+  /**
+   * What was published per handled object: enough to tell a change (a hash of the status's JSON)
+   * and to say it is gone (ref, VSes). Full statuses are computed again when asked for
+   * (/api/status): 12k of them held between passes were 20 MB of the operator's heap.
+   */
+  const published = new Map<string, { ref: ObjectRef; virtualServices: string[]; hash: number }>();
   const handled = new Map<string, number>();
-  const statusJson = new Map<string, string>();
-  const extras = new Map<string, { ports?: string[] }>();
   const idleWaiters: Array<() => void> = [];
   const isLeader = () => opts.leader?.isLeader() ?? true;
 
@@ -279,7 +283,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   async function publishStatus(tr: IncrementalTranslator | undefined, r: SyncReport, full: boolean, prevFailed: string[]): Promise<void> {
     const keys = new Set<string>();
     if (full || !tr) {
-      for (const k of statuses.keys()) keys.add(k);
+      for (const k of published.keys()) keys.add(k);
       if (tr) for (const k of tr.outcomes.keys()) keys.add(k);
     } else {
       for (const k of tr.changedOutcomes) keys.add(k);
@@ -288,12 +292,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     tr?.changedOutcomes.clear();
     for (const k of [...keys].sort()) {
       const o = tr?.outcomes.get(k);
-      const prev = statuses.get(k);
+      const prev = published.get(k);
       if (!o) {
         if (!prev) continue;
-        statuses.delete(k);
-        statusJson.delete(k);
-        extras.delete(k);
+        published.delete(k);
         count(prev.ref.kind, -1);
         if (settings.enableEvents && prev.virtualServices.length) {
           await callSink(() => opts.sink.event(prev.ref, { type: 'Normal', reason: 'Removed', message: `Removed virtualservice ${prev.virtualServices.join(', ')} for ${prev.ref.namespace}/${prev.ref.name}` }));
@@ -302,18 +304,26 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         continue;
       }
       const s = computeStatus(o, state, r.failed, settings.controller.tenantName, infra?.clusterUuid);
-      if (o.ports) extras.set(k, { ports: o.ports });
-      else extras.delete(k);
       if (!prev) count(s.ref.kind, 1);
-      statuses.set(k, s);
-      // The last published status is kept as text: one stringify per object per pass, not two.
-      const json = JSON.stringify(s);
-      if (prev && statusJson.get(k) === json) continue;
-      statusJson.set(k, json);
+      // The last published status is kept as a hash of its text: one stringify per object per pass.
+      const hash = fnv1a32(JSON.stringify(s));
+      published.set(k, { ref: s.ref, virtualServices: s.virtualServices, hash });
+      if (prev?.hash === hash) continue;
       // set() records the status's new events itself (the sink knows which it already wrote):
       // calling event() for them too wrote every Event twice (created, then its count bumped).
       await callSink(() => opts.sink.set(settings.enableEvents ? s : { ...s, events: [] }));
     }
+  }
+
+  /** The published objects' statuses as the last pass left them, in key order. */
+  function currentStatuses(): Array<[ObjectOutcome, ObjectStatus]> {
+    const tr = settings.deleteConfig ? undefined : translator;
+    const out: Array<[ObjectOutcome, ObjectStatus]> = [];
+    for (const k of [...published.keys()].sort()) {
+      const o = tr?.outcomes.get(k);
+      if (o) out.push([o, computeStatus(o, state, report?.failed ?? new Map(), settings.controller.tenantName, infra?.clusterUuid)]);
+    }
+    return out;
   }
 
   /** objects_handled{kind}, kept by the statuses added and removed. */
@@ -356,10 +366,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/api/status' || path === '/api/status/')) {
-      const items = [...statuses.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, s]) => {
+      const items = currentStatuses().map(([o, s]) => {
         const item = statusItem(s);
-        const ports = extras.get(k)?.ports;
-        if (ports) item.ports = ports;
+        if (o.ports) item.ports = o.ports;
         return item;
       });
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -408,7 +417,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   return {
     url,
     metrics,
-    status: () => [...statuses.values()],
+    status: () => currentStatuses().map(([, s]) => s),
     lastReport: () => report,
     passes: () => passCount,
     resync: () => { needRefresh = true; sweepStatuses = true; kick(); },

@@ -17,6 +17,15 @@ const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'v
 const CKSUM_TYPES = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'vsvip']);
 const SLIM_FIELDS = 'name,uuid,cloud_config_cksum,vsvip_cloud_config_cksum,created_by,type,markers,vip';
 
+const INTERNED = new Map<unknown, unknown>();
+function intern<T>(v: T): T {
+  if (typeof v !== 'string') return v;
+  const hit = INTERNED.get(v);
+  if (hit !== undefined) return hit as T;
+  if (INTERNED.size < 1000) INTERNED.set(v, v);
+  return v;
+}
+
 /**
  * What is kept of a controller object: checksummed types are compared by checksum, so only the
  * fields the operator reads are kept (tens of thousands of objects stay small); others in full.
@@ -26,10 +35,10 @@ function slim(type: OwnedType, o: Record<string, any>): Record<string, any> {
   const kept: Record<string, any> = { name: o.name, uuid: o.uuid };
   if (o.cloud_config_cksum !== undefined) kept.cloud_config_cksum = o.cloud_config_cksum;
   if (o.vsvip_cloud_config_cksum !== undefined) kept.vsvip_cloud_config_cksum = o.vsvip_cloud_config_cksum;
-  if (o.created_by !== undefined) kept.created_by = o.created_by;
-  if (o.type !== undefined) kept.type = o.type;
+  // Every object repeats these few values: one copy each, not one per parsed response.
+  if (o.created_by !== undefined) kept.created_by = intern(o.created_by);
+  if (o.type !== undefined) kept.type = intern(o.type);
   if (type === 'vsvip') {
-    kept.markers = o.markers;
     if (Array.isArray(o.vip)) kept.vip = o.vip.map((v: Record<string, any>) => ({ vip_id: v.vip_id, ip_address: v.ip_address, ip6_address: v.ip6_address }));
   }
   return kept;

@@ -22,6 +22,8 @@ import { translate } from './index.js';
 
 /** What is kept of a desired object between passes. */
 export interface WantedObject {
+  /** `type/name` (the one copy of the string: the map key and the unit's list share it). */
+  key: string;
   cksum: string;
   /** The unit that builds it. */
   unit: string;
@@ -43,6 +45,7 @@ const L4 = 'l4:';
 const NO_INFRAS = new Map<never, never>();
 const NO_PROBLEMS = new Map<string, string>();
 const NO_KEYS = new Set<string>();
+const NO_OUTCOMES: readonly string[] = [];
 
 export function objectKey(o: { type: string; name: string }): string {
   return `${o.type}/${o.name}`;
@@ -105,16 +108,15 @@ export class IncrementalTranslator {
   private snap: ClusterSnapshot | undefined;
   private known: KnownRefs | undefined;
   private crdMode = false;
-  private readonly unitKeys = new Map<string, string[]>();
+  private readonly unitObjects = new Map<string, WantedObject[]>();
   private readonly unitOutcomes = new Map<string, string[]>();
   private readonly outcomeUnit = new Map<string, string>();
-  /** Controller object key → outcome keys whose status reads it (VS and VsVip). */
-  private readonly readers = new Map<string, Set<string>>();
-  // L4 indexes: which group each eligible Service is in, the groups' Services, each Service's slices.
+  // L4 indexes (arrays, not sets: most hold one entry): which group each eligible Service is in,
+  // the groups' Services, each Service's slices.
   private readonly svcGroup = new Map<string, string>();
-  private readonly groupServices = new Map<string, Set<string>>();
+  private readonly groupServices = new Map<string, string[]>();
   private readonly sliceService = new Map<string, string>();
-  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
+  private readonly slicesByService = new Map<string, V1EndpointSlice[]>();
   /** Services the Ingresses name: a change to one rebuilds the Ingress unit. */
   private l7Services = new Set<string>();
   private endpoints: EndpointIndex | undefined;
@@ -129,9 +131,10 @@ export class IncrementalTranslator {
     return this.wanted.get(key)?.unit;
   }
 
-  /** Outcome keys whose status reads a controller object (`virtualservice/x`, `vsvip/x`). */
-  readersOf(key: string): ReadonlySet<string> {
-    return this.readers.get(key) ?? NO_KEYS;
+  /** Outcome keys whose status may read a controller object: those its unit built (a status reads its own VS and VsVip). */
+  readersOf(key: string): readonly string[] {
+    const u = this.unitOf(key);
+    return (u && this.unitOutcomes.get(u)) || NO_OUTCOMES;
   }
 
   /**
@@ -185,7 +188,7 @@ export class IncrementalTranslator {
 
   /** Every unit that built something last time (objects or outcomes). */
   private units(): Set<string> {
-    return new Set([...this.unitKeys.keys(), ...this.unitOutcomes.keys()]);
+    return new Set([...this.unitObjects.keys(), ...this.unitOutcomes.keys()]);
   }
 
   private clearIndexes(): void {
@@ -199,24 +202,25 @@ export class IncrementalTranslator {
 
   private reindex(s: ClusterSnapshot): void {
     this.clearIndexes();
-    for (const [k, slice] of s.endpointSlices) this.indexSlice(k, slice);
+    for (const [k, slice] of s.endpointSlices) this.indexSlice(k, undefined, slice);
     const nsOk = namespaceFilter(s, this.settings);
     for (const [k, svc] of s.services) this.indexService(k, svc, nsOk);
   }
 
-  private indexSlice(key: string, slice: V1EndpointSlice | undefined): string | undefined {
+  /** Files a slice (`was`: the object it replaces) under its Service; returns the Service it left. */
+  private indexSlice(key: string, was: V1EndpointSlice | undefined, slice: V1EndpointSlice | undefined): string | undefined {
     const old = this.sliceService.get(key);
     if (old) {
-      const m = this.slicesByService.get(old)!;
-      m.delete(key);
-      if (m.size === 0) this.slicesByService.delete(old);
+      const list = this.slicesByService.get(old)!;
+      const i = list.indexOf(was!);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.slicesByService.delete(old);
       this.sliceService.delete(key);
     }
     const svc = slice ? sliceServiceKey(slice) : undefined;
     if (svc) {
-      let m = this.slicesByService.get(svc);
-      if (!m) this.slicesByService.set(svc, (m = new Map()));
-      m.set(key, slice!);
+      const list = this.slicesByService.get(svc);
+      if (list) { list.push(slice!); sortSlices(list); } else this.slicesByService.set(svc, [slice!]);
       this.sliceService.set(key, svc);
     }
     return old;
@@ -226,15 +230,15 @@ export class IncrementalTranslator {
   private indexService(key: string, svc: V1Service | undefined, nsOk: (ns: string) => boolean): [string | undefined, string | undefined] {
     const old = this.svcGroup.get(key);
     if (old) {
-      const set = this.groupServices.get(old)!;
-      set.delete(key);
+      const list = this.groupServices.get(old)!;
+      list.splice(list.indexOf(key), 1);
       this.svcGroup.delete(key);
     }
     if (!svc || !l4Eligible(svc, this.settings, nsOk)) return [old, undefined];
     const g = l4GroupOf(svc, this.names).vsName;
-    let set = this.groupServices.get(g);
-    if (!set) this.groupServices.set(g, (set = new Set()));
-    set.add(key);
+    const list = this.groupServices.get(g);
+    if (list) list.push(key);
+    else this.groupServices.set(g, [key]);
     this.svcGroup.set(key, g);
     return [old, g];
   }
@@ -243,7 +247,7 @@ export class IncrementalTranslator {
     const affected = new Set(changedKeys(prev.services, s.services));
     for (const k of changedKeys(prev.endpointSlices, s.endpointSlices)) {
       const slice = s.endpointSlices.get(k);
-      const old = this.indexSlice(k, slice);
+      const old = this.indexSlice(k, prev.endpointSlices.get(k), slice);
       if (old) affected.add(old);
       const now = slice ? sliceServiceKey(slice) : undefined;
       if (now) affected.add(now);
@@ -259,10 +263,7 @@ export class IncrementalTranslator {
     if (l7) dirty.add(L7);
   }
 
-  private slicesOf = (svcKey: string): V1EndpointSlice[] => {
-    const m = this.slicesByService.get(svcKey);
-    return m ? sortSlices([...m.values()]) : [];
-  };
+  private slicesOf = (svcKey: string): V1EndpointSlice[] => this.slicesByService.get(svcKey) ?? [];
 
   private endpointIndex(): EndpointIndex {
     // Nodes only change through a full re-index, which drops this.
@@ -288,7 +289,7 @@ export class IncrementalTranslator {
       buildIngressesByInfra(s, this.settings, set, this.names, this.endpointIndex(), outcomes, NO_INFRAS, this.known, NO_PROBLEMS);
     } else {
       const vsName = unit.slice(L4.length);
-      const keys = [...(this.groupServices.get(vsName) ?? [])].sort(cmp);
+      const keys = (this.groupServices.get(vsName) ?? []).sort(cmp);
       if (keys.length === 0) { this.groupServices.delete(vsName); return { objects: [], outcomes: [] }; }
       const services = keys.map((k) => s.services.get(k)!);
       const { sharedKey } = l4GroupOf(services[0]!, this.names);
@@ -305,23 +306,26 @@ export class IncrementalTranslator {
     const { objects, outcomes } = this.buildObjects(unit);
     const changed: string[] = [];
     const removed: string[] = [];
-    const keys: string[] = [];
+    const mine: WantedObject[] = [];
     for (const o of objects) {
       const k = objectKey(o);
-      keys.push(k);
-      const w = this.wanted.get(k);
+      let w = this.wanted.get(k);
       if (!w || w.cksum !== o.cksum) changed.push(k);
       if (w && w.unit === unit) w.cksum = o.cksum;
-      else this.wanted.set(k, { cksum: o.cksum, unit });
+      else this.wanted.set(k, (w = { key: k, cksum: o.cksum, unit }));
+      mine.push(w);
     }
-    const built = new Set(keys);
-    for (const k of this.unitKeys.get(unit) ?? []) {
-      if (built.has(k) || this.wanted.get(k)?.unit !== unit) continue;
-      this.wanted.delete(k);
-      removed.push(k);
+    const before = this.unitObjects.get(unit);
+    if (before) {
+      const built = new Set(mine);
+      for (const w of before) {
+        if (built.has(w) || this.wanted.get(w.key) !== w) continue;
+        this.wanted.delete(w.key);
+        removed.push(w.key);
+      }
     }
-    if (keys.length) this.unitKeys.set(unit, keys);
-    else this.unitKeys.delete(unit);
+    if (mine.length) this.unitObjects.set(unit, mine);
+    else this.unitObjects.delete(unit);
     this.replaceOutcomes(unit, outcomes);
     return { unit, objects, changed, removed };
   }
@@ -332,43 +336,17 @@ export class IncrementalTranslator {
     for (const k of this.unitOutcomes.get(unit) ?? []) {
       const o = this.outcomes.get(k);
       if (!o || now.has(k) || this.outcomeUnit.get(k) !== unit) continue;
-      this.unread(k, o);
       this.outcomes.delete(k);
       this.outcomeUnit.delete(k);
       this.changedOutcomes.add(k);
     }
     outcomes.forEach((o, i) => {
       const k = keys[i]!;
-      const old = this.outcomes.get(k);
-      if (old) this.unread(k, old);
       this.outcomes.set(k, o);
       this.outcomeUnit.set(k, unit);
       this.changedOutcomes.add(k);
-      for (const r of readKeys(o)) {
-        let set = this.readers.get(r);
-        if (!set) this.readers.set(r, (set = new Set()));
-        set.add(k);
-      }
     });
     if (keys.length) this.unitOutcomes.set(unit, keys);
     else this.unitOutcomes.delete(unit);
   }
-
-  private unread(k: string, o: ObjectOutcome): void {
-    for (const r of readKeys(o)) {
-      const set = this.readers.get(r);
-      if (!set) continue;
-      set.delete(k);
-      if (set.size === 0) this.readers.delete(r);
-    }
-  }
-}
-
-/** The controller objects an outcome's status reads (computeStatus): its VSes and VsVips. */
-function readKeys(o: ObjectOutcome): string[] {
-  const out = new Set<string>();
-  for (const vs of o.virtualServices) out.add(`virtualservice/${vs}`);
-  for (const vs of Object.values(o.hostVs)) out.add(`virtualservice/${vs}`);
-  for (const v of o.vips) out.add(`vsvip/${v.vsvip}`);
-  return [...out];
 }
