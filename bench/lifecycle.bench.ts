@@ -86,7 +86,7 @@ function procStat(pid: number): { cpuTicks: number; rssKb: number } {
   return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) };
 }
 
-interface SimSe { uuid: string; secret: string; vses: string[]; version: number }
+interface SimSe { uuid: string; secret: string; vses: string[]; version: number; realtime?: boolean; beats?: number }
 
 async function scaleBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-scale-'));
@@ -117,6 +117,9 @@ async function scaleBench(): Promise<void> {
     const beat = async (s: SimSe) => {
       const n = (counters.get(s.uuid) ?? 0) + 10;
       counters.set(s.uuid, n);
+      // As an engine does: pool/server counters with every heartbeat under realtime metrics, else every 5th.
+      s.beats = (s.beats ?? 0) + 1;
+      const detail = s.realtime !== false || s.beats % 5 === 0;
       const metrics: Record<string, Record<string, number>> = {};
       // As a real engine reports it: per VS, and per pool and server (one pool of two servers per VS).
       const pools: Record<string, Record<string, number>> = {};
@@ -124,10 +127,12 @@ async function scaleBench(): Promise<void> {
       for (const v of s.vses) {
         metrics[v] = { connections: n, requests: n, responses_2xx: n, responses_3xx: 0, responses_4xx: 0, responses_5xx: 0, bytes_in: n * 100, bytes_out: n * 1000, latency_ms_sum: n * 2, latency_count: n, open_conns: 3 };
         const { connections: _c, open_conns: _o, ...target } = metrics[v]!;
+        if (!detail) continue;
         pools[`pool-of-${v}`] = target;
         for (const port of [80, 81]) servers[`pool-of-${v}/127.0.0.1:${port}`] = { ...target, open_conns: 1 };
       }
-      await ufetch(`${base}/api/se/${s.uuid}/heartbeat`, { method: 'POST', dispatcher, headers: seHeaders(s), body: JSON.stringify({ applied_version: s.version, started_at: startedAt, cpu_percent: 5, rss_bytes: 80e6, virtualservices: s.vses.map((uuid) => ({ uuid, oper_state: 'OPER_UP' })), servers: [], metrics: { virtualservice: metrics, pool: pools, server: servers } }) }).then((r) => r.text());
+      const r = await ufetch(`${base}/api/se/${s.uuid}/heartbeat`, { method: 'POST', dispatcher, headers: seHeaders(s), body: JSON.stringify({ applied_version: s.version, started_at: startedAt, cpu_percent: 5, rss_bytes: 80e6, virtualservices: s.vses.map((uuid) => ({ uuid, oper_state: 'OPER_UP' })), servers: [], metrics: detail ? { virtualservice: metrics, pool: pools, server: servers } : { virtualservice: metrics } }) }).then((x) => x.json() as Promise<{ realtime_metrics?: boolean }>);
+      s.realtime = r.realtime_metrics;
     };
     const poll = async (s: SimSe) => {
       while (!stop) {
@@ -145,18 +150,27 @@ async function scaleBench(): Promise<void> {
     await until('every VS placed on an SE', () => ses.reduce((a, s) => a + s.vses.length, 0) >= VSES, 120_000, 100);
     const placeS = (Date.now() - tPlace) / 1000;
     await new Promise((r) => setTimeout(r, 5000)); // warm-up: the first collections, JIT
-    const a = procStat(child.pid!);
     const MEASURE_S = 20;
-    await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
-    const b = procStat(child.pid!);
+    const measure = async () => {
+      const a = procStat(child.pid!);
+      await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
+      const b = procStat(child.pid!);
+      return { cpu: ((b.cpuTicks - a.cpuTicks) / 100 / MEASURE_S) * 100, rssMb: b.rssKb / 1024 }; // USER_HZ 100 on Linux
+    };
+    // The group's default: no realtime metrics (pool/server counters every 5 s, their series in 5 min rollups).
+    const off = await measure();
+    await api(base, 'PATCH', `/api/serviceenginegroup/${g.uuid}`, { replace: { realtime_se_metrics: { enabled: true, duration: 0 } } });
+    await new Promise((r) => setTimeout(r, 5000));
+    const on = await measure();
     clearInterval(timer);
     stop = true;
-    const hz = 100; // USER_HZ on Linux
     console.log('| measure | value |\n|---|---|');
     console.log(`| create ${VSES} VSes (+ vsvips) through the API, 16 at a time | ${createS.toFixed(1)} s |`);
     console.log(`| ${SES} SEs joined: until every VS is in some SE's config | ${placeS.toFixed(1)} s |`);
-    console.log(`| controller CPU, ${SES} SEs heartbeating 1/s + long-polling, ${VSES} VSes, over ${MEASURE_S} s | ${(((b.cpuTicks - a.cpuTicks) / hz / MEASURE_S) * 100).toFixed(1)} % of one core |`);
-    console.log(`| controller RSS | ${(b.rssKb / 1024).toFixed(0)} MB |`);
+    for (const [what, m] of [['realtime_se_metrics off (pool/server counters every 5 s)', off], ['realtime_se_metrics on (every heartbeat, 5 s pool/server rows)', on]] as const) {
+      console.log(`| controller CPU, ${SES} SEs heartbeating 1/s + long-polling, ${VSES} VSes, ${what}, over ${MEASURE_S} s | ${m.cpu.toFixed(1)} % of one core |`);
+      console.log(`| controller RSS, ${what} | ${m.rssMb.toFixed(0)} MB |`);
+    }
     void polls;
   } finally {
     stop = true;

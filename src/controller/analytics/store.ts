@@ -2,7 +2,7 @@
 // series per VS, pool and pool server (column `vs` holds the entity key: a VS or pool UUID, or
 // `pool-uuid/ip:port`) at 5 s (kept an hour) and 5 min (kept a week), events, and sampled request logs.
 // Separate from the object store: high write rate, no transactions with config, and local to
-// the controller that collects (the leader).
+// each controller replica (every one collects).
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 
