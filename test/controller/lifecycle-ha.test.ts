@@ -78,6 +78,7 @@ test('legacy active/standby: standby holds the config without the VIP, takes ove
   // The standby has the snapshot (it says so) but does not serve it.
   const standbyRt = await until('standby confirms', async () => { const r = await ok('GET', `/api/serviceengine/${recs.get(standby).uuid}/runtime`); return r.reported_standby_virtualservices?.length ? r : undefined; }, 10_000);
   assert.deepEqual(standbyRt.standby_virtualservices, [vs.uuid]);
+  assert.equal(standbyRt.realtime_metrics, false);
   assert.deepEqual(standbyRt.reported_standby_virtualservices, [vs.uuid]);
   assert.ok(engines.get(standby)!.lines.some((l) => l.msg === 'snapshot applied' && l.standby === 1), 'the standby applied a snapshot holding one standby VS');
   const inv = await ok('GET', `/api/virtualservice-inventory/${vs.uuid}`);

@@ -52,14 +52,6 @@ export class RealtimeMetrics {
     return on;
   }
 
-  /** When realtime metrics of a group end (ms), undefined when off or without end. */
-  endsAt(g: StoredObject): number | undefined {
-    const rt = g.realtime_se_metrics as Setting | undefined;
-    const since = this.since.get(g.uuid);
-    const minutes = rt?.duration ?? 30;
-    return rt?.enabled && since !== undefined && minutes > 0 ? since + minutes * this.minuteMs : undefined;
-  }
-
   private async turnOff(g: StoredObject, minutes: number): Promise<void> {
     if (this.turningOff.has(g.uuid)) return;
     this.turningOff.add(g.uuid);

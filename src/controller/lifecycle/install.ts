@@ -75,6 +75,8 @@ export function installLifecycle(app: FastifyInstance, host: EngineHost, o: Life
       ...(report?.rss_bytes !== undefined ? { memory_bytes: report.rss_bytes } : {}),
       ...(report ? { applied_version: report.applied_version } : {}),
       version_mismatch: version !== undefined && version !== CONTROLLER_VERSION,
+      // Its group's realtime_se_metrics is on now (it sends pool/server counters with every heartbeat).
+      realtime_metrics: registry!.realtimeGroups?.has(String(record.se_group_ref ?? '')) ?? false,
       virtualservices: (record.placed_vs_uuids as string[] | undefined) ?? [],
       // Legacy active/standby: which of them it holds as standby (VIPs not bound), as placed and as the SE last said.
       standby_virtualservices: (record.standby_vs_uuids as string[] | undefined) ?? [],
