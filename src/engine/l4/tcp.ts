@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { PoolRuntime, Upstream } from '../contracts.js';
 import type { EngineMetrics } from '../runtime/metrics.js';
+import { peekSni, type SniRoute } from './passthrough.js';
 
 /** What a TCP listener needs from the runtime; swapped atomically when the VS changes. */
 export interface L4Route {
@@ -13,6 +14,8 @@ export interface L4Route {
   idleTimeoutMs: number;
   /** Open connections (TCP) or flows (UDP) across all the VS's listeners; 0: unlimited. */
   maxConnections: number;
+  /** SNI passthrough (AKO's datascript, run natively): the pool group comes from the ClientHello. */
+  sni?: SniRoute;
 }
 
 const CONNECT_ATTEMPTS = 3;
@@ -25,6 +28,8 @@ class TcpSession {
   private readonly started = Date.now();
   private closed = false;
   private connected = false;
+  /** The route's pool, or the pool group an SNI passthrough selected. */
+  private choose: () => PoolRuntime | undefined;
 
   constructor(private readonly client: net.Socket, private readonly listener: TcpListener, private readonly route: L4Route) {
     client.setNoDelay(true);
@@ -34,11 +39,18 @@ class TcpSession {
       client.setTimeout(route.idleTimeoutMs);
       client.on('timeout', this.onError);
     }
-    this.connect();
+    this.choose = route.pool;
+    if (route.sni) peekSni(client, route.sni, this.onSni);
+    else this.connect();
   }
 
+  private readonly onSni = (choose: () => PoolRuntime | undefined): void => {
+    this.choose = choose;
+    this.connect();
+  };
+
   private connect(): void {
-    const pool = this.route.pool();
+    const pool = this.choose();
     const server = pool?.pick({ clientIp: this.client.remoteAddress ?? '', clientPort: this.client.remotePort ?? 0 });
     if (!pool || !server) {
       // No healthy server: close the client at once (RST) and count it.

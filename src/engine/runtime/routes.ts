@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { PoolRegistry, PoolRuntime, SnapshotIndex } from '../contracts.js';
 import { lookup, refClosure, vsAddresses } from '../snapshot.js';
 import type { L4Route } from '../l4/tcp.js';
+import { datascriptRoute } from '../l4/passthrough.js';
 
 export type ListenerKind = 'tcp' | 'udp' | 'l7' | 'dns-udp' | 'dns-tcp';
 
@@ -200,6 +201,9 @@ export function planVirtualServices(
     if (addresses.length === 0) fail('no VIP address');
     const vsNp = lookup(index, 'networkprofile', vs.network_profile_ref);
     const maxConnections = Number(vs.performance_limits?.max_concurrent_connections ?? 0) || 0;
+    // Datascripts: AKO's SNI passthrough runs natively; any other makes the VS not served, with the reason.
+    const ds = datascriptRoute(index, vs, pools, app === 'L4' && !isUdp(vsNp));
+    if (ds && 'error' in ds) { fail(ds.error); continue; }
     for (const svc of (vs.services ?? []) as any[]) {
       const first = Number(svc?.port);
       const last = Number(svc?.port_range_end || first);
@@ -224,6 +228,7 @@ export function planVirtualServices(
           } else if (app === 'L4') {
             const target = l4Target(index, vs, port, udp);
             const route: L4Route = { vsUuid: vs.uuid, pool: targetResolver(pools, target), idleTimeoutMs: idleTimeoutMs(np), maxConnections };
+            if (ds) route.sni = ds.sni;
             plan.listeners.push({ key: `${udp ? 'udp' : 'tcp'}|${address}|${port}`, kind: udp ? 'udp' : 'tcp', address, port, vsUuid: vs.uuid, tls: false, route, target });
           } else {
             const target = typeof vs.pool_ref === 'string' ? { type: 'pool' as const, uuid: vs.pool_ref } : typeof vs.pool_group_ref === 'string' ? { type: 'poolgroup' as const, uuid: vs.pool_group_ref } : undefined;
