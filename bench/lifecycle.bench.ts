@@ -1,10 +1,11 @@
 // SE lifecycle (issue 6):
 //  1. re-placement gap: the local cloud's engine holding a VS is killed (SIGKILL); time until
 //     the VS answers again from another engine (SE down timeout 3 s here, 10 s by default);
+//     then the same group in HA_MODE_LEGACY_ACTIVE_STANDBY: time until the standby serves;
 //  2. the controller's cost of 50 SEs heartbeating (1/s, with VS states and counters, and
 //     long-polling their config) and 2,000 virtual services placed on them: CPU and RSS of the
 //     controller process (`portico controller`, a child), read from /proc.
-//   npm run bench -- lifecycle          (SES=50 VSES=2000 to change the sizes)
+//   npm run bench -- lifecycle          (SES=50 VSES=2000 to change the sizes; PART=gap or PART=scale for one)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -68,9 +69,25 @@ async function gapBench(): Promise<void> {
       await until('served again', serves, 60_000, 10);
       gaps.push(Date.now() - t0);
     }
+    // Legacy active/standby: the VS on an active and a standby engine (plus the buffer one).
+    await api(ctl.url, 'PATCH', `/api/serviceenginegroup/${g.uuid}`, { replace: { ha_mode: 'HA_MODE_LEGACY_ACTIVE_STANDBY', max_scaleout_per_vs: 2 } });
+    const switchovers: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const pair = async () => {
+        const rt = await api(ctl.url, 'GET', `/api/virtualservice/${vs.uuid}/runtime`);
+        const active = rt.se_list.find((s: any) => !s.standby && s.connected);
+        return rt.oper_status.state === 'OPER_UP' && rt.se_list.some((s: any) => s.standby && s.connected) && engines().length === 3 && (await serves()) ? active.se_name as string : undefined;
+      };
+      const active = (await until('VS on an active and a standby engine, a spare up', pair, 60_000, 100))!;
+      const t0 = Date.now();
+      process.kill(ctl.lifecycle.localCloud!.pids().get(active)!, 'SIGKILL');
+      await until('served by the standby', serves, 60_000, 10);
+      switchovers.push(Date.now() - t0);
+    }
     console.log('| measure | value |\n|---|---|');
     console.log(`| re-placement gap after SIGKILL of the SE holding the VS (SE down timeout 3 s), 3 rounds | ${gaps.map((g) => `${g} ms`).join(', ')} |`);
     console.log(`| of which beyond the down timeout (pass + snapshot + bind) | ${gaps.map((g) => `${g - 3000} ms`).join(', ')} |`);
+    console.log(`| HA_MODE_LEGACY_ACTIVE_STANDBY: SIGKILL of the active → the standby serves, 3 rounds | ${switchovers.map((g) => `${g} ms`).join(', ')} |`);
   } finally {
     await ctl.close();
     backend.close();
@@ -180,7 +197,7 @@ async function scaleBench(): Promise<void> {
   }
 }
 
-await gapBench();
-await scaleBench();
+if (process.env.PART !== 'scale') await gapBench();
+if (process.env.PART !== 'gap') await scaleBench();
 await dispatcher.close();
 process.exit(0);
