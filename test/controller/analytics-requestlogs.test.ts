@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startController, type Controller } from '../../src/controller/server.js';
-import { startEngine, type Engine } from '../../src/engine/agent/agent.js';
+import { startEngine, withUnsent, type Engine } from '../../src/engine/agent/agent.js';
 import { Client, PASSWORD } from './support.js';
 import { httpBackend, silentLog, until, type Backend } from '../engine/support.js';
 
@@ -56,4 +56,15 @@ test('request-log samples of heartbeats that failed are sent with the next one',
   const u = await uris();
   for (const p of ['/outage-1', '/outage-2', '/outage-3']) assert.equal(u.filter((x: string) => x === p).length, 1, `${p} listed once: ${u.join(' ')}`);
   assert.equal(engine.unsentRequestLogs(), 0);
+});
+
+test('unsent samples are bounded: the newest 1,000 are kept', () => {
+  const n = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+  assert.deepEqual(withUnsent([1, 2], []), [1, 2]);
+  assert.deepEqual(withUnsent([], [3]), [3]);
+  const kept = withUnsent(n(0, 900), n(900, 300));
+  assert.equal(kept.length, 1000);
+  assert.equal(kept[0], 200, 'the oldest go first');
+  assert.equal(kept[999], 1199);
+  assert.equal(withUnsent([], n(0, 1500)).length, 1000);
 });

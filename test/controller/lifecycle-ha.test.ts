@@ -81,6 +81,14 @@ test('legacy active/standby: standby holds the config without the VIP, takes ove
   assert.equal(standbyRt.realtime_metrics, false);
   assert.deepEqual(standbyRt.reported_standby_virtualservices, [vs.uuid]);
   assert.ok(engines.get(standby)!.lines.some((l) => l.msg === 'snapshot applied' && l.standby === 1), 'the standby applied a snapshot holding one standby VS');
+  // What each engine serves (its admin /healthz): the VS on the active only.
+  const serving = async (name: string) => {
+    const adminUrl = engines.get(name)!.lines.find((l) => typeof l.url === 'string' && /metrics at/.test(l.msg))!.url as string;
+    const health = (await (await fetch(`${adminUrl}/healthz`)).json()) as { virtualservices: Array<{ uuid: string }> };
+    return health.virtualservices.map((v) => v.uuid);
+  };
+  assert.deepEqual(await serving(active), [vs.uuid]);
+  assert.deepEqual(await serving(standby), []);
   const inv = await ok('GET', `/api/virtualservice-inventory/${vs.uuid}`);
   assert.deepEqual(inv.runtime.vip_summary[0].service_engine.map((s: any) => s.standby).sort(), [false, true]);
 

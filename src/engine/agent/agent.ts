@@ -164,11 +164,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
 
   // Samples of heartbeats that failed go again with the next one (at least once; bounded).
   let unsentLogs: unknown[] = [];
-  const requestLogs = () => {
-    const fresh = runtime.metrics.takeRequestLogs();
-    if (fresh.length) unsentLogs = unsentLogs.length ? unsentLogs.concat(fresh).slice(-MAX_UNSENT_REQUEST_LOGS) : fresh;
-    return unsentLogs;
-  };
+  const requestLogs = () => (unsentLogs = withUnsent(unsentLogs, runtime.metrics.takeRequestLogs()));
 
   // Pool/server counters: every heartbeat while the SE group has realtime metrics (or the
   // controller does not say), else every DETAIL_EVERY_MS (the controller keeps the last ones).
@@ -291,4 +287,10 @@ export function standbyPart(snapshot: Snapshot): { serving: Snapshot; standby: s
   const skip = new Set(standby);
   const vses = snapshot.objects.virtualservice ?? [];
   return { serving: { ...snapshot, objects: { ...snapshot.objects, virtualservice: vses.filter((v) => !skip.has(v.uuid)) } }, standby };
+}
+
+/** The samples of failed heartbeats followed by the new ones, the newest `max` of them. */
+export function withUnsent<T>(unsent: T[], fresh: T[], max = MAX_UNSENT_REQUEST_LOGS): T[] {
+  if (!fresh.length) return unsent;
+  return unsent.length ? unsent.concat(fresh).slice(-max) : fresh.slice(-max);
 }
