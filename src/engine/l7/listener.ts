@@ -18,7 +18,8 @@ import type { ListenerState, SlowHead } from './listener-state.js';
 
 /** Open connections per VS across all its listeners (max_concurrent_connections is per VS). */
 const connectionsPerVs = new Map<string, number>();
-const ALPN = ['h2', 'http/1.1'];
+/** ALPN list in wire form (length-prefixed names), so no TLS socket converts it again. */
+const ALPN = Buffer.from('\x02h2\x08http/1.1', 'latin1');
 
 // Per-connection handlers are shared functions that find their listener through a symbol on the
 // socket: no closures allocated per connection (`once` would add two more objects each).

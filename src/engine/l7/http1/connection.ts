@@ -31,6 +31,7 @@ const MAX_PIPELINED = 64 * 1024;
 const MAX_RETRIES = 2;
 /** Body bytes up to this size go out in one buffer with the response head (one write, no writev). */
 const MERGE_LIMIT = 16 * 1024;
+const WILDCARD = new Set(['', '0.0.0.0', '::']);
 
 export class Http1Connection implements UpstreamOwner, ResponseSink {
   private state = St.Head;
@@ -84,7 +85,8 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       secure,
       clientIp: socket.remoteAddress ?? '',
       sni: sni.toLowerCase(),
-      vip: socket.localAddress ?? listener.spec.address,
+      // The listener is bound to the VIP itself: no getsockname per connection.
+      vip: WILDCARD.has(listener.spec.address) ? (socket.localAddress ?? listener.spec.address) : listener.spec.address,
       tlsSocket: secure ? (socket as TLSSocket) : undefined,
       requestId: undefined,
       target: '',
@@ -106,7 +108,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       },
     };
     this.pick = { clientIp: this.facts.clientIp, clientPort: socket.remotePort ?? 0, uri: '', header: this.facts.header };
-    socket.setNoDelay(true);
+    // TCP_NODELAY is set at accept (the listener's server has noDelay); a TLS socket would set it again.
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);

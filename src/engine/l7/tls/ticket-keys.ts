@@ -11,6 +11,8 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 
 const ROTATE_MS = 6 * 3600_000;
+/** IVs drawn from the CSPRNG this many at a time (one randomFillSync per batch, not per ticket). */
+const IV_BATCH = 256;
 /** OpenSSL ticket callback results. */
 const REJECT = 0;
 const ENCRYPT = 1;
@@ -36,6 +38,8 @@ export class TicketKeys {
   private previous: Key | undefined;
   private rotateAt = Date.now() + ROTATE_MS;
   private readonly iv = Buffer.alloc(16);
+  private readonly ivPool = Buffer.alloc(16 * IV_BATCH);
+  private ivNext = this.ivPool.length;
   private readonly reject: [number, Buffer, Buffer] = [REJECT, this.current.hmac, this.current.aes];
 
   constructor() {
@@ -55,7 +59,12 @@ export class TicketKeys {
     if (enc) {
       if (Date.now() >= this.rotateAt) this.rotate();
       // The IV buffer is copied by the native side before the next call.
-      randomFillSync(this.iv);
+      if (this.ivNext === this.ivPool.length) {
+        randomFillSync(this.ivPool);
+        this.ivNext = 0;
+      }
+      this.ivPool.copy(this.iv, 0, this.ivNext, this.ivNext + 16);
+      this.ivNext += 16;
       return this.current.enc;
     }
     if (this.current.name.equals(name)) return this.current.renew;
