@@ -9,6 +9,7 @@ import { Names, shardCount, shardOf } from './names.js';
 import { EndpointIndex } from './members.js';
 import { fqdnSubdomain, inDnsDomains, tooLongMessage, vsvipFields, warn } from './common.js';
 import { eligibleIngresses, parseIngress, type Backend, type HostCert, type ParsedIngress, type Route } from './ingress-parse.js';
+import { buildPassthrough, isPassthrough } from './passthrough.js';
 
 interface HostPlan {
   host: string;
@@ -21,7 +22,7 @@ interface HostPlan {
   child: boolean;
 }
 
-interface Ctx {
+export interface Ctx {
   settings: OperatorSettings;
   set: ObjectSet;
   names: Names;
@@ -41,7 +42,7 @@ function pathMatches(r: Route): Array<Record<string, unknown>> {
   ];
 }
 
-function redirectRule(name: string, index: number, hosts?: string[]): Record<string, unknown> {
+export function redirectRule(name: string, index: number, hosts?: string[]): Record<string, unknown> {
   const match: Record<string, unknown> = {};
   if (hosts) match.host_hdr = { match_criteria: 'HDR_EQUALS', match_case: 'INSENSITIVE', value: hosts };
   match.vs_port = { match_criteria: 'IS_IN', ports: [80] };
@@ -51,7 +52,7 @@ function redirectRule(name: string, index: number, hosts?: string[]): Record<str
   };
 }
 
-function pool(ctx: Ctx, name: string, b: Backend, r: { ns: string; ing: string; host?: string; path?: string }): void {
+export function pool(ctx: Ctx, name: string, b: Backend, r: { ns: string; ing: string; host?: string; path?: string }): void {
   const markers: Marker[] = [{ key: 'Namespace', values: [r.ns] }, { key: 'IngressName', values: [r.ing] }];
   if (r.host) markers.push({ key: 'Host', values: [r.host] });
   if (r.path) markers.push({ key: 'Path', values: [r.path] });
@@ -115,7 +116,10 @@ function planHosts(parsed: ParsedIngress[], count: number, scheme: 'hostname' | 
 }
 
 export function buildIngresses(snapshot: ClusterSnapshot, settings: OperatorSettings, set: ObjectSet, names: Names, endpoints: EndpointIndex, outcomes: ObjectOutcome[]): void {
-  const ingresses = eligibleIngresses(snapshot, settings);
+  const eligible = eligibleIngresses(snapshot, settings);
+  // Passthrough Ingresses get their own L4 VSes (passthrough.ts).
+  const ingresses = eligible.filter((i) => !isPassthrough(i));
+  if (ingresses.length < eligible.length) buildPassthrough(snapshot, settings, { settings, set, names, endpoints }, eligible.filter(isPassthrough), outcomes);
   if (ingresses.length === 0) return;
   const subdomain = fqdnSubdomain(set.infra, settings);
   const parsed = ingresses.map((i) => parseIngress(snapshot, settings, i, subdomain));

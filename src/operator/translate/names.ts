@@ -85,6 +85,7 @@ export class Names {
     return `${this.prefix}${ns}-${svc}-${key}-${protocol}-${port}`;
   }
   sharedL7(n: number): string { return `${this.prefix}Shared-L7-${n}`; }
+  sharedPassthrough(n: number): string { return `${this.cluster}--Shared-Passthrough-${n}`; }
   insecurePool(host: string, path: string, ns: string, ing: string): string { return `${this.prefix}${host}${pathPart(path)}-${ns}-${ing}`; }
   sniChild(host: string): string { return `${this.prefix}${host}`; }
   sniPool(ns: string, host: string, path: string, ing: string): string { return `${this.prefix}${ns}-${host}${pathPart(path)}-${ing}`; }

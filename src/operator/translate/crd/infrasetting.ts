@@ -89,6 +89,7 @@ class InfraNames extends Names {
     this.prefix = scoped ? `${cluster}--` : `${cluster}--${infra}-`;
   }
   override sharedL7(n: number): string { return `${this.cluster}--Shared-L7-${this.infra}-${n}`; }
+  override sharedPassthrough(n: number): string { return `${this.cluster}--Shared-Passthrough-${this.infra}-${n}`; }
 }
 
 /** Where an Ingress's or Service's AviInfraSetting comes from, if anywhere. */
