@@ -9,46 +9,21 @@ import tls from 'node:tls';
 import { EngineRuntime } from '../../src/engine/runtime/runtime.js';
 import { VipManager } from '../../src/engine/vip/manager.js';
 import { akoPassthroughScript, passthroughPrefix, peekSni, PEEK_TIMEOUT_MS } from '../../src/engine/l4/passthrough.js';
-import { selfSigned } from '../../src/controller/certs/selfsigned.js';
 import { SnapshotBuilder, silentLog, until } from './support.js';
+import { startTlsBackend, tlsExchange, type TlsBackend } from './passthrough-support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-const AKO_PASSTHROUGH_SCRIPT = (cluster: string) => akoPassthroughScript(`${cluster}--`);
-
-interface TlsBackend { ip: string; port: number; cert: string }
-
-/** A TLS server with its own certificate for `host`, answering `<name>:<line>`. */
 async function tlsBackend(ip: string, host: string, name: string): Promise<TlsBackend> {
-  const { cert, key } = selfSigned({ commonName: host, keyType: 'ec' });
-  const sockets = new Set<net.Socket>();
-  const server = tls.createServer({ cert, key }, (s) => {
-    s.on('error', () => {});
-    s.on('data', (d) => s.write(`${name}:${d.toString()}`));
-  });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise<void>((r) => server.listen(0, ip, r));
-  cleanups.push(() => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); }));
-  return { ip, port: (server.address() as net.AddressInfo).port, cert };
+  const b = await startTlsBackend(ip, host, name);
+  cleanups.push(() => b.close());
+  return b;
 }
 
-/** A TLS exchange: the server's certificate subject and its answer to `line`; or the error that closed it. */
-export function tlsExchange(ip: string, port: number, servername: string | undefined, ca: string | undefined, line = 'hi'): Promise<{ cn?: string; reply?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const c = tls.connect({ host: ip, port, ...(servername !== undefined ? { servername } : {}), ...(ca ? { ca } : { rejectUnauthorized: false }) });
-    let cn: string | undefined;
-    c.once('secureConnect', () => {
-      cn = c.getPeerCertificate().subject?.CN as string | undefined;
-      c.write(line);
-    });
-    c.once('data', (d) => { c.destroy(); resolve({ cn, reply: d.toString() }); });
-    c.once('error', (e) => resolve({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    c.once('close', () => resolve({ error: 'closed' }));
-  });
-}
+const AKO_PASSTHROUGH_SCRIPT = (cluster: string) => akoPassthroughScript(`${cluster}--`);
 
 function runtime(): EngineRuntime {
   const rt = new EngineRuntime(new VipManager('loopback', undefined, silentLog), silentLog);
