@@ -131,7 +131,7 @@ export function buildIngressesByInfra(snapshot: ClusterSnapshot, settings: Opera
     const g = groups.get(gk)!;
     const view: ClusterSnapshot = { ...snapshot, ingresses: g.ingresses };
     const shard = g.infra?.shardSize;
-    const s = shard ? { ...settings, l7: { ...settings.l7, shardVSSize: shard } } : settings;
+    const s = shard ? { ...settings, l7: { ...settings.l7, shardVSSize: shard, passthroughShardSize: shard } } : settings;
     const n = g.attach ? new InfraNames(settings.clusterName, g.attach.name, g.attach.scoped) : names;
     const before = g.infra ? keysOf(set) : undefined;
     buildIngresses(view, s, set, n, endpoints, outcomes);
