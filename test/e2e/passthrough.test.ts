@@ -1,10 +1,10 @@
 // A passthrough Ingress end to end: `portico up` on a manifest folder (operator → controller → SE),
 // two TLS backends with their own certificates for a.example.test and b.example.test. A TLS
 // client with SNI a… reaches A and sees A's certificate (TLS passed through, not terminated), b…
-// reaches B, an unknown SNI is closed, and port 80 redirects to https. Loopback 127.108.0.0/16.
+// reaches B, an unknown SNI is closed, port 80 redirects to https, and removing the Ingress removes it all. Loopback 127.108.0.0/16.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -93,6 +93,13 @@ test('passthrough Ingress: SNI picks the backend, whose own certificate the clie
     const vs = ((await (await fetch(`${consoleUrl}/api/virtualservice?name=portico--Shared-Passthrough-0`, { headers: auth })).json()) as any).results[0];
     assert.ok(vs, 'portico--Shared-Passthrough-0 on the controller');
     await waitFor(async () => ((await (await fetch(`${consoleUrl}/api/virtualservice/${vs.uuid}/runtime`, { headers: auth })).json()) as any)?.oper_status?.state === 'OPER_UP', 30_000, 'the passthrough VS OPER_UP');
+
+    // The Ingress removed: every passthrough object goes from the controller and 443 stops answering.
+    const count = async (type: string) => ((await (await fetch(`${consoleUrl}/api/${type}?name.contains=Passthrough`, { headers: auth })).json()) as any).count;
+    assert.deepEqual([await count('virtualservice'), await count('vsdatascriptset'), await count('vsvip')], [2, 1, 1]);
+    unlinkSync(join(dir, 'passthrough.yaml'));
+    await waitFor(async () => (await count('virtualservice')) === 0 && (await count('vsdatascriptset')) === 0 && (await count('vsvip')) === 0, 30_000, 'passthrough objects removed');
+    await waitFor(async () => !(await tlsExchange(vip, 443, 'a.example.test', a.cert)).reply, 30_000, '443 no longer served');
 
     const code = await proc.stop(30_000);
     assert.equal(code, 0, proc.lines.slice(-20).join('\n'));
