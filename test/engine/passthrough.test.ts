@@ -9,7 +9,8 @@ import tls from 'node:tls';
 import { EngineRuntime } from '../../src/engine/runtime/runtime.js';
 import { VipManager } from '../../src/engine/vip/manager.js';
 import { akoPassthroughScript, passthroughPrefix, peekSni, PEEK_TIMEOUT_MS } from '../../src/engine/l4/passthrough.js';
-import { SnapshotBuilder, silentLog, until } from './support.js';
+import { SnapshotBuilder, httpBackend, silentLog, until } from './support.js';
+import { httpGet } from '../../src/demo/probes.js';
 import { startTlsBackend, tlsExchange, type TlsBackend } from './passthrough-support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -130,4 +131,33 @@ test('a client that never completes its ClientHello is closed after the peek tim
     c.on('close', () => resolve(true));
   });
   assert.ok(closed);
+});
+
+test('a VH child with a datascript is not served (its host falls through) and its state says why; without it, served', async () => {
+  const child1 = await httpBackend('127.108.1.5', 'child-ok');
+  const child2 = await httpBackend('127.108.1.6', 'child-ds');
+  cleanups.push(() => child1.close(), () => child2.close());
+  const s = new SnapshotBuilder();
+  const httpProfile = s.add('applicationprofile', { name: 'System-HTTP', type: 'APPLICATION_PROFILE_TYPE_HTTP' });
+  const parent = s.add('virtualservice', { name: 'parent', type: 'VS_TYPE_VH_PARENT', enabled: true, vsvip_ref: s.vsvip('127.108.0.5'), application_profile_ref: httpProfile, network_profile_ref: s.tcpProfile, services: [{ port: 9080 }] });
+  const ds = s.add('vsdatascriptset', { name: 'hdr', datascript: [{ evt: 'VS_DATASCRIPT_EVT_HTTP_REQ', script: 'avi.http.add_header("x", "y")' }] });
+  const child = (name: string, host: string, b: { ip: string; port: number }, extra = {}) => s.add('virtualservice', {
+    name, type: 'VS_TYPE_VH_CHILD', enabled: true, vh_parent_vs_ref: parent, vh_domain_name: [host], application_profile_ref: httpProfile, pool_ref: s.pool(`${name}-pool`, [b]), ...extra,
+  });
+  const ok = child('ok', 'ok.example.test', child1);
+  const withDs = child('ds', 'ds.example.test', child2, { vs_datascripts: [{ index: 0, vs_datascript_set_ref: ds }] });
+  const rt = runtime();
+  await rt.apply(s.build());
+  const state = (uuid: string) => rt.vsStates().find((v) => v.uuid === uuid)!;
+  assert.equal(state(ok).oper_state, 'OPER_UP');
+  assert.equal(state(parent).oper_state, 'OPER_UP');
+  assert.equal(state(withDs).oper_state, 'OPER_DOWN');
+  assert.match(state(withDs).reason!, /vsdatascriptset hdr \(VS_DATASCRIPT_EVT_HTTP_REQ\): not supported: this engine runs no Lua/);
+  assert.equal((await httpGet({ vip: '127.108.0.5', port: 9080, host: 'ok.example.test' })).body, 'child-ok');
+  assert.notEqual((await httpGet({ vip: '127.108.0.5', port: 9080, host: 'ds.example.test' })).body, 'child-ds');
+  assert.equal(child2.connections, 0);
+  delete s.get('virtualservice', withDs).vs_datascripts;
+  await rt.apply(s.build());
+  assert.equal(state(withDs).oper_state, 'OPER_UP');
+  assert.equal((await httpGet({ vip: '127.108.0.5', port: 9080, host: 'ds.example.test' })).body, 'child-ds');
 });

@@ -104,6 +104,14 @@ export function datascriptRoute(index: SnapshotIndex, vs: Record<string, any>, p
   return { sni: { prefix, groups, pools, peekTimeoutMs: PEEK_TIMEOUT_MS } };
 }
 
+const NO_POOLS: PoolRegistry = { pool: () => undefined, poolGroup: () => undefined };
+
+/** Why a VH child with datascripts is not served (children are HTTP: no datascript can run there); undefined without any. */
+export function childDatascriptError(index: SnapshotIndex, vs: Record<string, any>): string | undefined {
+  const ds = datascriptRoute(index, vs, NO_POOLS, false);
+  return ds && 'error' in ds ? ds.error : undefined;
+}
+
 const NO_CLIENT = { clientIp: '', clientPort: 0 };
 
 /**

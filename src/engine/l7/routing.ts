@@ -4,6 +4,7 @@
 import type { SnapshotIndex, L7ListenerSpec } from '../contracts.js';
 import { compilePolicies, type CompiledResponseRule, type CompiledRule, type CompileWarning } from './policy.js';
 import { type CertContexts, type CertEntry, contextForVs } from './certificates.js';
+import { childDatascriptError } from '../l4/passthrough.js';
 
 type Obj = Record<string, any>;
 
@@ -80,6 +81,8 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
   collectTimeouts(vs, index, serverTimeouts);
   for (const child of vss!.values()) {
     if (child.type !== 'VS_TYPE_VH_CHILD' || child.vh_parent_vs_ref !== spec.vsUuid || child.enabled === false) continue;
+    // A child whose datascripts cannot run is not served (its state says why): never served without them.
+    if (childDatascriptError(index, child)) continue;
     const route = compileVs(child, index, spec.tls, certs, warn);
     collectTimeouts(route, index, serverTimeouts);
     const names: string[] = [...(child.vh_domain_name ?? []), ...(child.vh_matches ?? []).map((m: Obj) => m?.host)];

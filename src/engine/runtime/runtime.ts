@@ -5,6 +5,7 @@
 import type { L7Listener, L7Context, SnapshotIndex } from '../contracts.js';
 import { createL7Listener } from '../l7/index.js';
 import { TcpListener } from '../l4/tcp.js';
+import { childDatascriptError } from '../l4/passthrough.js';
 import { UdpListener } from '../l4/udp.js';
 import { DnsTcpListener, DnsUdpListener } from '../dns/listeners.js';
 import { DnsZone } from '../dns/zone.js';
@@ -303,6 +304,8 @@ export class EngineRuntime {
     const parents = new Map(out.map((st) => [st.uuid, st]));
     for (const vs of this.index.get('virtualservice')?.values() ?? []) {
       if (vs.type !== 'VS_TYPE_VH_CHILD' || vs.enabled === false) continue;
+      const dsError = childDatascriptError(this.index, vs);
+      if (dsError) { out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: dsError }); continue; }
       const parent = parents.get(vs.vh_parent_vs_ref);
       const target: ListenerPlan['target'] = typeof vs.pool_ref === 'string' ? { type: 'pool', uuid: vs.pool_ref } : typeof vs.pool_group_ref === 'string' ? { type: 'poolgroup', uuid: vs.pool_group_ref } : undefined;
       if (!parent) out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: 'its parent virtual service is not on this service engine' });
