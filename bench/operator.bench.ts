@@ -236,6 +236,8 @@ async function benchSync(parts: Set<string>): Promise<void> {
       row('  operator RSS after the sync', mb(process.memoryUsage().rss), '< 300 MB', process.memoryUsage().rss < 300 * 1024 * 1024);
       row('  operator RSS, highest during the sync (sampled every 100 ms)', mb(top.rss), '< 300 MB', top.rss < 300 * 1024 * 1024);
       row('  V8 heap used, highest during the sync', mb(top.heapUsed), '', undefined);
+      const m = process.memoryUsage();
+      row(`  now: heap committed ${mb(m.heapTotal)}, used ${mb(m.heapUsed)}, external ${mb(m.external)}`, '', '', undefined);
       const gc = (globalThis as { gc?: () => void }).gc;
       if (gc) { gc(); row('  heap kept after a GC (with --expose-gc): snapshot, translation, state', mb(process.memoryUsage().heapUsed), '', undefined); }
       // HEAP_SNAPSHOT=<file>: what the operator keeps after a full sync (open it in Chrome DevTools).

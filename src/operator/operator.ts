@@ -7,6 +7,7 @@
 // batch at a time; a change pass rebuilds only the units the change touches (translate/incremental)
 // and syncs and publishes only what they changed, so its cost does not grow with the cluster.
 import { createServer, type Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { ClusterSnapshot, SnapshotProvider, SourceProblem } from './source/types.js';
@@ -15,7 +16,7 @@ import type { OperatorSettings } from './settings/types.js';
 import { ControllerClient } from './controller-client/client.js';
 import { readInfra } from './infra.js';
 import type { DesiredObject, Infra, KnownRefs, ObjectOutcome } from './translate/index.js';
-import { IncrementalTranslator, objectKey, type UnitBuild } from './translate/incremental.js';
+import { IncrementalTranslator, objectKey } from './translate/incremental.js';
 import { fnv1a32 } from './translate/names.js';
 import { ControllerState } from './sync/state.js';
 import { Syncer, type SyncReport } from './sync/sync.js';
@@ -53,6 +54,12 @@ export interface OperatorOptions {
   concurrency?: number;
   /** Leader election gate: while it says false, nothing is written (the follower only translates). */
   leader?: { isLeader(): boolean };
+  /**
+   * V8 lets the old generation grow to 4× what survived the last full GC before collecting again
+   * (on machines with gigabytes free): a full sync's short-lived garbage then sits in RSS. The
+   * operator asks for growth of this many percent instead (default 25; 0 keeps V8's own).
+   */
+  heapGrowingPercent?: number;
   /** Told about start-up checks, the boot status sync and deleteConfig (AKO's Events on its pod). */
   lifecycle?: Partial<OperatorLifecycle>;
 }
@@ -78,24 +85,16 @@ function refKey(r: { kind: string; namespace: string; name: string }): string {
   return `${r.kind}/${r.namespace}/${r.name}`;
 }
 
-/** Objects written per batch in a full pass (their bodies are what a full sync holds at once). */
-const BATCH_OBJECTS = 1000;
-/** A full pass keeps the bodies of units to write up to this many objects; beyond, they are built again when their turn comes. */
+/** A full pass keeps the bodies of units to write up to this many objects; beyond, a unit is built again when a sync worker takes it. */
 const KEEP_OBJECTS = 2000;
 const NOTHING: { has(k: string): boolean } = { has: () => false };
 
-/** Units' objects in batches of about BATCH_OBJECTS (a unit is never split: its dependencies stay together). */
-function* batched(units: Iterable<UnitBuild | DesiredObject[]>): Generator<DesiredObject[]> {
-  let batch: DesiredObject[] = [];
-  for (const u of units) {
-    for (const o of Array.isArray(u) ? u : u.objects) batch.push(o);
-    if (batch.length >= BATCH_OBJECTS) { yield batch; batch = []; }
-  }
-  if (batch.length) yield batch;
-}
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const settings = opts.settings;
+  const growth = opts.heapGrowingPercent ?? 25;
+  // Read by V8 at each full GC when it sets the next limit: takes effect without a restart.
+  if (growth > 0) setFlagsFromString(`--heap-growing-percent=${Math.round(growth)}`);
   const log = opts.logger ?? pino({ name: 'portico-operator', level: LOG_LEVEL[settings.logLevel] ?? 'warn' }, pino.destination(2));
   const metrics = new OperatorMetrics();
   const client = new ControllerClient({
@@ -189,7 +188,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       const prevFailed = lastFailed;
       // deleteConfig can be turned off and on again live (values file): each time is a new deletion.
       if (!settings.deleteConfig) deleteDone = false;
-      if (settings.deleteConfig) report = await syncer.run({ wanted: NOTHING, batches: [] });
+      if (settings.deleteConfig) report = await syncer.run({ wanted: NOTHING, units: [] });
       else {
         translator ??= new IncrementalTranslator(settings, infra!);
         const known = await crdRefs.resolve(snapshot!);
@@ -240,27 +239,29 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
 
   /**
    * Every unit translated, each object compared with the controller's copy while its body is at
-   * hand; then the units with something to write are synced a batch at a time (bodies beyond
-   * KEEP_OBJECTS are dropped and built again for their batch: a full sync from empty never holds
-   * the whole translation).
+   * hand; then the units with something to write are synced (bodies beyond KEEP_OBJECTS are
+   * dropped and built again as the sync workers take their unit: a full sync from empty never
+   * holds the whole translation, only the units in flight).
    */
   async function fullPass(tr: IncrementalTranslator, known: KnownRefs): Promise<SyncReport> {
     const t0 = performance.now();
     const kept: DesiredObject[][] = [];
-    const later: string[] = [];
+    const later: Array<{ unit: string; size: number }> = [];
     let keptCount = 0;
     let unchanged = 0;
     for (const u of tr.update(snapshot!, known, { all: true })) {
       if (!u.objects.some((o) => syncer.needsWrite(o))) { unchanged += u.objects.length; continue; }
-      if (keptCount + u.objects.length <= KEEP_OBJECTS) { kept.push(u.objects); keptCount += u.objects.length; } else later.push(u.unit);
+      if (keptCount + u.objects.length <= KEEP_OBJECTS) { kept.push(u.objects); keptCount += u.objects.length; } else later.push({ unit: u.unit, size: u.objects.length });
     }
     metrics.translateSeconds.observe((performance.now() - t0) / 1000);
-    function* batches(): Generator<DesiredObject[]> {
-      yield* batched(kept);
-      kept.length = 0;
-      yield* batched(tr.rebuild(later));
+    // The biggest units (the Ingresses') first: their bodies are alive while the held state is
+    // still small, not on top of it at the end.
+    later.sort((a, b) => b.size - a.size);
+    function* units(): Generator<DesiredObject[]> {
+      while (kept.length) yield kept.shift()!;
+      yield* tr.rebuild(later.map((l) => l.unit));
     }
-    const r = await syncer.run({ wanted: tr.wanted, batches: batches() });
+    const r = await syncer.run({ wanted: tr.wanted, units: units() });
     r.unchanged += unchanged;
     return r;
   }
@@ -276,7 +277,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       for (const o of u.objects) if (scope.has(objectKey(o))) batch.push(o);
     }
     metrics.translateSeconds.observe((performance.now() - t0) / 1000);
-    return syncer.run({ wanted: tr.wanted, batches: [batch], deleteScope: scope });
+    return syncer.run({ wanted: tr.wanted, units: [batch], deleteScope: scope });
   }
 
   /** Statuses of every handled object (full pass) or of those the pass could have changed. */

@@ -2,9 +2,11 @@
 // ordered REST calls: creates and updates with children before parents (level by level, a few
 // at a time), then deletes with parents before children. An object whose dependency failed is
 // not attempted. Errors are collected by class; the caller schedules the retry.
-// Objects come in batches (whole translation units, whose dependencies stay inside them), so a
-// full sync holds one batch's bodies at a time; `deleteScope` narrows what may be stale to the
-// keys a change touched, so one change costs one object's work, not a walk of every held one.
+// Objects come as units (translation units, whose dependencies stay inside them), pulled one at a
+// time by `concurrency` workers and written level by level, so a full sync holds only the bodies
+// of the units in flight (built lazily by the caller's iterator) and each lives a few requests,
+// not a whole pass; `deleteScope` narrows what may be stale to the keys a change touched, so one
+// change costs one object's work, not a walk of every held one.
 import type { ControllerClient } from '../controller-client/client.js';
 import { ControllerError, type ErrorClass, type RetryKind } from '../controller-client/errors.js';
 import type { DesiredObject, OwnedType } from '../translate/types.js';
@@ -38,8 +40,11 @@ export interface SyncReport {
 export interface SyncPlan {
   /** Every object wanted now (those of other batches included): deps and deletes are judged by it. */
   wanted: { has(key: string): boolean };
-  /** Objects to compare and write, batch by batch; a batch's dependencies are in it or already held. */
-  batches: Iterable<DesiredObject[]>;
+  /**
+   * Objects to compare and write, unit by unit; a unit's dependencies are in it or already held.
+   * Each array is emptied as its unit is taken, and an object is let go once written.
+   */
+  units: Iterable<DesiredObject[]>;
   /** Held objects that may have become stale: undefined → every held object. */
   deleteScope?: Iterable<string>;
 }
@@ -60,11 +65,32 @@ function levelOf(type: OwnedType, body: Record<string, any>): number {
   return type === 'virtualservice' && body.type === 'VS_TYPE_VH_CHILD' ? 4 : LEVEL[type];
 }
 
-/** Runs `fn` over items with at most `n` in flight. */
+/** At most `n` calls of `run` at once, whatever the caller (all the workers' writes share it). */
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly n: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); else this.active--;
+    }
+  }
+}
+
+/** Runs `fn` over items with at most `n` in flight; an item is let go once taken (a written body is garbage at once). */
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]!);
+    while (i < items.length) {
+      const item = items[i]!;
+      items[i++] = undefined as T;
+      await fn(item);
+    }
   });
   await Promise.all(workers);
 }
@@ -95,7 +121,7 @@ export class Syncer {
   /** Every desired object at once (tests, small sets). */
   pass(desired: DesiredObject[]): Promise<SyncReport> {
     const wanted = new Set(desired.map((d) => ControllerState.key(d.type, d.name)));
-    return this.run({ wanted, batches: [desired] });
+    return this.run({ wanted, units: [desired.slice()] });
   }
 
   async run(plan: SyncPlan): Promise<SyncReport> {
@@ -125,8 +151,13 @@ export class Syncer {
       await this.client.call('PATCH', `/api/vsvip/${h.uuid}`, { replace: { dns_info: [] } }).catch(() => undefined); // the delete below reports
     });
 
-    // Creates and updates, batch by batch, level by level.
-    for (const batch of plan.batches) await this.writeBatch(batch, wanted, report, fail);
+    // Creates and updates: units pulled by the workers as they free up, each level by level.
+    const n = this.opts.concurrency ?? 8;
+    const gate = new Gate(n);
+    const units = plan.units[Symbol.iterator]();
+    await Promise.all(Array.from({ length: n }, async () => {
+      for (let u = units.next(); !u.done; u = units.next()) await this.writeUnit(u.value, wanted, report, fail, gate);
+    }));
 
     // Deletes: owned objects no longer wanted, parents first.
     const stale = candidates.map((h) => ({ type: h.type, name: h.name, uuid: h.uuid, level: levelOf(h.type, h.obj) }));
@@ -147,11 +178,13 @@ export class Syncer {
     return report;
   }
 
-  private async writeBatch(desired: DesiredObject[], wanted: SyncPlan['wanted'], report: SyncReport,
-    fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure): Promise<void> {
+  private async writeUnit(desired: DesiredObject[], wanted: SyncPlan['wanted'], report: SyncReport,
+    fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure, gate: Gate): Promise<void> {
     const levels: DesiredObject[][] = [[], [], [], [], []];
     for (const d of desired) levels[levelOf(d.type, d.body)]!.push(d);
+    desired.length = 0;
     for (const level of levels) {
+      if (level.length === 0) continue;
       await pool(level, this.opts.concurrency ?? 8, async (d) => {
         const key = ControllerState.key(d.type, d.name);
         const blocker = d.deps.find((k) => report.failed.has(k) || (!wanted.has(k) && !this.state.get(...splitKey(k))));
@@ -166,7 +199,7 @@ export class Syncer {
         const stuck = this.hopeless.get(key);
         if (stuck && stuck.cksum === d.cksum) { report.failed.set(key, stuck); return; }
         try {
-          await this.write(d, held, report);
+          await gate.run(() => this.write(d, held, report));
           report.touched.add(key);
           this.hopeless.delete(key);
         } catch (err) {

@@ -171,9 +171,12 @@ export class IncrementalTranslator {
     for (const u of order) yield this.build(u);
   }
 
-  /** Builds units again from the current snapshot (the same objects: translation is pure), for their bodies. */
-  *rebuild(units: Iterable<string>): Generator<UnitBuild> {
-    for (const u of units) yield this.build(u);
+  /**
+   * Builds units again from the current snapshot, for their bodies: the same objects (translation
+   * is pure), so the indexes are left as they are (no churn of long-lived entries).
+   */
+  *rebuild(units: Iterable<string>): Generator<DesiredObject[]> {
+    for (const u of units) yield this.buildObjects(u).objects;
   }
 
   /** Everything, as translate() returns it (tests compare the two). */
