@@ -2,7 +2,10 @@
 // Portico L7 proxy and, in the same run with the same backend and load, nginx and HAProxy when
 // installed. Reports requests/s, p50/p99 and the proxy's CPU µs per request (from /proc).
 //
-//   npm run bench -- l7          (or: node dist/bench/l7.bench.js [seconds])
+//   npm run bench -- l7          (or: node dist/bench/l7.bench.js [seconds [rounds]])
+//
+// With rounds > 1 the seconds of each cell are split into bursts that alternate between the
+// proxies (steadier CPU ratios on a shared machine).
 //
 // The same file is also the backend (`backend PORT`), the Portico proxy (`proxy CONFIG.json`)
 // and, when wrk is missing, the load generator (`load …`), each run as a child process.
@@ -163,6 +166,11 @@ function childrenMap(): Map<number, number[]> {
   return m;
 }
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : 0;
+}
+
 function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
@@ -270,6 +278,7 @@ interface Target {
 
 async function main(): Promise<void> {
   const secs = Number(process.argv[2] ?? 5);
+  const rounds = Math.max(1, Math.floor(Number(process.argv[3] ?? 1)) || 1);
   const dir = mkdtempSync(join(tmpdir(), 'portico-l7-bench-'));
   const children: ChildProcess[] = [];
   try {
@@ -334,25 +343,48 @@ backend b
       { name: 'HTTPS keep-alive, 64 conns', tls: true, conns: 64, close: false },
       { name: 'TLS handshakes (conn/req), 16 conns', tls: true, conns: 16, close: true },
     ];
+    // All proxies run at once (the idle ones use no CPU). With rounds > 1 each cell's time is
+    // split into bursts that alternate between the proxies, so a change in the machine's load
+    // during the run hits every proxy alike; counts and CPU ticks are summed over the bursts.
+    const procs = new Map<Target, ChildProcess>();
     for (const t of targets) {
       const proc = await t.start();
       children.push(proc);
+      procs.set(t, proc);
       tlsFacts.push(`${t.name}: ${await probeTls(t.tlsPort)}`);
-      for (const s of scenarios) {
-        const url = `${s.tls ? 'https' : 'http'}://${HOST}:${s.tls ? t.tlsPort : t.port}/`;
-        await load(url, s.conns, 1, s.close); // warm-up (JIT, pools, session caches)
-        const before = cpuTicks(proc.pid!);
-        const r = await load(url, s.conns, secs, s.close);
-        const cpuUs = ((cpuTicks(proc.pid!) - before) / CLK_TCK) * 1e6;
-        rows.push([s.name, t.name, r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.count ? (cpuUs / r.count).toFixed(1) : '-']);
-        console.error(`  ${rows[rows.length - 1].join('  ')}`);
-      }
-      await stop(proc);
     }
+    const burst = Math.max(1, Math.round(secs / rounds));
+    const cells = new Map<Target, string[][]>(targets.map((t) => [t, []]));
+    for (const s of scenarios) {
+      const url = (t: Target): string => `${s.tls ? 'https' : 'http'}://${HOST}:${s.tls ? t.tlsPort : t.port}/`;
+      for (const t of targets) await load(url(t), s.conns, 1, s.close); // warm-up (JIT, pools, session caches)
+      const sums = new Map(targets.map((t) => [t, { count: 0, ticks: 0, p50: [] as number[], p99: [] as number[] }]));
+      for (let r = 0; r < rounds; r++) {
+        for (const t of targets) {
+          const pid = procs.get(t)!.pid!;
+          const before = cpuTicks(pid);
+          const res = await load(url(t), s.conns, burst, s.close);
+          const sum = sums.get(t)!;
+          sum.ticks += cpuTicks(pid) - before;
+          sum.count += res.count;
+          sum.p50.push(res.p50);
+          sum.p99.push(res.p99);
+        }
+      }
+      for (const t of targets) {
+        const sum = sums.get(t)!;
+        const cpuUs = (sum.ticks / CLK_TCK) * 1e6;
+        const row = [s.name, t.name, (sum.count / (burst * rounds)).toFixed(0), median(sum.p50).toFixed(2), median(sum.p99).toFixed(2), sum.count ? (cpuUs / sum.count).toFixed(1) : '-'];
+        cells.get(t)!.push(row);
+        console.error(`  ${row.join('  ')}`);
+      }
+    }
+    for (const t of targets) rows.push(...cells.get(t)!);
     const head = ['scenario', 'proxy', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-    console.log(`load: ${has('wrk') ? 'wrk -t1' : 'node load generator'}, ${secs}s per cell, CPU from /proc/<pid>/stat of the proxy and its children`);
+    const split = rounds > 1 ? ` in ${rounds} alternating bursts of ${burst}s (p50/p99: median over the bursts)` : '';
+    console.log(`load: ${has('wrk') ? 'wrk -t1' : 'node load generator'}, ${burst * rounds}s per cell${split}, CPU from /proc/<pid>/stat of the proxy and its children`);
     console.log(`TLS (RSA 2048 certificate for all): ${tlsFacts.join('; ')}`);
     console.log(line(head));
     for (const r of rows) console.log(line(r));
