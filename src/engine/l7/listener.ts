@@ -38,6 +38,30 @@ function onAdmittedClose(this: Owned): void {
   this[OWNER]!.released(this);
 }
 
+const OPEN_STREAMS = Symbol('open h2 streams');
+type Counted = Http2Session & { [OPEN_STREAMS]?: number };
+
+/**
+ * An HTTP/2 session idle for keepalive_timeout ends: at once without open streams, else after
+ * them. Besides idle clients, this ends sessions that answered a protocol error with GOAWAY:
+ * nghttp2 then stops reading, the client's close is never seen, and the socket stayed in
+ * CLOSE-WAIT with its session for good (found by the generated HTTP/2 cases of
+ * test/security/dataplane).
+ */
+function endIdleSession(this: Counted): void {
+  if (this[OPEN_STREAMS]) return void this.close();
+  // Through Node's socket proxy: the TCP socket under the TLS one, closed so the stuck TLS
+  // layer cannot hold it open.
+  const raw = (this.socket as unknown as Terminated | undefined)?.[RAW];
+  this.destroy();
+  raw?.destroy();
+}
+
+function onStreamClosed(this: ServerHttp2Stream & { [OPEN_STREAMS]?: Counted }): void {
+  const session = this[OPEN_STREAMS]!;
+  session[OPEN_STREAMS]! -= 1;
+}
+
 function onSecure(this: Terminated): void {
   this[OWNER]!.handshakeDone(this);
 }
@@ -116,10 +140,17 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => undefined);
+      session.setTimeout(this.routes.limits.keepaliveTimeoutMs, endIdleSession);
       if (this.draining) session.close();
     });
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-      const sock = stream.session?.socket as TLSSocket | undefined;
+      const session = stream.session as Counted | undefined;
+      if (session) {
+        session[OPEN_STREAMS] = (session[OPEN_STREAMS] ?? 0) + 1;
+        (stream as ServerHttp2Stream & { [OPEN_STREAMS]?: Counted })[OPEN_STREAMS] = session;
+        stream.once('close', onStreamClosed);
+      }
+      const sock = session?.socket as TLSSocket | undefined;
       const sni = (sock as (TLSSocket & { sni?: string }) | undefined)?.sni ?? '';
       try {
         new H2Exchange(stream, headers, this, sni, sock?.remoteAddress ?? '', sock?.remotePort ?? 0).start();
@@ -134,6 +165,16 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
 
   /** Starts TLS on `raw` with the certificate for this SNI name and key type. */
   startTls(raw: Socket, hello: HelloFacts | undefined): void {
+    try {
+      this.terminate(raw, hello);
+    } catch (e) {
+      // Runs inside the raw socket's 'data' event: an exception here would reach the process.
+      this.ctx.log.error({ vs: this.spec.vsUuid, err: (e as Error).stack }, 'l7 TLS setup failed');
+      raw.destroy();
+    }
+  }
+
+  private terminate(raw: Socket, hello: HelloFacts | undefined): void {
     const sni = hello?.servername ?? '';
     const child = sni === '' ? undefined : childFor(this.routes, sni);
     const entry = child?.certificate ?? this.routes.fallback;
