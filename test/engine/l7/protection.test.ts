@@ -3,10 +3,9 @@
 // bad connection never disturbing another.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect } from 'node:net';
 import fc from 'fast-check';
-import { startBackend, startProxy, poolOf, request, rawExchange, waitFor, makeCert, certObject, type Backend, type Proxy } from './support.js';
+import { startBackend, startProxy, poolOf, request, rawExchange, waitFor, makeCert, certObject, captureClientHello, type Backend, type Proxy } from './support.js';
 
 const VS = 'virtualservice-guarded';
 let backend: Backend;
@@ -88,25 +87,6 @@ test('a slow head gets 408, a stalled body 408, an idle keep-alive connection is
   assert.ok(idle.closed, 'idle keep-alive connection closed by the proxy');
 });
 
-/** The bytes a node TLS client opens with (its ClientHello), caught by a throwaway server. */
-function clientHello(): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const catcher = createServer((s) => {
-      s.once('data', (d: Buffer) => {
-        resolve(d);
-        s.destroy();
-        catcher.close();
-      });
-    });
-    catcher.on('error', reject);
-    catcher.listen(0, proxy.address, () => {
-      const port = (catcher.address() as { port: number }).port;
-      const c = tlsConnect({ host: proxy.address, port, servername: 'tls.example.com', rejectUnauthorized: false });
-      c.on('error', () => undefined);
-    });
-  });
-}
-
 test('a TLS client that stalls before or during the handshake is cut after client_header_timeout', { timeout: 60_000 }, async () => {
   const cert = certObject('sslkeyandcertificate-tls', 'tls', makeCert('tls.example.com'));
   const vs = { uuid: 'virtualservice-guarded-tls', name: 'guarded-tls', type: 'VS_TYPE_NORMAL', services: [{ port: 8443, enable_ssl: true }], pool_ref: 'pool-a', application_profile_ref: 'applicationprofile-tight', ssl_key_and_certificate_refs: [cert.uuid] };
@@ -114,7 +94,7 @@ test('a TLS client that stalls before or during the handshake is cut after clien
   try {
     const silent = await rawExchange(secure.address, secure.port, [], 5000);
     assert.ok(silent.closed, 'a connection that never sends a ClientHello is closed');
-    const hello = await clientHello();
+    const hello = await captureClientHello(secure.address, { servername: 'tls.example.com' });
     const partial = await rawExchange(secure.address, secure.port, hello.subarray(0, 20), 5000);
     assert.equal(partial.text, '');
     assert.ok(partial.closed, 'a connection that sends part of a ClientHello is closed');

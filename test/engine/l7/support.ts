@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type {
   L7Context,
   PickContext,
@@ -427,5 +428,24 @@ export function request(
         for await (const c of b) req.write(c);
         req.end();
       })().catch(reject);
+  });
+}
+
+/** The first bytes (the ClientHello) a node TLS client with `opts` sends, caught by a throwaway server on `address`. */
+export function captureClientHello(address: string, opts: ConnectionOptions = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const catcher = createNetServer((s) => {
+      s.once('data', (d: Buffer) => {
+        resolve(d);
+        s.destroy();
+        catcher.close();
+      });
+    });
+    catcher.on('error', reject);
+    catcher.listen(0, address, () => {
+      const port = (catcher.address() as AddressInfo).port;
+      const c = tlsConnect({ host: address, port, rejectUnauthorized: false, ...opts });
+      c.on('error', () => undefined);
+    });
   });
 }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { connect as h2Connect } from 'node:http2';
 import { constants as cryptoConstants } from 'node:crypto';
-import { startBackend, startProxy, poolOf, makeCert, certObject, request, type Backend, type Proxy } from './support.js';
+import { startBackend, startProxy, poolOf, makeCert, certObject, request, captureClientHello, type Backend, type Proxy } from './support.js';
+import { parseClientHello } from '../../../src/engine/l7/tls/client-hello.js';
 
 const PARENT = 'virtualservice-parent';
 let web: Backend;
@@ -157,6 +158,16 @@ test('TLS 1.2 clients without tickets resume by session ID (server-side cache); 
   assert.equal(again.reused, true, 'session ID not resumed');
   const elsewhere = await handshake({ servername: 'other.example.com', ...opts, session: first.session });
   assert.equal(elsewhere.reused, false, 'a session of one certificate resumed on another');
+});
+
+test('ClientHello facts: only a TLS 1.2 client without tickets gets the session-ID cache', { timeout: 60_000 }, async () => {
+  const facts = async (opts: ConnectionOptions) => parseClientHello(await captureClientHello(proxy.address, { servername: 'Shop.Example.com', ...opts }));
+  const tls13 = await facts({});
+  assert.equal(tls13?.servername, 'shop.example.com');
+  assert.equal(tls13?.sessionIdOnly, false);
+  assert.equal((await facts({ maxVersion: 'TLSv1.2' }))?.sessionIdOnly, false, 'a TLS 1.2 client with the ticket extension');
+  assert.equal((await facts({ maxVersion: 'TLSv1.2', secureOptions: cryptoConstants.SSL_OP_NO_TICKET }))?.sessionIdOnly, true);
+  assert.equal(parseClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n')), undefined);
 });
 
 test('a changed certificate is served on the next handshake without a restart', { timeout: 60_000 }, async () => {
