@@ -23,6 +23,10 @@ export interface OperatorSettings {
   deleteConfig: boolean;
   layer7Only: boolean;
   enableEvents: boolean;
+  /** `enableEVH`: Ingresses on Enhanced Virtual Hosting parents, names encoded (ako-behaviour.md §2.4). */
+  enableEVH: boolean;
+  /** `vipPerNamespace` (EVH only): one EVH parent, so one VIP, per Ingress namespace. */
+  vipPerNamespace: boolean;
   primaryInstance: boolean;
   blockedNamespaceList: string[];
   namespaceSelector: { labelKey: string; labelValue: string };

@@ -8,7 +8,7 @@ import type { LoadedSettings, OperatorSettings, SettingsProblem, ShardSize, VipN
 export function defaultSettings(): OperatorSettings {
   return {
     clusterName: 'my-cluster', logLevel: 'WARN', fullSyncFrequency: 1800, apiServerPort: 8080,
-    deleteConfig: false, layer7Only: false, enableEvents: true, primaryInstance: true,
+    deleteConfig: false, layer7Only: false, enableEvents: true, enableEVH: false, vipPerNamespace: false, primaryInstance: true,
     blockedNamespaceList: [], namespaceSelector: { labelKey: '', labelValue: '' }, akoNamespace: 'avi-system',
     network: { vipNetworkList: [], defaultDomain: '', enableRHI: false, bgpPeerLabels: [] },
     l7: { defaultIngController: true, serviceType: 'ClusterIP', shardVSSize: 'LARGE', passthroughShardSize: 'SMALL', noPGForSNI: false, shardScheme: 'hostname' },
@@ -118,6 +118,8 @@ const APPLIED: Record<string, Apply> = {
   'AKOSettings.layer7Only': set(bool, (s, v) => { s.layer7Only = v; }),
   'AKOSettings.enableEvents': set(bool, (s, v) => { s.enableEvents = v; }),
   'AKOSettings.primaryInstance': set(bool, (s, v) => { s.primaryInstance = v; }),
+  'AKOSettings.enableEVH': set(bool, (s, v) => { s.enableEVH = v; }),
+  'AKOSettings.vipPerNamespace': set(bool, (s, v) => { s.vipPerNamespace = v; }),
   'AKOSettings.blockedNamespaceList': set(strings, (s, v) => { s.blockedNamespaceList = v; }),
   'AKOSettings.namespaceSelector.labelKey': set(str, (s, v) => { s.namespaceSelector.labelKey = v; }),
   'AKOSettings.namespaceSelector.labelValue': set(str, (s, v) => { s.namespaceSelector.labelValue = v; }),
@@ -126,12 +128,8 @@ const APPLIED: Record<string, Apply> = {
   'NetworkSettings.enableRHI': set(bool, (s, v) => { s.network.enableRHI = v; }),
   'NetworkSettings.bgpPeerLabels': set(strings, (s, v) => { s.network.bgpPeerLabels = v; }),
   'L7Settings.defaultIngController': set(bool, (s, v) => { s.l7.defaultIngController = v; }),
-  'L7Settings.serviceType': (s, v, key, p) => {
-    const t = oneOf(['ClusterIP', 'NodePort', 'NodePortLocal'] as const)(v, key, p);
-    // NodePortLocal needs Antrea's pod annotations: not implemented, so ClusterIP members are used.
-    if (t === 'NodePortLocal') p.push({ key, message: 'NodePortLocal is not supported by Portico (ClusterIP mode used)' });
-    else if (t) s.l7.serviceType = t;
-  },
+  // NodePortLocal: members from Antrea's pod annotations (translate/npl.ts; Pods are watched).
+  'L7Settings.serviceType': set(oneOf(['ClusterIP', 'NodePort', 'NodePortLocal'] as const), (s, v) => { s.l7.serviceType = v; }),
   'L7Settings.shardVSSize': set(oneOf(SHARD_SIZES), (s, v) => { s.l7.shardVSSize = v; }),
   'L7Settings.passthroughShardSize': set(oneOf(SHARD_SIZES), (s, v) => { s.l7.passthroughShardSize = v; }),
   'L7Settings.noPGForSNI': set(bool, (s, v) => { s.l7.noPGForSNI = v; }),
@@ -172,9 +170,7 @@ const DEPLOYMENT_KEYS = [
 const UNSUPPORTED: Record<string, unknown> = {
   'AKOSettings.disableStaticRouteSync': false,
   'AKOSettings.cniPlugin': '',
-  'AKOSettings.enableEVH': false,
   'AKOSettings.servicesAPI': false,
-  'AKOSettings.vipPerNamespace': false,
   'AKOSettings.istioEnabled': false,
   'AKOSettings.ipFamily': '',
   'AKOSettings.useDefaultSecretsOnly': false,
@@ -255,12 +251,19 @@ function finish(s: OperatorSettings, raw: Map<string, unknown>, env: NodeJS.Proc
   envApply('DEFAULT_LB_CONTROLLER', 'L4Settings.defaultLBController');
   envApply('CTRL_IPADDRESS', 'ControllerSettings.controllerHost');
   envApply('LOG_LEVEL', 'AKOSettings.logLevel');
+  envApply('ENABLE_EVH', 'AKOSettings.enableEVH');
+  envApply('VIP_PER_NAMESPACE', 'AKOSettings.vipPerNamespace');
   envApply('PORTICO_USERNAME', 'avicredentials.username');
   envApply('PORTICO_PASSWORD', 'avicredentials.password');
   envApply('PORTICO_AUTHTOKEN', 'avicredentials.authtoken');
   envApply('PORTICO_CA_DATA', 'avicredentials.certificateAuthorityData');
   problems.push(...envProblems);
   if (e('POD_NAMESPACE')) s.akoNamespace = e('POD_NAMESPACE')!;
+  // As AKO: vipPerNamespace only shapes EVH parents; without EVH it does nothing.
+  if (s.vipPerNamespace && !s.enableEVH) {
+    problems.push({ key: 'AKOSettings.vipPerNamespace', message: 'needs AKOSettings.enableEVH: true (ignored in SNI mode)' });
+    s.vipPerNamespace = false;
+  }
 }
 
 /** Why a clusterName is not acceptable (§1.6), or undefined when it is. */

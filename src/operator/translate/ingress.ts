@@ -10,8 +10,9 @@ import { EndpointIndex } from './members.js';
 import { fqdnSubdomain, inDnsDomains, tooLongMessage, vsvipFields, warn } from './common.js';
 import { eligibleIngresses, parseIngress, type Backend, type HostCert, type ParsedIngress, type Route } from './ingress-parse.js';
 import { buildPassthrough, isPassthrough } from './passthrough.js';
+import { buildEvh } from './evh.js';
 
-interface HostPlan {
+export interface HostPlan {
   host: string;
   shard: number;
   cert?: HostCert;
@@ -52,7 +53,7 @@ export function redirectRule(name: string, index: number, hosts?: string[]): Rec
   };
 }
 
-export function pool(ctx: Ctx, name: string, b: Backend, r: { ns: string; ing: string; host?: string; path?: string }): void {
+export function pool(ctx: Ctx, name: string, b: Backend, r: { ns: string; ing: string; host?: string; path?: string; out?: ObjectOutcome }): void {
   const markers: Marker[] = [{ key: 'Namespace', values: [r.ns] }, { key: 'IngressName', values: [r.ing] }];
   if (r.host) markers.push({ key: 'Host', values: [r.host] });
   if (r.path) markers.push({ key: 'Path', values: [r.path] });
@@ -61,12 +62,12 @@ export function pool(ctx: Ctx, name: string, b: Backend, r: { ns: string; ing: s
     vrf_ref: ctx.set.vrfRef,
     graceful_disable_timeout: 1,
     service_metadata: JSON.stringify({ namespace_ingress_name: [`${r.ns}/${r.ing}`], hostnames: r.host ? [r.host] : [] }),
-    servers: ctx.endpoints.servers(b.svc, b.port),
+    servers: ctx.endpoints.servers(b.svc, b.port, r.out),
   }, markers, []);
 }
 
 /** Plans every host: which Ingress routes it keeps, its certificate, its shard. */
-function planHosts(parsed: ParsedIngress[], count: number, scheme: 'hostname' | 'namespace'): Map<string, HostPlan> {
+export function planHosts(parsed: ParsedIngress[], count: number, scheme: 'hostname' | 'namespace'): Map<string, HostPlan> {
   const plans = new Map<string, HostPlan>();
   const plan = (host: string, ns: string): HostPlan => {
     let p = plans.get(host);
@@ -134,7 +135,10 @@ export function buildIngresses(snapshot: ClusterSnapshot, settings: OperatorSett
 
   /** Which VS serves each host (for status): host → [vsvip, vs]. */
   const served = new Map<string, { vsvip: string; vs: string }>();
-  if (count === 0) {
+  // The parent VS that serves spec.defaultBackend (EVH: evh.ts picks it).
+  let defaultParent = count > 0 ? names.sharedL7(0) : undefined;
+  if (settings.enableEVH) defaultParent = buildEvh(ctx, plans, parsed, served, subdomain, defaultOwner);
+  else if (count === 0) {
     buildDedicated(ctx, plans, served);
     if (defaultOwner) warn(defaultOwner.out, 'UnsupportedBackend', 'spec.defaultBackend needs a shared parent VS: not served with shardVSSize DEDICATED');
   }
@@ -154,8 +158,8 @@ export function buildIngresses(snapshot: ClusterSnapshot, settings: OperatorSett
       p.out.hostVs[h] = s.vs;
       if (!p.out.virtualServices.includes(s.vs)) p.out.virtualServices.push(s.vs);
     }
-    if (p === defaultOwner && count > 0) {
-      const parent = names.sharedL7(0);
+    if (p === defaultOwner && defaultParent) {
+      const parent = defaultParent;
       if (p.out.vips.length === 0) p.out.vips.push({ vsvip: parent });
       if (!p.out.virtualServices.includes(parent)) p.out.virtualServices.push(parent);
     }
@@ -163,7 +167,7 @@ export function buildIngresses(snapshot: ClusterSnapshot, settings: OperatorSett
 }
 
 /** Path rules that switch to one pool (or poolgroup) per route. */
-function routeRules(ctx: Ctx, policy: string, routes: Route[], rules: unknown[], hostMatch: boolean,
+export function routeRules(ctx: Ctx, policy: string, routes: Route[], rules: unknown[], hostMatch: boolean,
   target: (r: Route) => { action: Record<string, unknown>; deps: Array<[OwnedType, string]> } | undefined, deps: Array<[OwnedType, string]>): void {
   for (const r of routes) {
     const t = target(r);
@@ -193,7 +197,7 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
   if (defaultOwner) {
     defaultPool = names.defaultBackendPool(defaultOwner.ns, defaultOwner.name);
     if (ObjectSet.tooLong(defaultPool)) { warn(defaultOwner.out, 'NameTooLong', tooLongMessage('pool', defaultPool)); defaultPool = undefined; }
-    else pool(ctx, defaultPool, defaultOwner.defaultBackend!, { ns: defaultOwner.ns, ing: defaultOwner.name });
+    else pool(ctx, defaultPool, defaultOwner.defaultBackend!, { ns: defaultOwner.ns, ing: defaultOwner.name, out: defaultOwner.out });
   }
   for (const [n, hosts] of [...shards.entries()].sort((a, b) => a[0] - b[0])) {
     const parent = names.sharedL7(n);
@@ -218,29 +222,61 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
       if (child) { children.push(child); served.set(h.host, { vsvip: parent, vs: child }); }
     }
     if (rules.length) set.add('httppolicyset', parent, { http_request_policy: { rules }, http_security_policy: {} }, [], deps);
-    const fqdns: string[] = [];
-    if (subdomain && settings.l4.autoFQDN !== 'disabled') {
-      const tenant = set.infra.tenant.toLowerCase().replace(/_/g, '-');
-      fqdns.push(settings.l4.autoFQDN === 'flat' ? `${parent}-${tenant}.${subdomain}` : `${parent}.${tenant}.${subdomain}`);
-    }
-    for (const h of hosts) if (!h.host.startsWith('*.') && inDnsDomains(h.host, set.infra) && served.has(h.host)) fqdns.push(h.host);
-    set.add('vsvip', parent, vsvipFields(set, [...new Set(fqdns)].sort()), [], []);
-    const vs: Record<string, unknown> = {
-      type: 'VS_TYPE_VH_PARENT',
-      enabled: true,
-      se_group_ref: ref('serviceenginegroup', set.infra.seGroup),
-      vrf_context_ref: set.vrfRef,
-      application_profile_ref: ref('applicationprofile', 'System-HTTP'),
-      network_profile_ref: ref('networkprofile', 'System-TCP-Proxy'),
-      vsvip_ref: ref('vsvip', parent),
-      services: [{ port: 80, port_range_end: 80, enable_ssl: false }, { port: 443, port_range_end: 443, enable_ssl: true }],
-    };
+    const vs = sharedParentVs(ctx, parent, hosts, served, subdomain, {});
     const vsDeps: Array<[OwnedType, string]> = [['vsvip', parent]];
     if (rules.length) { vs.http_policies = [{ index: 11, http_policy_set_ref: ref('httppolicyset', parent) }]; vsDeps.push(['httppolicyset', parent]); }
     if (defaultPool) { vs.pool_ref = ref('pool', defaultPool); vsDeps.push(['pool', defaultPool]); }
     vs.service_metadata = JSON.stringify({ hostnames: hosts.map((h) => h.host).filter((h) => served.has(h)) });
     set.add('virtualservice', parent, vs, [], vsDeps);
   }
+}
+
+/** A child's certificate refs: a secret's PEM becomes the object `certName` (a dependency); a HostRule ref is used as is. */
+export function hostCertRefs(ctx: Ctx, h: HostPlan, certName: string, vsDeps: Array<[OwnedType, string]>): string[] {
+  if (h.cert?.kind === 'pem') {
+    ctx.set.add('sslkeyandcertificate', certName, { type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE', certificate: { certificate: h.cert.cert }, key: h.cert.key }, [{ key: 'Host', values: [h.host] }], []);
+    vsDeps.push(['sslkeyandcertificate', certName]);
+    return [ref('sslkeyandcertificate', certName)];
+  }
+  return h.cert?.kind === 'ref' ? [ref('sslkeyandcertificate', h.cert.name)] : [];
+}
+
+/** A host's routes by namespace (each namespace gets its own policy set), namespaces in order. */
+export function routesByNamespace(routes: Route[]): Array<[string, Route[]]> {
+  const byNs = new Map<string, Route[]>();
+  for (const r of routes) {
+    const l = byNs.get(r.ns);
+    if (l) l.push(r);
+    else byNs.set(r.ns, [r]);
+  }
+  return [...byNs.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/**
+ * A shared parent's VsVip (its auto FQDN when `subdomain` is given, and the DNS names of the hosts it
+ * serves) and the start of its VS body (`kind`: EVH's vh_type).
+ */
+export function sharedParentVs(ctx: Ctx, parent: string, hosts: HostPlan[], served: Map<string, unknown>, subdomain: string | undefined,
+  kind: Record<string, unknown>): Record<string, unknown> {
+  const { set, settings } = ctx;
+  const fqdns: string[] = [];
+  if (subdomain && settings.l4.autoFQDN !== 'disabled') {
+    const tenant = set.infra.tenant.toLowerCase().replace(/_/g, '-');
+    fqdns.push(settings.l4.autoFQDN === 'flat' ? `${parent}-${tenant}.${subdomain}` : `${parent}.${tenant}.${subdomain}`);
+  }
+  for (const h of hosts) if (!h.host.startsWith('*.') && inDnsDomains(h.host, set.infra) && served.has(h.host)) fqdns.push(h.host);
+  set.add('vsvip', parent, vsvipFields(set, [...new Set(fqdns)].sort()), [], []);
+  return {
+    type: 'VS_TYPE_VH_PARENT',
+    ...kind,
+    enabled: true,
+    se_group_ref: ref('serviceenginegroup', set.infra.seGroup),
+    vrf_context_ref: set.vrfRef,
+    application_profile_ref: ref('applicationprofile', 'System-HTTP'),
+    network_profile_ref: ref('networkprofile', 'System-TCP-Proxy'),
+    vsvip_ref: ref('vsvip', parent),
+    services: [{ port: 80, port_range_end: 80, enable_ssl: false }, { port: 443, port_range_end: 443, enable_ssl: true }],
+  };
 }
 
 /** One SNI child (secure or wildcard host): certificate, per-namespace policies, pools/poolgroups. Returns the child VS name. */
@@ -252,22 +288,10 @@ function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
     return undefined;
   }
   const vsDeps: Array<[OwnedType, string]> = [['virtualservice', parent]];
-  const certRefs: string[] = [];
-  if (h.cert?.kind === 'pem') {
-    const certName = names.tlsCert(h.host);
-    set.add('sslkeyandcertificate', certName, { type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE', certificate: { certificate: h.cert.cert }, key: h.cert.key }, [{ key: 'Host', values: [h.host] }], []);
-    certRefs.push(ref('sslkeyandcertificate', certName));
-    vsDeps.push(['sslkeyandcertificate', certName]);
-  } else if (h.cert?.kind === 'ref') certRefs.push(ref('sslkeyandcertificate', h.cert.name));
+  const certRefs = hostCertRefs(ctx, h, names.tlsCert(h.host), vsDeps);
   // One policy set per namespace using the host.
-  const byNs = new Map<string, Route[]>();
-  for (const r of h.routes) {
-    const l = byNs.get(r.ns);
-    if (l) l.push(r);
-    else byNs.set(r.ns, [r]);
-  }
   const policies: string[] = [];
-  for (const [ns, routes] of [...byNs.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [ns, routes] of routesByNamespace(h.routes)) {
     const policy = names.sniPolicy(ns, h.host);
     if (ObjectSet.tooLong(policy)) { for (const r of routes) warn(r.out, 'NameTooLong', tooLongMessage('httppolicyset', policy)); continue; }
     const rules: unknown[] = [];
@@ -289,11 +313,19 @@ function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
     policies.push(policy);
     vsDeps.push(['httppolicyset', policy]);
   }
+  addChildVs(ctx, h, child, parent, { vh_domain_name: [h.host] }, certRefs, policies, vsDeps);
+  return child;
+}
+
+/** The child VS of a host; `matching` says how the parent picks it (SNI: vh_domain_name; EVH: vh_type + vh_matches). */
+export function addChildVs(ctx: Ctx, h: HostPlan, child: string, parent: string, matching: Record<string, unknown>, certRefs: string[], policies: string[],
+  vsDeps: Array<[OwnedType, string]>): void {
+  const { set } = ctx;
   const vs: Record<string, unknown> = {
     type: 'VS_TYPE_VH_CHILD',
     enabled: true,
     vh_parent_vs_ref: ref('virtualservice', parent),
-    vh_domain_name: [h.host],
+    ...matching,
     se_group_ref: ref('serviceenginegroup', set.infra.seGroup),
     vrf_context_ref: set.vrfRef,
     application_profile_ref: ref('applicationprofile', h.cert ? 'System-Secure-HTTP' : 'System-HTTP'),
@@ -305,7 +337,6 @@ function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
   if (policies.length) vs.http_policies = policies.map((p, i) => ({ index: 11 + i, http_policy_set_ref: ref('httppolicyset', p) }));
   vs.service_metadata = JSON.stringify({ hostnames: [h.host], namespace_ingress_name: [...new Set(h.routes.map((r) => `${r.ns}/${r.ing}`))].sort() });
   set.add('virtualservice', child, vs, [{ key: 'Host', values: [h.host] }], vsDeps);
-  return child;
 }
 
 /** DEDICATED: one normal VS per host, with its own VIP; 443 and a certificate when secure. */

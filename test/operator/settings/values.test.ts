@@ -25,7 +25,7 @@ test('a chart values file: strings as the configmap has them, JSON lists, unknow
   const { settings: s, problems } = settingsFromValues({
     replicaCount: 2,
     image: { repository: 'x' },
-    AKOSettings: { clusterName: 'k8s-1', logLevel: 'INFO', fullSyncFrequency: '60', deleteConfig: 'false', layer7Only: 'true', blockedNamespaceList: ['kube-system'], namespaceSelector: { labelKey: 'app', labelValue: 'web' }, enableEVH: true, cniPlugin: '', typoKey: 1 },
+    AKOSettings: { clusterName: 'k8s-1', logLevel: 'INFO', fullSyncFrequency: '60', deleteConfig: 'false', layer7Only: 'true', blockedNamespaceList: ['kube-system'], namespaceSelector: { labelKey: 'app', labelValue: 'web' }, istioEnabled: true, cniPlugin: '', typoKey: 1 },
     NetworkSettings: { vipNetworkList: '[{"networkName":"vip","cidr":"10.0.0.0/24"}]', defaultDomain: 'corp.local' },
     L7Settings: { shardVSSize: 'medium', serviceType: 'NodePort', L7ShardingScheme: 'namespace', passthroughShardSize: 'HUGE' },
     L4Settings: { defaultLBController: 'false', autoFQDN: 'flat' },
@@ -48,7 +48,7 @@ test('a chart values file: strings as the configmap has them, JSON lists, unknow
   assert.deepEqual(s.nodePortSelector, { key: 'role', value: 'lb' });
   assert.equal(s.credentials.password, 'secret-pw');
   const keys = problems.map((p) => p.key).sort();
-  assert.deepEqual(keys, ['AKOSettings.enableEVH', 'AKOSettings.typoKey', 'L7Settings.passthroughShardSize']);
+  assert.deepEqual(keys, ['AKOSettings.istioEnabled', 'AKOSettings.typoKey', 'L7Settings.passthroughShardSize']);
   assert.ok(!JSON.stringify(problems).includes('secret-pw'), 'a password never appears in a problem');
 });
 
@@ -92,4 +92,17 @@ test('clusterName rules (§1.6)', () => {
   assert.match(clusterNameProblem('')!, /empty/);
   assert.match(clusterNameProblem('bad name')!, /letters, digits/);
   assert.match(clusterNameProblem('x'.repeat(33))!, /32/);
+});
+
+test('EVH: enableEVH and vipPerNamespace are applied (values and env); vipPerNamespace without EVH is reported and off', () => {
+  const on = settingsFromValues({ AKOSettings: { enableEVH: true, vipPerNamespace: 'true' } });
+  assert.deepEqual(on.problems, []);
+  assert.equal(on.settings.enableEVH, true);
+  assert.equal(on.settings.vipPerNamespace, true);
+  const alone = settingsFromValues({ AKOSettings: { vipPerNamespace: 'true' } });
+  assert.deepEqual(alone.problems.map((p) => p.key), ['AKOSettings.vipPerNamespace']);
+  assert.equal(alone.settings.vipPerNamespace, false);
+  const env = settingsFromValues(undefined, { ENABLE_EVH: 'true', VIP_PER_NAMESPACE: 'true' });
+  assert.equal(env.settings.enableEVH, true);
+  assert.equal(env.settings.vipPerNamespace, true);
 });
