@@ -14,7 +14,8 @@ import type { V1EndpointSlice, V1Ingress, V1Secret, V1Service } from '@kubernete
 import { translate } from '../src/operator/translate/index.js';
 import { IncrementalTranslator } from '../src/operator/translate/incremental.js';
 import { defaultSettings } from '../src/operator/settings/values.js';
-import { emptySnapshot, type ClusterSnapshot, type SnapshotProvider } from '../src/operator/source/types.js';
+import { emptySnapshot, type ClusterSnapshot } from '../src/operator/source/types.js';
+import { createProgrammaticProvider } from '../src/operator/source/programmatic.js';
 import type { Infra } from '../src/operator/translate/types.js';
 import { startOperator } from '../src/operator/operator.js';
 import type { StatusSink } from '../src/operator/status/types.js';
@@ -138,17 +139,6 @@ function benchIncremental(start: ClusterSnapshot, settings: ReturnType<typeof de
   once('Ingress (all Ingresses: one unit)', { ...start, ingresses: new Map(start.ingresses).set(ingKey, ing) });
 }
 
-/** A provider that hands the bench's snapshots to the operator (the sources have their own benches). */
-function programmaticProvider(): SnapshotProvider & { push(s: ClusterSnapshot): void } {
-  let cb: ((s: ClusterSnapshot) => void) | undefined;
-  let pending: ClusterSnapshot | undefined;
-  return {
-    async start(onChange) { cb = (s) => onChange(s, []); if (pending) cb(pending); },
-    async stop() { cb = undefined; },
-    push(s) { pending = s; cb?.(s); },
-  };
-}
-
 const nullSink: StatusSink = { set: async () => undefined, clear: async () => undefined, event: async () => undefined };
 
 async function startController(vipCidr: string): Promise<{ url: string; stop(): Promise<void> } | undefined> {
@@ -210,7 +200,7 @@ async function benchSync(parts: Set<string>): Promise<void> {
   try {
     // 1) With 1,000 Services present: one change → controller, p99.
     if (parts.has('latency')) {
-      const provider = programmaticProvider();
+      const provider = createProgrammaticProvider();
       let snap = bigSnapshot(1_000, 0, 0);
       provider.push(snap);
       const op = await startOperator({ controller: ctl.url, provider, sink: nullSink, settings: values(), listen: '127.30.200.1:0', username: 'admin', password: 'bench-password-1', logger: pino({ level: 'silent' }) });
@@ -252,7 +242,7 @@ async function benchSync(parts: Set<string>): Promise<void> {
     const scale = Number(process.env.SCALE ?? 1);
     const snap = bigSnapshot(Math.round(10_000 * scale), Math.round(2_000 * scale), Math.round(5_000 * scale));
     {
-      const provider = programmaticProvider();
+      const provider = createProgrammaticProvider();
       provider.push(snap);
       const peak = peakSampler();
       const t0 = performance.now();
@@ -280,7 +270,7 @@ async function benchSync(parts: Set<string>): Promise<void> {
       await op.close();
     }
     {
-      const provider = programmaticProvider();
+      const provider = createProgrammaticProvider();
       provider.push(snap);
       const t0 = performance.now();
       const op = await startOperator({ controller: ctl.url, provider, sink: nullSink, settings: values(), listen: '127.30.200.1:0', username: 'admin', password: 'bench-password-1', logger: pino({ level: 'silent' }), concurrency: 16 });

@@ -2,7 +2,7 @@
 // compares) only what changed; a removed Service's objects go and its status is cleared; a new
 // one is created; a VS deleted behind the operator's back comes back on a full pass; a
 // restart with nothing changed writes nothing.
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
@@ -10,7 +10,8 @@ import { startOperator, type RunningOperator } from '../../src/operator/operator
 import { createMemoryStatusSink } from '../../src/operator/status/memory.js';
 import { settingsFromValues } from '../../src/operator/settings/values.js';
 import { emptySnapshot, type ClusterSnapshot, type SnapshotProvider } from '../../src/operator/source/types.js';
-import { ADMIN_PASSWORD, eventually, startTestController, type TestController } from './support/controller.js';
+import { createProgrammaticProvider } from '../../src/operator/source/programmatic.js';
+import { ADMIN_PASSWORD, controllerSuite, eventually } from './support/controller.js';
 
 const HOST = '127.103.1.1';
 const VIP_CIDR = '127.103.2.0/24';
@@ -35,30 +36,10 @@ function withService(s: ClusterSnapshot, i: number, present: boolean, address?: 
   return next;
 }
 
-function provider(): SnapshotProvider & { push(s: ClusterSnapshot): void } {
-  let cb: ((s: ClusterSnapshot) => void) | undefined;
-  let pending: ClusterSnapshot | undefined;
-  return {
-    async start(onChange) { cb = (s) => onChange(s, []); if (pending) cb(pending); },
-    async stop() { cb = undefined; },
-    push(s) { pending = s; cb?.(s); },
-  };
-}
-
 describe('operator change passes', () => {
-  let ctl: TestController | undefined;
-  let skip: string | undefined;
+  const suite = controllerSuite(HOST, VIP_CIDR);
   const operators: RunningOperator[] = [];
-
-  before(async () => {
-    const c = await startTestController(HOST, VIP_CIDR);
-    if ('unavailable' in c) skip = `controller not available: ${c.unavailable}`;
-    else ctl = c;
-  });
-  after(async () => {
-    for (const op of operators) await op.close().catch(() => undefined);
-    await ctl?.stop();
-  });
+  after(async () => { for (const op of operators) await op.close().catch(() => undefined); });
 
   async function operator(p: SnapshotProvider): Promise<RunningOperator> {
     const { settings, problems } = settingsFromValues({
@@ -66,7 +47,7 @@ describe('operator change passes', () => {
     }, {});
     assert.deepEqual(problems, []);
     const op = await startOperator({
-      controller: ctl!.url, provider: p, sink: createMemoryStatusSink(), settings, listen: `${HOST}:0`, username: 'admin', password: ADMIN_PASSWORD,
+      controller: suite.ctl!.url, provider: p, sink: createMemoryStatusSink(), settings, listen: `${HOST}:0`, username: 'admin', password: ADMIN_PASSWORD,
       fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
     });
     operators.push(op);
@@ -81,8 +62,8 @@ describe('operator change passes', () => {
   const vipOf = (op: RunningOperator, i: number) => op.status().find((s) => s.ref.name === `svc${i}`)?.ingress[0]?.ip;
 
   test('one change: one unit compared and written; removals, additions, repairs; restart writes nothing', async (t) => {
-    if (skip) return t.skip(skip);
-    const p = provider();
+    if (suite.skip) return t.skip(suite.skip);
+    const p = createProgrammaticProvider();
     let snap = emptySnapshot();
     for (let i = 0; i < SERVICES; i++) snap = withService(snap, i, true);
     p.push(snap);
@@ -99,7 +80,7 @@ describe('operator change passes', () => {
     let r = op.lastReport()!;
     assert.deepEqual([r.created, r.updated, r.deleted], [0, 1, 0]);
     assert.ok(r.unchanged <= 3, `only svc3's unit is looked at (unchanged ${r.unchanged})`);
-    const pool = await ctl!.api('GET', '/api/pool?name=chg--default-svc3-TCP-80');
+    const pool = await suite.ctl!.api('GET', '/api/pool?name=chg--default-svc3-TCP-80');
     assert.equal(pool.body.results[0].servers[0].ip.addr, '127.103.9.200');
     assert.ok(vipOf(op, 3), 'svc3 keeps its VIP');
 
@@ -111,7 +92,7 @@ describe('operator change passes', () => {
     r = op.lastReport()!;
     assert.deepEqual([r.created, r.updated, r.deleted], [0, 0, 4]);
     assert.equal(op.status().length, SERVICES - 1);
-    assert.equal((await ctl!.api('GET', '/api/virtualservice?name=chg--default-svc5')).body.count, 0);
+    assert.equal((await suite.ctl!.api('GET', '/api/virtualservice?name=chg--default-svc5')).body.count, 0);
 
     // A new one comes: created, with a VIP in its status.
     n = op.passes();
@@ -122,13 +103,13 @@ describe('operator change passes', () => {
     await eventually(() => vipOf(op, SERVICES), `svc${SERVICES} gets a VIP`);
 
     // A VS deleted behind the operator's back is not seen by change passes; a full pass (resync) puts it back.
-    const vs = (await ctl!.api('GET', '/api/virtualservice?name=chg--default-svc7')).body.results[0];
-    assert.equal((await ctl!.api('DELETE', `/api/virtualservice/${vs.uuid}`)).status < 300, true);
+    const vs = (await suite.ctl!.api('GET', '/api/virtualservice?name=chg--default-svc7')).body.results[0];
+    assert.equal((await suite.ctl!.api('DELETE', `/api/virtualservice/${vs.uuid}`)).status < 300, true);
     n = op.passes();
     op.resync();
     await settle(op, n);
     assert.equal(op.lastReport()!.created, 1, JSON.stringify(op.lastReport()));
-    assert.equal((await ctl!.api('GET', '/api/virtualservice?name=chg--default-svc7')).body.count, 1);
+    assert.equal((await suite.ctl!.api('GET', '/api/virtualservice?name=chg--default-svc7')).body.count, 1);
 
     // Restart with nothing changed: no writes.
     await op.close();

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { runPortico, type CliProcess } from '../../support/cli.js';
 
 export const ADMIN_PASSWORD = 'operator-test-pw-1';
@@ -62,4 +63,19 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/**
+ * A suite's controller: started in before(), stopped (by PID) in after(). `skip` says why it is
+ * missing when it could not start (not built yet).
+ */
+export function controllerSuite(host: string, vipCidr: string): { readonly ctl: TestController | undefined; readonly skip: string | undefined } {
+  const s: { ctl: TestController | undefined; skip: string | undefined } = { ctl: undefined, skip: undefined };
+  before(async () => {
+    const c = await startTestController(host, vipCidr);
+    if ('unavailable' in c) s.skip = `controller not available: ${c.unavailable}`;
+    else s.ctl = c;
+  });
+  after(async () => { await s.ctl?.stop(); });
+  return s;
 }
