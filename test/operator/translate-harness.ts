@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { emptySnapshot, type ClusterSnapshot, type CustomObject } from '../../src/operator/source/types.js';
+import { summarizePod } from '../../src/operator/source/pods.js';
 import { settingsFromValues } from '../../src/operator/settings/values.js';
 import type { OperatorSettings } from '../../src/operator/settings/types.js';
 import type { Infra } from '../../src/operator/translate/types.js';
@@ -33,7 +34,7 @@ export const DEFAULT_INFRA: Infra = {
 
 const MAPS: Record<string, keyof Omit<ClusterSnapshot, 'custom'>> = {
   Service: 'services', EndpointSlice: 'endpointSlices', Ingress: 'ingresses', IngressClass: 'ingressClasses',
-  Secret: 'secrets', Namespace: 'namespaces', Node: 'nodes',
+  Secret: 'secrets', Namespace: 'namespaces', Node: 'nodes', Pod: 'pods',
 };
 
 export function snapshotOf(objects: Array<Record<string, any>>): ClusterSnapshot {
@@ -43,7 +44,8 @@ export function snapshotOf(objects: Array<Record<string, any>>): ClusterSnapshot
     if (ns && !o.metadata.namespace) o.metadata.namespace = ns;
     const key = ns ? `${ns}/${o.metadata.name}` : o.metadata.name;
     const map = MAPS[o.kind];
-    if (map) (snap[map] as Map<string, unknown>).set(key, o);
+    // Pods are held as the sources hold them: summarised.
+    if (map) (snap[map] as Map<string, unknown>).set(key, o.kind === 'Pod' ? summarizePod(o) : o);
     else {
       let m = snap.custom.get(o.kind);
       if (!m) snap.custom.set(o.kind, (m = new Map<string, CustomObject>()));

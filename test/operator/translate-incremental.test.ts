@@ -57,6 +57,10 @@ const EDITS: Array<{ what: string; kind: Kind; edit: (o: Obj) => boolean }> = [
   { what: 'ingress backend renamed', kind: 'ingresses', edit: (o) => { const b = o.spec?.rules?.[0]?.http?.paths?.[0]?.backend?.service; if (!b) return false; b.name = 'missing'; return true; } },
   { what: 'secret emptied', kind: 'secrets', edit: (o) => { o.data = {}; return true; } },
   { what: 'namespace relabelled', kind: 'namespaces', edit: (o) => { o.metadata.labels = { ...(o.metadata.labels ?? {}), flip: 'x' }; return true; } },
+  { what: 'pod loses its NodePortLocal annotation', kind: 'pods', edit: (o) => { if (!o.metadata.annotations) return false; delete o.metadata.annotations; return true; } },
+  { what: 'pod NodePortLocal node port changes', kind: 'pods', edit: (o) => { const a = o.metadata.annotations?.['nodeportlocal.antrea.io']; if (!a?.startsWith('[{')) return false; o.metadata.annotations['nodeportlocal.antrea.io'] = a.replace(/"nodePort":\s*\d+/, '"nodePort":62999'); return true; } },
+  { what: 'pod goes unready', kind: 'pods', edit: (o) => { if (!o.ready) return false; o.ready = false; return true; } },
+  { what: 'pod relabelled', kind: 'pods', edit: (o) => { o.metadata.labels = { moved: 'yes' }; return true; } },
   { what: 'node address changes', kind: 'nodes', edit: (o) => { const a = o.status?.addresses?.[0]; if (!a) return false; a.address = '192.0.2.99'; return true; } },
 ];
 

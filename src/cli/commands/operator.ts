@@ -73,7 +73,7 @@ export function registerOperator(program: Command): void {
       const sourceLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) };
       if (o.manifests) {
         const { createManifestProvider } = await import('../../operator/source/manifests.js');
-        provider = createManifestProvider(o.manifests, { defaultIngController: settings.l7.defaultIngController, logger: sourceLog });
+        provider = createManifestProvider(o.manifests, { defaultIngController: settings.l7.defaultIngController, pods: settings.l7.serviceType === 'NodePortLocal', logger: sourceLog });
         // Manifest mode: the status the operator would write is kept in memory (`portico status`).
         sink = createMemoryStatusSink();
       } else {
@@ -81,7 +81,7 @@ export function registerOperator(program: Command): void {
         const { createKubernetesStatusSink } = await import('../../operator/status/kubernetes.js');
         try {
           const kubeConfig = loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster });
-          provider = createKubernetesProvider({ kubeConfig, logger: sourceLog });
+          provider = createKubernetesProvider({ kubeConfig, pods: settings.l7.serviceType === 'NodePortLocal', logger: sourceLog });
           sink = createKubernetesStatusSink(kubeConfig, { logger: sourceLog });
           const events = createPodEvents({ sink, pod: podRefFromEnv(), kubeConfig, enabled: () => settings.enableEvents, logger: sourceLog });
           podEvents = events;

@@ -58,6 +58,11 @@ function setPath(target: Record<string, any>, source: Record<string, any>, path:
   target[last] = structuredClone(source[last]);
 }
 
+/** Pods are watched only with NodePortLocal (chosen at start, as AKO chooses its informers): switching to or from it needs a restart. */
+function switchesNpl(a: OperatorSettings, b: OperatorSettings): boolean {
+  return (a.l7.serviceType === 'NodePortLocal') !== (b.l7.serviceType === 'NodePortLocal');
+}
+
 /**
  * Copies the live keys that changed from `next` into `running` (in place: the operator holds that
  * object) and lists the rest. Credentials are named, never shown.
@@ -65,7 +70,7 @@ function setPath(target: Record<string, any>, source: Record<string, any>, path:
 export function applyLiveSettings(running: OperatorSettings, next: OperatorSettings): Reconfiguration {
   const r: Reconfiguration = { applied: [], restart: [], appliedPaths: [] };
   for (const path of changedSettings(running, next)) {
-    if (LIVE.has(path)) {
+    if (LIVE.has(path) && !(path === 'l7.serviceType' && switchesNpl(running, next))) {
       setPath(running as never, next as never, path);
       r.applied.push(valuesKey(path));
       r.appliedPaths.push(path);

@@ -7,6 +7,7 @@ import {
   type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache,
 } from '@kubernetes/client-node';
 import { debounce } from './debounce.js';
+import { summarizeWatchedPod } from './pods.js';
 import { loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
 import { emptySnapshot, type ClusterSnapshot, type CustomObject, type SnapshotProvider, type SourceProblem } from './types.js';
 
@@ -32,6 +33,8 @@ export interface KubernetesProviderOptions extends KubeConfigOptions {
   maxWaitMs?: number;
   /** Re-deliver the whole snapshot this often even without changes (default 0: off). */
   resyncMs?: number;
+  /** Watch Pods (L7Settings.serviceType NodePortLocal: members from Antrea's pod annotation). */
+  pods?: boolean;
   /** The ako.vmware.com kinds to watch when their CRDs are installed (default WATCHED_CRD_KINDS). */
   crdKinds?: readonly string[];
   /** How often to look for ako.vmware.com CRDs being installed or removed (default 30 s). */
@@ -91,6 +94,8 @@ class WatchedKind {
     private readonly target: Map<string, unknown>,
     private readonly changed: () => void,
     private readonly opts: { retryMinMs: number; retryMaxMs: number; rewatchMs: number; logger?: SourceLogger },
+    /** What the snapshot keeps of an object (default: the object itself). */
+    keep: (o: AnyObject) => unknown = normalizeTimestamps,
   ) {
     this.retryMs = opts.retryMinMs;
     const listAndMark = async (): Promise<KubernetesListObject<AnyObject>> => {
@@ -100,7 +105,7 @@ class WatchedKind {
       return result;
     };
     this.informer = makeInformer(kc, path, listAndMark);
-    const put = (o: AnyObject): void => { this.target.set(keyOf(o), normalizeTimestamps(o)); this.recovered(); this.changed(); };
+    const put = (o: AnyObject): void => { this.target.set(keyOf(o), keep(o)); this.recovered(); this.changed(); };
     this.informer.on('add', put);
     this.informer.on('update', put);
     this.informer.on('delete', (o) => { this.target.delete(keyOf(o)); this.changed(); });
@@ -210,8 +215,8 @@ class KubernetesProvider implements SnapshotProvider {
     else this.checkInitialSync();
   };
 
-  private watchCore(kind: string, path: string, map: SnapshotMapName, list: () => Promise<unknown>): void {
-    this.core.push(new WatchedKind(kind, this.kc, path, list as () => Promise<KubernetesListObject<AnyObject>>, this.state[map] as Map<string, unknown>, this.changed, this.retry));
+  private watchCore(kind: string, path: string, map: SnapshotMapName, list: () => Promise<unknown>, keep?: (o: AnyObject) => unknown): void {
+    this.core.push(new WatchedKind(kind, this.kc, path, list as () => Promise<KubernetesListObject<AnyObject>>, this.state[map] as Map<string, unknown>, this.changed, this.retry, keep));
   }
 
   async start(onChange: (snapshot: ClusterSnapshot, problems: SourceProblem[]) => void): Promise<void> {
@@ -226,6 +231,7 @@ class KubernetesProvider implements SnapshotProvider {
     this.watchCore('Secret', '/api/v1/secrets', 'secrets', () => core.listSecretForAllNamespaces());
     this.watchCore('Namespace', '/api/v1/namespaces', 'namespaces', () => core.listNamespace());
     this.watchCore('Node', '/api/v1/nodes', 'nodes', () => core.listNode());
+    if (this.opts.pods) this.watchCore('Pod', '/api/v1/pods', 'pods', () => core.listPodForAllNamespaces(), (o) => summarizeWatchedPod(o as never));
     const synced = new Promise<void>((resolve) => { this.syncWaiter = resolve; });
     await this.refreshCrds();
     await Promise.all([...this.core, ...[...this.crds.values()].map((c) => c.watched)].map((w) => w.start()));
@@ -325,7 +331,7 @@ class KubernetesProvider implements SnapshotProvider {
     const snapshot: ClusterSnapshot = {
       services: new Map(s.services), endpointSlices: new Map(s.endpointSlices), ingresses: new Map(s.ingresses),
       ingressClasses: new Map(s.ingressClasses), secrets: new Map(s.secrets), namespaces: new Map(s.namespaces),
-      nodes: new Map(s.nodes), custom: new Map([...s.custom].map(([k, m]) => [k, new Map(m)])),
+      nodes: new Map(s.nodes), pods: new Map(s.pods), custom: new Map([...s.custom].map(([k, m]) => [k, new Map(m)])),
     };
     try {
       this.onChange(snapshot, this.problems());

@@ -11,6 +11,7 @@ import { join, relative, sep } from 'node:path';
 import type { V1IngressClass, V1Namespace } from '@kubernetes/client-node';
 import { debounce } from './debounce.js';
 import { endpointsToSlices, ingressV1beta1ToV1, normalizeSecret } from './convert.js';
+import { summarizePod } from './pods.js';
 import { parseManifest, type ManifestObject, type ParsedFile } from './manifest-parse.js';
 import { AKO_CRD_GROUP, AKO_CRD_KINDS, type SourceLogger } from './kubernetes.js';
 import { emptySnapshot, type ClusterSnapshot, type CustomObject, type SnapshotProvider, type SourceProblem } from './types.js';
@@ -18,6 +19,8 @@ import { emptySnapshot, type ClusterSnapshot, type CustomObject, type SnapshotPr
 export interface ManifestProviderOptions {
   /** L7Settings.defaultIngController: whether the added `avi-lb` IngressClass is the default class (default true). */
   defaultIngController?: boolean;
+  /** Read Pods (L7Settings.serviceType NodePortLocal); left out otherwise. */
+  pods?: boolean;
   /** Quiet time after a file event before rescanning (default 100 ms). */
   debounceMs?: number;
   /** Safety-net rescan interval while fs.watch works (default 5 s); 1 s while it does not. */
@@ -58,6 +61,7 @@ const KINDS: Record<string, KindRule> = {
   Secret: { map: 'secrets', namespaced: true, versions: [], convert: { v1: asList(normalizeSecret) } },
   Namespace: { map: 'namespaces', namespaced: false, versions: ['v1'] },
   Node: { map: 'nodes', namespaced: false, versions: ['v1'] },
+  Pod: { map: 'pods', namespaced: true, versions: [], convert: { v1: asList(summarizePod) } },
 };
 
 /**
@@ -245,6 +249,7 @@ class ManifestProvider implements SnapshotProvider {
       const file = this.files.get(path)!;
       problems.push(...file.problems);
       for (const p of file.placed) {
+        if (p.map === 'pods' && !this.opts.pods) continue;
         const earlier = first.get(p.id);
         if (earlier) {
           problems.push({ where: p.where, message: `${p.id.replace('/', ' ')} is also defined at ${earlier}; this definition is ignored` });

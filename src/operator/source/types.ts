@@ -4,6 +4,7 @@
 import type {
   V1Service, V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret, V1Namespace, V1Node,
 } from '@kubernetes/client-node';
+import type { PodSummary } from './pods.js';
 
 /** An object of an ako.vmware.com CRD (HostRule, HTTPRule, AviInfraSetting, L4Rule, …), untyped. */
 export interface CustomObject {
@@ -25,6 +26,8 @@ export interface ClusterSnapshot {
   secrets: Map<string, V1Secret>;
   namespaces: Map<string, V1Namespace>;
   nodes: Map<string, V1Node>;
+  /** Pod summaries: filled only with L7Settings.serviceType NodePortLocal (empty otherwise). */
+  pods: Map<string, PodSummary>;
   /** CRD objects by kind (`HostRule`, `HTTPRule`, `AviInfraSetting`, `L4Rule`, …); empty when the CRD is absent. */
   custom: Map<string, Map<string, CustomObject>>;
 }
@@ -32,7 +35,7 @@ export interface ClusterSnapshot {
 export function emptySnapshot(): ClusterSnapshot {
   return {
     services: new Map(), endpointSlices: new Map(), ingresses: new Map(), ingressClasses: new Map(),
-    secrets: new Map(), namespaces: new Map(), nodes: new Map(), custom: new Map(),
+    secrets: new Map(), namespaces: new Map(), nodes: new Map(), pods: new Map(), custom: new Map(),
   };
 }
 

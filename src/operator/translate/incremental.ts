@@ -17,6 +17,7 @@ import { buildGroup, l4Eligible, l4GroupOf } from './l4.js';
 import { fqdnSubdomain, namespaceFilter } from './common.js';
 import { applyInfraToServices, buildIngressesByInfra } from './crd/infrasetting.js';
 import { applyL4Rules } from './crd/l4rule.js';
+import { servicesOfPods } from './npl.js';
 import type { CrdVerdict, KnownRefs } from './crd/index.js';
 import { translate } from './index.js';
 
@@ -254,6 +255,12 @@ export class IncrementalTranslator {
       if (old) affected.add(old);
       const now = slice ? sliceServiceKey(slice) : undefined;
       if (now) affected.add(now);
+    }
+    // NodePortLocal: a pod change moves the members of the Services that select it.
+    const pods = changedKeys(prev.pods, s.pods);
+    if (pods.length) {
+      this.endpoints = undefined;
+      for (const k of servicesOfPods(prev, s, pods, this.settings)) affected.add(k);
     }
     const nsOk = namespaceFilter(s, this.settings);
     let l7 = mapChanged(prev.ingresses, s.ingresses) || mapChanged(prev.ingressClasses, s.ingressClasses) || mapChanged(prev.secrets, s.secrets);

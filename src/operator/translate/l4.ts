@@ -7,6 +7,7 @@ import type { ObjectOutcome } from './types.js';
 import { ObjectSet, ref, type Marker } from './objects.js';
 import { Names } from './names.js';
 import { EndpointIndex } from './members.js';
+import { nplRefusesSctp } from './npl.js';
 import { byKey, fqdnSubdomain, namespaceFilter, outcome, tooLongMessage, vsvipFields, warn } from './common.js';
 
 export const AVI_LB_CLASS = 'ako.vmware.com/avi-lb';
@@ -92,6 +93,7 @@ export function buildGroup(vsName: string, sharedKey: string | undefined, servic
     for (const o of outs) warn(o, 'NameTooLong', tooLongMessage('virtualservice', vsName));
     return;
   }
+  if (nplRefusesSctp(services, outs, settings)) return;
   const ips = new Set(services.map(preferredIp).filter((x): x is string => !!x));
   if (ips.size > 1) {
     for (const o of outs) warn(o, 'SharedVipConflict', `services sharing VIP ${sharedKey} ask for different IPs (${[...ips].sort().join(', ')}): no virtual service is built`);
@@ -134,7 +136,7 @@ export function buildGroup(vsName: string, sharedKey: string | undefined, servic
       sni_enabled: false,
       service_metadata: JSON.stringify({ namespace_svc_name: [`${ns}/${svcName}`] }),
       health_monitor_refs: [ref('healthmonitor', MONITOR[u.protocol]!)],
-      servers: endpoints.servers(u.svc, u.port),
+      servers: endpoints.servers(u.svc, u.port, outs[services.indexOf(u.svc)]),
     }, markers, []);
     poolDeps.push(['pool', poolName]);
     rules.push({

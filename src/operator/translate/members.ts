@@ -3,6 +3,9 @@
 import type { V1EndpointSlice, V1Node, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../source/types.js';
 import type { OperatorSettings } from '../settings/types.js';
+import type { PodSummary } from '../source/pods.js';
+import type { ObjectOutcome } from './types.js';
+import { NplIndex, nplMode } from './npl.js';
 
 export interface Server {
   ip: { type: 'V4' | 'V6'; addr: string };
@@ -38,6 +41,8 @@ export function sortSlices(list: V1EndpointSlice[]): V1EndpointSlice[] {
 export class EndpointIndex {
   private readonly slicesOf: SlicesOf;
   private readonly nodes: V1Node[];
+  private readonly pods: Map<string, PodSummary>;
+  private npl: NplIndex | undefined;
 
   constructor(snapshot: ClusterSnapshot, private readonly settings: OperatorSettings, slicesOf?: SlicesOf) {
     if (slicesOf) this.slicesOf = slicesOf;
@@ -53,6 +58,7 @@ export class EndpointIndex {
       for (const list of slices.values()) sortSlices(list);
       this.slicesOf = (key) => slices.get(key) ?? [];
     }
+    this.pods = snapshot.pods;
     const { key, value } = settings.nodePortSelector;
     this.nodes = [...snapshot.nodes.values()]
       .filter((n) => !key || n.metadata?.labels?.[key] === value)
@@ -64,7 +70,9 @@ export class EndpointIndex {
     return this.settings.l7.serviceType === 'NodePort' && svc.metadata?.annotations?.['skipnodeport.ako.vmware.com/enabled'] !== 'true';
   }
 
-  servers(svc: V1Service, port: V1ServicePort): Server[] {
+  /** `out` is told what keeps members away (NodePortLocal not enabled, a bad pod annotation). */
+  servers(svc: V1Service, port: V1ServicePort, out?: ObjectOutcome): Server[] {
+    if (nplMode(this.settings)) return (this.npl ??= new NplIndex(this.pods)).servers(svc, port, out);
     const ns = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
     const slices = this.slicesOf(`${ns}/${name}`);

@@ -86,7 +86,7 @@ function buildShard(ctx: Ctx, vsName: string, hosts: HostPlan[], served: Map<str
     for (const r of h.routes) {
       const poolName = `${pg}-${r.backend.svc.metadata?.name ?? ''}`;
       if (set.has('pool', poolName) || tooLong(h, 'pool', poolName)) continue;
-      pool(ctx, poolName, r.backend, { ns: r.ns, ing: r.ing, host: r.host });
+      pool(ctx, poolName, r.backend, { ns: r.ns, ing: r.ing, host: r.host, out: r.out });
       members.push({ pool_ref: ref('pool', poolName), ratio: 100 });
       deps.push(['pool', poolName]);
     }
