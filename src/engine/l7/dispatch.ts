@@ -6,7 +6,7 @@ import type { PickContext, PoolRegistry, PoolRuntime, Upstream, VsMetrics } from
 import type { UpstreamConn, UpstreamPool } from './upstream-pool.js';
 import { cookieValue, redirectLocation, rewrittenHost, rewrittenTarget, type HeaderAction, type ResponseInput, type Terminal } from './policy.js';
 import type { VariableSource } from './header-actions.js';
-import { childFor, serverTimeoutMs, type ListenerRoutes, type VsRoute } from './routing.js';
+import { childFor, evhChildFor, serverTimeoutMs, type ListenerRoutes, type VsRoute } from './routing.js';
 import { textResponse, type LocalResponse } from './responses.js';
 
 export const enum DecisionKind {
@@ -123,7 +123,8 @@ export function decide(routes: ListenerRoutes, facts: RequestFacts, pools: PoolR
   if (facts.secure) {
     // TLS: the SNI name picks the child; the parent's policies do not apply to it, but they do
     // to requests the parent (or a normal VS) serves itself.
-    child = childFor(routes, facts.sni !== '' ? facts.sni : facts.host);
+    // EVH: Host and path pick the child (the SNI name only picked the certificate).
+    child = routes.evh ? evhChildFor(routes, facts.host, facts) : childFor(routes, facts.sni !== '' ? facts.sni : facts.host);
     if (!child) terminal = runRules(parent, facts, out);
   } else {
     if (routes.limits.httpToHttps) {
@@ -132,7 +133,7 @@ export function decide(routes: ListenerRoutes, facts: RequestFacts, pools: PoolR
       return out;
     }
     // Plain HTTP: the parent's policies first (AKO's HTTP→HTTPS redirects live there), then the Host's child.
-    child = childFor(routes, facts.host);
+    child = routes.evh ? evhChildFor(routes, facts.host, facts) : childFor(routes, facts.host);
     terminal = runRules(parent, facts, out);
   }
   const vs = child ?? parent;

@@ -2,7 +2,7 @@
 // (exact, then one-label wildcard), each VS's compiled policies, default pool, limits and TLS
 // context. Built once per update(); requests only read it.
 import type { SnapshotIndex, L7ListenerSpec } from '../contracts.js';
-import { compilePolicies, type CompiledResponseRule, type CompiledRule, type CompileWarning } from './policy.js';
+import { compileMatch, compilePolicies, type CompiledResponseRule, type CompiledRule, type CompileWarning, type MatchInput } from './policy.js';
 import { type CertContexts, type CertEntry, contextForVs } from './certificates.js';
 import { childDatascriptError } from '../l4/passthrough.js';
 
@@ -37,8 +37,18 @@ export interface VsRoute {
   certificate: CertEntry | undefined;
 }
 
+/** An EVH child for one `vh_matches` entry: its paths (OR), none = every path. */
+export interface EvhMatch {
+  route: VsRoute;
+  path: ((m: MatchInput) => boolean) | undefined;
+  /** Longest match_str of its paths: more specific entries are tried first. */
+  weight: number;
+}
+
 export interface ListenerRoutes {
   vs: VsRoute;
+  /** EVH parent (vh_type VS_TYPE_VH_ENHANCED): children by Host + path (`evhChildFor`); `exact`/`wildcard` then only pick certificates. */
+  evh: { exact: Map<string, EvhMatch[]>; wildcard: Map<string, EvhMatch[]> } | undefined;
   limits: HttpLimits;
   exact: Map<string, VsRoute>;
   /** Key: the domain without its first label (`*.example.com` → `example.com`). */
@@ -78,6 +88,7 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
   const exact = new Map<string, VsRoute>();
   const wildcard = new Map<string, VsRoute>();
   const serverTimeouts = new Map<string, number>();
+  const evh = vsObj.vh_type === 'VS_TYPE_VH_ENHANCED' ? { exact: new Map<string, EvhMatch[]>(), wildcard: new Map<string, EvhMatch[]>() } : undefined;
   collectTimeouts(vs, index, serverTimeouts);
   for (const child of vss!.values()) {
     if (child.type !== 'VS_TYPE_VH_CHILD' || child.vh_parent_vs_ref !== spec.vsUuid || child.enabled === false) continue;
@@ -89,12 +100,16 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
     for (const raw of names) {
       if (typeof raw !== 'string' || raw === '') continue;
       const name = raw.toLowerCase();
-      if (name.startsWith('*.')) wildcard.set(name.slice(2), route);
-      else exact.set(name, route);
+      // The first child of a name gives the certificate for its SNI (EVH: Host and path pick the child).
+      if (name.startsWith('*.')) { if (!evh || !wildcard.has(name.slice(2))) wildcard.set(name.slice(2), route); }
+      else if (!evh || !exact.has(name)) exact.set(name, route);
     }
+    if (evh) addEvhMatches(evh, child, route, index, warn);
   }
+  if (evh) for (const m of [evh.exact, evh.wildcard]) for (const list of m.values()) list.sort((a, b) => b.weight - a.weight);
   return {
     vs,
+    evh,
     limits: limitsFor(vsObj, index),
     exact,
     wildcard,
@@ -134,6 +149,45 @@ function compileVs(vs: Obj, index: SnapshotIndex, tls: boolean, certs: CertConte
     defaultPoolGroup: vs.pool_group_ref ? String(vs.pool_group_ref) : undefined,
     certificate: tls ? contextForVs(vs, index, certs, warn) : undefined,
   };
+}
+
+/** An EVH child's `vh_matches` (host + `path` PathMatch list; `vh_domain_name` hosts match every path). */
+function addEvhMatches(evh: NonNullable<ListenerRoutes['evh']>, child: Obj, route: VsRoute, index: SnapshotIndex, warn: CompileWarning): void {
+  const add = (raw: unknown, match: EvhMatch) => {
+    if (typeof raw !== 'string' || raw === '') return;
+    const name = raw.toLowerCase();
+    const map = name.startsWith('*.') ? evh.wildcard : evh.exact;
+    const key = name.startsWith('*.') ? name.slice(2) : name;
+    const list = map.get(key);
+    if (list) list.push(match);
+    else map.set(key, [match]);
+  };
+  for (const d of child.vh_domain_name ?? []) add(d, { route, path: undefined, weight: 0 });
+  for (const m of (child.vh_matches ?? []) as Obj[]) {
+    const paths: Obj[] = Array.isArray(m?.path) ? m.path : m?.path ? [m.path] : [];
+    if (paths.length === 0) { add(m?.host, { route, path: undefined, weight: 0 }); continue; }
+    const preds = paths.map((p) => compileMatch({ path: p }, index, warn, `${route.name} vh_matches`)).filter((p) => p !== undefined);
+    // A path we cannot evaluate never matches (fail closed rather than route everything).
+    if (preds.length === 0) continue;
+    const weight = Math.max(...paths.flatMap((p) => (Array.isArray(p.match_str) ? p.match_str : []).map((x: unknown) => String(x).length)), 0);
+    add(m.host, { route, path: preds.length === 1 ? preds[0] : (x) => preds.some((p) => p(x)), weight });
+  }
+}
+
+/** EVH: the child for a Host (without port, lower case) and the request path; undefined → the parent serves it. */
+export function evhChildFor(routes: ListenerRoutes, host: string, m: MatchInput): VsRoute | undefined {
+  const evh = routes.evh!;
+  let list = host === '' ? undefined : evh.exact.get(host);
+  if (!list && evh.wildcard.size > 0) {
+    const dot = host.indexOf('.');
+    if (dot > 0) list = evh.wildcard.get(host.slice(dot + 1));
+  }
+  if (!list) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    if (!e.path || e.path(m)) return e.route;
+  }
+  return undefined;
 }
 
 /** The child VS for a host name (SNI or Host without port, lower case), or undefined. */
