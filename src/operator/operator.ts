@@ -25,6 +25,7 @@ import { OperatorMetrics } from './metrics.js';
 import { CrdRefResolver, CrdStatusPublisher } from './crd-status.js';
 import type { OperatorLifecycle } from './status/pod-events.js';
 import { sweepStaleStatuses } from './status/stale.js';
+import { NplAnnotator } from './status/npl.js';
 
 export interface OperatorOptions {
   controller: string;
@@ -119,6 +120,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
 
   const crdRefs = new CrdRefResolver(client, settings);
   const crdStatuses = new CrdStatusPublisher(opts.sink, (err) => log.warn({ err: err.message }, 'CRD status write failed'));
+  const sink = opts.sink;
+  const npl = sink.annotateService ? new NplAnnotator((ns, name, a) => sink.annotateService!(ns, name, a), (svc, err) => log.warn({ err: err.message }, `could not set the NodePortLocal annotation of Service ${svc}`)) : undefined;
 
   let closed = false;
   let infra: Infra | undefined;
@@ -184,6 +187,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         needRefresh = false;
         needFull = true;
       }
+      // Antrea allocates NodePortLocal ports only once a Service is annotated: done first.
+      if (npl) await npl.apply(snapshot!, settings, settings.deleteConfig);
       const full = needFull;
       const prevFailed = lastFailed;
       // deleteConfig can be turned off and on again live (values file): each time is a new deletion.

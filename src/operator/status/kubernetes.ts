@@ -114,6 +114,11 @@ class KubernetesSink implements KubernetesStatusSink {
     }
   }
 
+  annotateService(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    const ref = { kind: 'Service', namespace, name };
+    return this.serialize(statusKey(ref), () => this.patchObject(ref, { metadata: { annotations } }));
+  }
+
   crdStatus(ref: ObjectRef, status: CrdStatus): Promise<void> {
     return this.serialize(statusKey(ref), () => this.writeCrdStatus(ref, status));
   }

@@ -45,4 +45,6 @@ export interface StatusSink {
    * from an object a previous run served and this one does not, although this sink did not write them.
    */
   clearStale?(ref: ObjectRef): Promise<void>;
+  /** Merge-patches annotations of a Service (`null` removes one); Kubernetes only (status/npl.ts uses it). */
+  annotateService?(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
 }
