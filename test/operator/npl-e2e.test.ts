@@ -12,7 +12,7 @@ import { createKubernetesProvider } from '../../src/operator/source/kubernetes.j
 import { createKubernetesStatusSink } from '../../src/operator/status/kubernetes.js';
 import { settingsFromValues } from '../../src/operator/settings/values.js';
 import { KubeApiDouble } from '../support/kube-api-double/index.js';
-import { ADMIN_PASSWORD, eventually, startTestController, type TestController } from './support/controller.js';
+import { ADMIN_PASSWORD, controllerSuite, eventually } from './support/controller.js';
 
 const ENABLED = 'nodeportlocal.antrea.io/enabled';
 const NPL = 'nodeportlocal.antrea.io';
@@ -73,33 +73,26 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
 const mapping = (podPort: number, nodeIP: string, nodePort: number) => JSON.stringify([{ podPort, nodeIP, nodePort, protocol: 'tcp', protocols: ['tcp'] }]);
 
 describe('NodePortLocal through the Kubernetes API double and the real controller', () => {
+  const suite = controllerSuite('127.110.0.2', '127.110.1.0/28');
   let double: KubeApiDouble;
-  let ctl: TestController | undefined;
   let op: RunningOperator | undefined;
-  let skip: string | undefined;
 
-  before(async () => {
-    double = await KubeApiDouble.start({ host: '127.110.0.1' });
-    const c = await startTestController('127.110.0.2', '127.110.1.0/28');
-    if ('unavailable' in c) skip = `controller not available: ${c.unavailable}`;
-    else ctl = c;
-  });
+  before(async () => { double = await KubeApiDouble.start({ host: '127.110.0.1' }); });
   after(async () => {
     await op?.close().catch(() => undefined);
-    await ctl?.stop();
     await double?.stop();
   });
 
   const annotationOf = (name: string) => (double.get('v1', 'Service', name, 'default') as any).metadata?.annotations?.[ENABLED] as string | undefined;
   const servers = async (pool: string) => {
-    const r = await ctl!.api('GET', `/api/pool?name=${encodeURIComponent(pool)}`);
+    const r = await suite.ctl!.api('GET', `/api/pool?name=${encodeURIComponent(pool)}`);
     const list = (r.body.results?.[0]?.servers ?? []) as Array<{ ip: { addr: string }; port: number }>;
     return list.map((s) => `${s.ip.addr}:${s.port}`).sort().join(',');
   };
   const warned = (name: string, reason: string) => (double.list('v1', 'Event', 'default') as any[]).some((e) => e.reason === reason && e.involvedObject?.name === name);
 
   test('annotates the Services, reads the pods, serves the NPL pairs, follows changes, removes what it added', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     double.applyManifests(CLUSTER);
     const { settings, problems } = settingsFromValues({
       AKOSettings: { clusterName: 'npl', fullSyncFrequency: '0' },
@@ -110,7 +103,7 @@ describe('NodePortLocal through the Kubernetes API double and the real controlle
     assert.deepEqual(problems, []);
     const kubeConfig = double.kubeConfig();
     op = await startOperator({
-      controller: ctl!.url, provider: createKubernetesProvider({ kubeConfig, debounceMs: 20, pods: true }), sink: createKubernetesStatusSink(kubeConfig),
+      controller: suite.ctl!.url, provider: createKubernetesProvider({ kubeConfig, debounceMs: 20, pods: true }), sink: createKubernetesStatusSink(kubeConfig),
       settings, listen: '127.110.0.3:0', username: 'admin', password: ADMIN_PASSWORD,
       fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
     });
@@ -146,6 +139,14 @@ describe('NodePortLocal through the Kubernetes API double and the real controlle
     const web = double.get('v1', 'Service', 'web', 'default') as any;
     double.update({ ...web, spec: { ...web.spec, type: 'ClusterIP' } });
     await eventually(() => annotationOf('web') === undefined, 'the annotation removed from web once it is no LoadBalancer');
+    assert.equal(annotationOf('mine'), 'true');
+
+    // A LoadBalancer again → annotated again; deleteConfig → every annotation it added goes, the user's stays.
+    double.update({ ...web, spec: { ...web.spec, type: 'LoadBalancer' } });
+    await eventually(() => annotationOf('web') === 'true', 'the annotation back on web');
+    settings.deleteConfig = true;
+    op.resync();
+    await eventually(() => annotationOf('web') === undefined, 'deleteConfig removes the annotation from web');
     assert.equal(annotationOf('mine'), 'true');
   });
 });
