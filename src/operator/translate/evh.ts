@@ -4,17 +4,16 @@
 // (host, every path). Per host/path routing, certificates and redirects are SNI mode's pieces
 // (ingress.ts): the child's httppolicysets route by the Ingress v1 path rules. Names go through
 // AKO's Encode: `P + hex(sha1(name))`.
-import { createHash } from 'node:crypto';
 import type { OwnedType } from './types.js';
 import { ObjectSet, ref } from './objects.js';
-import { Names, pathPart } from './names.js';
+import { Names, pathPart, sha1Name } from './names.js';
 import { tooLongMessage, warn } from './common.js';
 import type { ParsedIngress } from './ingress-parse.js';
 import { addChildVs, hostCertRefs, sharedParentVs, pool, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
 
 /** `Encode(s)` with EVH on: `<cluster>--` + 40 hex digits of sha1(s) (`s` already starts with the prefix). */
 export function evhEncode(names: Names, s: string): string {
-  return `${names.cluster}--${createHash('sha1').update(s).digest('hex')}`;
+  return sha1Name(names.cluster, s);
 }
 
 /** EVH names (§2.4), from the SNI ones so an AviInfraSetting's `<infra>-` lands where it does there. */

@@ -123,7 +123,7 @@ export class IncrementalTranslator {
   private endpoints: EndpointIndex | undefined;
 
   constructor(private readonly settings: OperatorSettings, private readonly infra: Infra) {
-    this.names = new Names(settings.clusterName);
+    this.names = new Names(settings.clusterName, settings.enableEVH);
     this.subdomain = fqdnSubdomain(infra, settings);
   }
 

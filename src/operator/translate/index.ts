@@ -19,7 +19,7 @@ export function translate(input: ClusterSnapshot, settings: OperatorSettings, in
   // CRDs first: a Rejected HostRule must not lend its certificate to the builders.
   const crds = readCrds(input, known);
   const snapshot = crds.view;
-  const names = new Names(settings.clusterName);
+  const names = new Names(settings.clusterName, settings.enableEVH);
   const set = new ObjectSet(infra, settings.clusterName, names.createdBy());
   const endpoints = new EndpointIndex(snapshot, settings);
   const outcomes: ObjectOutcome[] = [];

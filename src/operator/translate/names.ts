@@ -1,4 +1,5 @@
-// Object names, exactly AKO's formulas (ako-behaviour.md §2, SNI mode: no encoding).
+// Object names, exactly AKO's formulas (ako-behaviour.md §2; with EVH on, L4 names are Encode'd).
+import { createHash } from 'node:crypto';
 import type { ShardSize } from '../settings/types.js';
 
 /** The longest name the controller accepts; longer → the object is skipped, never truncated. */
@@ -73,16 +74,23 @@ export function pathPart(path: string): string {
   return path.replace(SLASHES, '_');
 }
 
+/** AKO's `Encode` with EVH on (§2.1): `<cluster>--` + hex(sha1(s)), `s` already starting with the prefix. */
+export function sha1Name(cluster: string, s: string): string {
+  return `${cluster}--${createHash('sha1').update(s).digest('hex')}`;
+}
+
 export class Names {
   readonly prefix: string;
-  constructor(readonly cluster: string) {
+  /** `evh`: AKOSettings.enableEVH, under which AKO encodes the L4 names too (L7 EVH names: evh.ts). */
+  constructor(readonly cluster: string, readonly evh = false) {
     this.prefix = `${cluster}--`;
   }
-  l4Vs(ns: string, svc: string): string { return `${this.prefix}${ns}-${svc}`; }
-  l4Pool(ns: string, svc: string, protocol: string, port: number): string { return `${this.prefix}${ns}-${svc}-${protocol}-${port}`; }
-  sharedVipVs(ns: string, key: string): string { return `${this.prefix}${ns}-${key}`; }
+  private l4(s: string): string { return this.evh ? sha1Name(this.cluster, s) : s; }
+  l4Vs(ns: string, svc: string): string { return this.l4(`${this.prefix}${ns}-${svc}`); }
+  l4Pool(ns: string, svc: string, protocol: string, port: number): string { return this.l4(`${this.prefix}${ns}-${svc}-${protocol}-${port}`); }
+  sharedVipVs(ns: string, key: string): string { return this.l4(`${this.prefix}${ns}-${key}`); }
   sharedVipPool(ns: string, svc: string, key: string, protocol: string, port: number): string {
-    return `${this.prefix}${ns}-${svc}-${key}-${protocol}-${port}`;
+    return this.l4(`${this.prefix}${ns}-${svc}-${key}-${protocol}-${port}`);
   }
   sharedL7(n: number): string { return `${this.prefix}Shared-L7-${n}`; }
   sharedPassthrough(n: number): string { return `${this.cluster}--Shared-Passthrough-${n}`; }
