@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as tlsConnect } from 'node:tls';
+import { connect as h2Connect } from 'node:http2';
 import { createL7Listener } from '../../../src/engine/l7/index.js';
 import type { L7Listener } from '../../../src/engine/contracts.js';
 import { startBackend, poolOf, makeCert, certObject, request, indexOf, testContext, type Backend } from './support.js';
@@ -103,6 +104,26 @@ test('EVH over HTTPS: the Host header picks the child, the SNI name only the cer
   });
   assert.equal(await cn('s.example.com'), 's.example.com');
   assert.equal(await cn('a.example.com'), 'System Default Cert', 'a child without a certificate: the parent\'s, else System-Default-Cert');
+});
+
+test('EVH over HTTP/2: :authority and path pick the child, whatever the SNI name', async () => {
+  const session = h2Connect(`https://${https.address}:${https.port}`, { servername: 's.example.com', rejectUnauthorized: false });
+  try {
+    const get = (authority: string, path: string) => new Promise<string>((resolve, reject) => {
+      const req = session.request({ ':authority': authority, ':path': path });
+      let backend = '';
+      req.on('response', (h) => { backend = h[':status'] === 200 ? String(h['x-backend']) : String(h[':status']); });
+      req.on('data', () => undefined);
+      req.on('end', () => resolve(backend));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await get('a.example.com', '/api/x'), 'api');
+    assert.equal(await get('s.example.com', '/only'), 's');
+    assert.equal(await get('x.wild.example.com', '/'), 'w');
+  } finally {
+    session.close();
+  }
 });
 
 test('EVH: without a parent default pool, a request no child matches gets 404; children change without a restart', async () => {
