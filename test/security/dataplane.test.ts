@@ -27,6 +27,7 @@ import { NET, getOnce } from '../reliability/support.js';
 
 const ROUNDS = Number(process.env.PORTICO_DATAPLANE_ROUNDS ?? 10);
 const H2_CASES = Number(process.env.PORTICO_H2_FUZZ_CASES ?? 80);
+const KEEPALIVE_MS = 5000;
 let dir: string;
 let ctl: Controller;
 let api: Client;
@@ -61,7 +62,9 @@ before(async () => {
   const cert = await api.create('sslkeyandcertificate', { name: 'dp-cert', certificate: { certificate: kp.cert }, key: kp.key });
   const pool = await api.create('pool', { name: 'dp-pool', servers: [{ ip: { addr: `${NET}.20`, type: 'V4' }, port: backendPort }] });
   const vsvip = await api.create('vsvip', { name: 'dp-vip', vip: [{ vip_id: '0', auto_allocate_ip: true }] });
-  await api.create('virtualservice', { name: 'dp-vs', vsvip_ref: `/api/vsvip/${vsvip.uuid}`, pool_ref: `/api/pool/${pool.uuid}`, services: [{ port: 8080 }, { port: 8443, enable_ssl: true }], ssl_key_and_certificate_refs: [`/api/sslkeyandcertificate/${cert.uuid}`] });
+  // keepalive_timeout 5 s: idle connections and HTTP/2 sessions end within a test's wait.
+  const profile = await api.create('applicationprofile', { name: 'dp-http', type: 'APPLICATION_PROFILE_TYPE_HTTP', http_profile: { keepalive_timeout: KEEPALIVE_MS } });
+  await api.create('virtualservice', { name: 'dp-vs', vsvip_ref: `/api/vsvip/${vsvip.uuid}`, pool_ref: `/api/pool/${pool.uuid}`, application_profile_ref: `/api/applicationprofile/${profile.uuid}`, services: [{ port: 8080 }, { port: 8443, enable_ssl: true }], ssl_key_and_certificate_refs: [`/api/sslkeyandcertificate/${cert.uuid}`] });
   vip = vsvip.vip[0].ip_address.addr;
   const dnsVs = (await api.get('/api/virtualservice?name=local-dns-vs')).body.results[0];
   dnsVip = (await api.req('GET', new URL(dnsVs.vsvip_ref).pathname)).body.vip[0].ip_address.addr;
@@ -214,6 +217,15 @@ function sendH2Case(c: { request: boolean; frames: H2Frame[] }): Promise<string 
   });
 }
 
+/** Engine-side sockets of `vip`:`port` in CLOSE-WAIT (/proc/net/tcp): the client left, the engine never closed. */
+function closeWaiting(port: number): number {
+  const local = `${vip.split('.').reverse().map((b) => Number(b).toString(16).padStart(2, '0')).join('')}:${port.toString(16).padStart(4, '0')}`.toUpperCase();
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[1] === local && f[3] === '08';
+  }).length;
+}
+
 /** A GET over an HTTP/2 session: the status, 0 on error. */
 function h2Get(session: http2.ClientHttp2Session): Promise<number> {
   return new Promise((resolve) => {
@@ -255,8 +267,14 @@ test(`HTTP/2: ${H2_CASES} generated frame sequences; the engine never crashes, a
     }
     const uncaught = engine.lines.filter((l) => /uncaught exception/.test(l));
     assert.deepEqual(uncaught, [], 'no exception escaped to the process');
+    // A session that answered a protocol error with GOAWAY used to keep its socket (and memory)
+    // for good; now the idle timeout (keepalive_timeout) ends it.
+    const stuck = closeWaiting(8443);
+    const waitFrom = Date.now();
+    await until('the engine closed every connection the fuzz left', () => closeWaiting(8443) === 0, KEEPALIVE_MS * 4);
+    const drained = `${stuck} connections the clients had closed still open after the fuzz, all closed ${Date.now() - waitFrom} ms later (keepalive_timeout ${KEEPALIVE_MS} ms)`;
     const now = rss();
-    console.log(`# HTTP/2 fuzz: ${cases.length} generated cases (seed ${seed}); engine RSS ${(base || now).toFixed(0)} MB → ${now.toFixed(0)} MB (along the run: ${samples.join(', ')} MB)`);
+    console.log(`# HTTP/2 fuzz: ${cases.length} generated cases (seed ${seed}); engine RSS ${(base || now).toFixed(0)} MB → ${now.toFixed(0)} MB (along the run: ${samples.join(', ')} MB); ${drained}`);
     if (base) assert.ok(now - base < 64, `engine RSS grew by ${(now - base).toFixed(0)} MB`);
   } finally {
     other.destroy();

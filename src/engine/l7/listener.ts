@@ -39,27 +39,29 @@ function onAdmittedClose(this: Owned): void {
 }
 
 const OPEN_STREAMS = Symbol('open h2 streams');
-type Counted = Http2Session & { [OPEN_STREAMS]?: number };
+type Tracked = Http2Session & { [OPEN_STREAMS]?: Set<ServerHttp2Stream> };
+type TrackedStream = ServerHttp2Stream & { [OPEN_STREAMS]?: Set<ServerHttp2Stream> };
 
 /**
- * An HTTP/2 session idle for keepalive_timeout ends: at once without open streams, else after
- * them. Besides idle clients, this ends sessions that answered a protocol error with GOAWAY:
- * nghttp2 then stops reading, the client's close is never seen, and the socket stayed in
- * CLOSE-WAIT with its session for good (found by the generated HTTP/2 cases of
+ * An HTTP/2 session idle for keepalive_timeout ends when none of its streams waits for an
+ * upstream: no stream, or each still waiting for its request body from this idle client (the
+ * body timeout). Besides idle clients, this ends sessions that answered a protocol error with
+ * GOAWAY: nghttp2 then stops reading, the client's close is never seen, and the socket stayed
+ * in CLOSE-WAIT with its session and streams for good (found by the generated HTTP/2 cases of
  * test/security/dataplane).
  */
-function endIdleSession(this: Counted): void {
-  if (this[OPEN_STREAMS]) return void this.close();
-  // Through Node's socket proxy: the TCP socket under the TLS one, closed so the stuck TLS
-  // layer cannot hold it open.
+function endIdleSession(this: Tracked): void {
+  // A stream whose request is complete waits for its upstream (server_timeout applies): keep.
+  for (const stream of this[OPEN_STREAMS] ?? []) if (stream.endAfterHeaders || stream.readableEnded) return;
+  // Through Node's socket proxy: the TCP socket under the TLS one, closed so a stuck TLS layer
+  // cannot hold it open.
   const raw = (this.socket as unknown as Terminated | undefined)?.[RAW];
   this.destroy();
   raw?.destroy();
 }
 
-function onStreamClosed(this: ServerHttp2Stream & { [OPEN_STREAMS]?: Counted }): void {
-  const session = this[OPEN_STREAMS]!;
-  session[OPEN_STREAMS]! -= 1;
+function onStreamClosed(this: TrackedStream): void {
+  this[OPEN_STREAMS]?.delete(this);
 }
 
 function onSecure(this: Terminated): void {
@@ -144,10 +146,11 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
       if (this.draining) session.close();
     });
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-      const session = stream.session as Counted | undefined;
+      const session = stream.session as Tracked | undefined;
       if (session) {
-        session[OPEN_STREAMS] = (session[OPEN_STREAMS] ?? 0) + 1;
-        (stream as ServerHttp2Stream & { [OPEN_STREAMS]?: Counted })[OPEN_STREAMS] = session;
+        const open = (session[OPEN_STREAMS] ??= new Set());
+        open.add(stream);
+        (stream as TrackedStream)[OPEN_STREAMS] = open;
         stream.once('close', onStreamClosed);
       }
       const sock = session?.socket as TLSSocket | undefined;
