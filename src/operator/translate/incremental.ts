@@ -259,7 +259,7 @@ export class IncrementalTranslator {
     // NodePortLocal: a pod change moves the members of the Services that select it.
     const pods = changedKeys(prev.pods, s.pods);
     if (pods.length) {
-      this.endpoints = undefined;
+      this.endpoints?.podsChanged(prev.pods, s.pods, pods);
       for (const k of servicesOfPods(prev, s, pods, this.settings)) affected.add(k);
     }
     const nsOk = namespaceFilter(s, this.settings);

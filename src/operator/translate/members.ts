@@ -41,7 +41,7 @@ export function sortSlices(list: V1EndpointSlice[]): V1EndpointSlice[] {
 export class EndpointIndex {
   private readonly slicesOf: SlicesOf;
   private readonly nodes: V1Node[];
-  private readonly pods: Map<string, PodSummary>;
+  private pods: Map<string, PodSummary>;
   private npl: NplIndex | undefined;
 
   constructor(snapshot: ClusterSnapshot, private readonly settings: OperatorSettings, slicesOf?: SlicesOf) {
@@ -68,6 +68,12 @@ export class EndpointIndex {
   /** NodePort mode applies to this Service (unless `skipnodeport.ako.vmware.com/enabled`). */
   nodePortMode(svc: V1Service): boolean {
     return this.settings.l7.serviceType === 'NodePort' && svc.metadata?.annotations?.['skipnodeport.ako.vmware.com/enabled'] !== 'true';
+  }
+
+  /** Pods changed (incremental translation): the NodePortLocal index follows them instead of being built again. */
+  podsChanged(prev: Map<string, PodSummary>, now: Map<string, PodSummary>, keys: string[]): void {
+    this.npl?.update(prev, now, keys);
+    this.pods = now;
   }
 
   /** `out` is told what keeps members away (NodePortLocal not enabled, a bad pod annotation). */

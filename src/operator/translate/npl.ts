@@ -84,24 +84,64 @@ function podPortOf(port: V1ServicePort, pod: PodSummary): number | undefined {
 
 const byUuid = (a: Server, b: Server) => (a.external_uuid < b.external_uuid ? -1 : a.external_uuid > b.external_uuid ? 1 : 0);
 
-/** Pods indexed by namespace and label, built once per translation (pods are only read here). */
+const keyOfPod = (p: PodSummary) => `${p.metadata.namespace}/${p.metadata.name}`;
+
+/**
+ * Pods indexed by namespace and label, each list in pod-key order (deterministic warnings). Built
+ * once per translation; the incremental translator moves the changed pods instead of indexing all.
+ */
 export class NplIndex {
-  /** `ns \0 key \0 value` → pods, in key order; `ns \0` → every pod of the namespace. */
+  /** `ns \0 key \0 value` → pods with that label. */
   private readonly byLabel = new Map<string, PodSummary[]>();
 
   constructor(pods: Map<string, PodSummary>) {
-    const keys = [...pods.keys()].sort();
-    for (const k of keys) {
+    // In key order, so each list is sorted as it is filled.
+    for (const k of [...pods.keys()].sort()) {
       const pod = pods.get(k)!;
-      const ns = pod.metadata.namespace;
-      for (const [lk, lv] of Object.entries(pod.metadata.labels ?? {})) this.push(`${ns}\0${lk}\0${lv}`, pod);
+      for (const [lk, lv] of Object.entries(pod.metadata.labels ?? {})) {
+        const slot = `${pod.metadata.namespace}\0${lk}\0${lv}`;
+        const list = this.byLabel.get(slot);
+        if (list) list.push(pod);
+        else this.byLabel.set(slot, [pod]);
+      }
     }
   }
 
-  private push(key: string, pod: PodSummary): void {
-    const list = this.byLabel.get(key);
-    if (list) list.push(pod);
-    else this.byLabel.set(key, [pod]);
+  /** Follows changed pods (`keys`) from `prev` to `now`. */
+  update(prev: Map<string, PodSummary>, now: Map<string, PodSummary>, keys: string[]): void {
+    for (const k of keys) {
+      const was = prev.get(k);
+      const is = now.get(k);
+      if (was === is) continue;
+      if (was) this.file(was, false);
+      if (is) this.file(is, true);
+    }
+  }
+
+  /** Adds (in key order) or removes a pod under each of its labels. */
+  private file(pod: PodSummary, add: boolean): void {
+    const ns = pod.metadata.namespace;
+    const key = keyOfPod(pod);
+    for (const [lk, lv] of Object.entries(pod.metadata.labels ?? {})) {
+      const slot = `${ns}\0${lk}\0${lv}`;
+      let list = this.byLabel.get(slot);
+      if (!list) {
+        if (!add) continue;
+        this.byLabel.set(slot, (list = []));
+      }
+      // Binary search for the pod's place by key.
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (keyOfPod(list[mid]!) < key) lo = mid + 1; else hi = mid;
+      }
+      if (add) list.splice(lo, 0, pod);
+      else if (list[lo] === pod) {
+        list.splice(lo, 1);
+        if (list.length === 0) this.byLabel.delete(slot);
+      }
+    }
   }
 
   /** The Service's pods: its selector's first label picks the candidates, the rest filter them. A Service without selector has none. */
