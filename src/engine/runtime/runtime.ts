@@ -6,6 +6,7 @@ import type { L7Listener, L7Context, SnapshotIndex } from '../contracts.js';
 import { createL7Listener } from '../l7/index.js';
 import { TcpListener } from '../l4/tcp.js';
 import { childDatascriptError } from '../l4/passthrough.js';
+import { minPoolsUpShortfall } from './min-pools-up.js';
 import { UdpListener } from '../l4/udp.js';
 import { DnsTcpListener, DnsUdpListener } from '../dns/listeners.js';
 import { DnsZone } from '../dns/zone.js';
@@ -312,6 +313,14 @@ export class EngineRuntime {
       else if (parent.oper_state === 'OPER_DOWN' && !parent.reason?.startsWith('no server up')) out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: `parent: ${parent.reason}` });
       else if (target && !this.targetUp(target) && !vs.http_policies?.length) out.push({ uuid: vs.uuid, oper_state: 'OPER_DOWN', reason: `no server up in ${target.type} ${target.uuid}` });
       else out.push({ uuid: vs.uuid, oper_state: 'OPER_UP' });
+    }
+    const vss = this.index.get('virtualservice');
+    const poolUp = (uuid: string) => !!this.pools.pool(uuid)?.hasEligible();
+    for (const st of out) {
+      if (st.oper_state !== 'OPER_UP') continue;
+      const vs = vss?.get(st.uuid);
+      const short = vs && minPoolsUpShortfall(vs, this.index, poolUp);
+      if (short) { st.oper_state = 'OPER_DOWN'; st.reason = short; }
     }
     return out;
   }

@@ -95,6 +95,7 @@ export const VirtualService = Obj({
   enable_rhi: Opt(Bool(false)),
   revoke_vip_route: Opt(Bool(false)),
   remove_listening_port_on_vs_down: Opt(Bool(false)),
+  min_pools_up: Opt(Int(0, 1_000_000, { description: 'the VS is up only while at least this many of the pools it can send to (default pool or group, policy switching actions) have a server up' })),
   service_metadata: Opt(Type.String({ description: 'JSON text, returned exactly as written' })),
   service_pool_select: Opt(Type.Array(Obj({
     service_port: Int(0, 65535),

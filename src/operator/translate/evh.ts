@@ -119,6 +119,6 @@ function buildEvhChild(ctx: Ctx, h: HostPlan, parent: string): string | undefine
     policies.push(policy);
     vsDeps.push(['httppolicyset', policy]);
   }
-  addChildVs(ctx, h, child, parent, { vh_type: 'VS_TYPE_VH_ENHANCED', vh_matches: [{ host: h.host, path: EVERY_PATH }] }, certRefs, policies, vsDeps);
+  addChildVs(ctx, h, child, parent, { vh_type: 'VS_TYPE_VH_ENHANCED', vh_matches: [{ host: h.host, path: EVERY_PATH }], min_pools_up: 1 }, certRefs, policies, vsDeps);
   return child;
 }
