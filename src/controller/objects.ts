@@ -1,7 +1,6 @@
 // The write path shared by the REST API and the engine host: validate, resolve refs, run the
 // type's rules (IPAM, DNS, certificates…) and store, all in one transaction per write.
 import { randomUUID } from 'node:crypto';
-import { Value } from '@sinclair/typebox/value';
 import { typeInfo, type TypeInfo } from '../model/registry.js';
 import { deletePath } from '../model/paths.js';
 import type { Store, StoreTx, ObjectRecord } from './store/types.js';
@@ -9,6 +8,7 @@ import { StoreConflict } from './store/types.js';
 import type { StoredObject } from './engines/host.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { validate } from './api/validate.js';
+import { applyDefaults } from './api/defaults.js';
 import { ADMIN, resolveRef, resolveRefs, visibleFrom, notFoundMessage } from './api/refs.js';
 import { typeHooks } from './typehooks.js';
 import { CLAIM_SYSTEM, type WriteContext } from './hooks.js';
@@ -72,7 +72,7 @@ export class ObjectService {
       for (const f of info.readOnly) deletePath(body, f.segs);
       for (const f of info.internal) deletePath(body, f.segs);
     }
-    const withDefaults = Value.Default(info.schema, body) as Record<string, any>;
+    const withDefaults = applyDefaults(info.schema, body) as Record<string, any>;
     validate(info, withDefaults);
     if (lastModified !== undefined && (typeof lastModified !== 'string' || !/^\d+$/.test(lastModified))) {
       throw badRequest('_last_modified: expected the string of digits read from the object');
