@@ -42,21 +42,42 @@ const OPEN_STREAMS = Symbol('open h2 streams');
 type Tracked = Http2Session & { [OPEN_STREAMS]?: Set<ServerHttp2Stream> };
 type TrackedStream = ServerHttp2Stream & { [OPEN_STREAMS]?: Set<ServerHttp2Stream> };
 
+/** How long an idle session with a stream waiting for its upstream has to answer a PING. */
+const PING_GRACE_MS = 5000;
+
 /**
- * An HTTP/2 session idle for keepalive_timeout ends when none of its streams waits for an
- * upstream: no stream, or each still waiting for its request body from this idle client (the
- * body timeout). Besides idle clients, this ends sessions that answered a protocol error with
- * GOAWAY: nghttp2 then stops reading, the client's close is never seen, and the socket stayed
- * in CLOSE-WAIT with its session and streams for good (found by the generated HTTP/2 cases of
+ * An HTTP/2 session idle for keepalive_timeout ends, unless one of its streams has a complete
+ * request (it waits for its upstream: server_timeout applies) and the client answers a PING.
+ * Besides idle clients, this ends sessions that answered a protocol error with GOAWAY: nghttp2
+ * then stops reading, the client's close is never seen, and the socket stayed in CLOSE-WAIT
+ * with its session and streams for good (found by the generated HTTP/2 cases of
  * test/security/dataplane).
  */
 function endIdleSession(this: Tracked): void {
-  // A stream whose request is complete waits for its upstream (server_timeout applies): keep.
-  for (const stream of this[OPEN_STREAMS] ?? []) if (stream.endAfterHeaders || stream.readableEnded) return;
+  for (const stream of this[OPEN_STREAMS] ?? []) {
+    if (stream.endAfterHeaders || stream.readableEnded) return probeSession(this);
+  }
+  destroySession(this);
+}
+
+function probeSession(session: Tracked): void {
+  const timer = setTimeout(destroySession, PING_GRACE_MS, session).unref();
+  try {
+    session.ping((err) => {
+      clearTimeout(timer);
+      if (err) destroySession(session);
+    });
+  } catch {
+    clearTimeout(timer);
+    destroySession(session);
+  }
+}
+
+function destroySession(session: Http2Session): void {
   // Through Node's socket proxy: the TCP socket under the TLS one, closed so a stuck TLS layer
   // cannot hold it open.
-  const raw = (this.socket as unknown as Terminated | undefined)?.[RAW];
-  this.destroy();
+  const raw = (session.socket as unknown as Terminated | undefined)?.[RAW];
+  session.destroy();
   raw?.destroy();
 }
 
