@@ -6,6 +6,7 @@ import { ControllerError } from './controller-client/errors.js';
 import type { OperatorSettings } from './settings/types.js';
 import { clusterNameProblem } from './settings/values.js';
 import type { Infra } from './translate/types.js';
+import { checkSeGroupLabels } from './sync/static-routes.js';
 
 const UP_STATES = new Set(['CLUSTER_UP_NO_HA', 'CLUSTER_UP_HA_ACTIVE', 'CLUSTER_UP_HA_COMPROMISED']);
 const PUBLIC_CLOUDS = new Set(['CLOUD_AWS', 'CLOUD_AZURE', 'CLOUD_GCP']);
@@ -43,6 +44,8 @@ export async function readInfra(client: ControllerClient, settings: OperatorSett
     if (!(await client.byName('serviceenginegroup', c.serviceEngineGroupName, { 'cloud_ref.name': c.cloudName }))) {
       return { ok: false, problem: `SE group ${c.serviceEngineGroupName} does not exist in cloud ${c.cloudName}: fix ControllerSettings.serviceEngineGroupName` };
     }
+    const labelProblem = await checkSeGroupLabels(client, settings);
+    if (labelProblem) return { ok: false, problem: labelProblem };
     const vipNetworks: Infra['vipNetworks'] = [];
     for (const n of settings.network.vipNetworkList) {
       const net = n.networkUUID

@@ -14,6 +14,7 @@ import type { ClusterSnapshot, SnapshotProvider, SourceProblem } from './source/
 import type { ObjectRef, ObjectStatus, StatusSink } from './status/types.js';
 import type { OperatorSettings } from './settings/types.js';
 import { ControllerClient } from './controller-client/client.js';
+import { ControllerError } from './controller-client/errors.js';
 import { readInfra } from './infra.js';
 import type { DesiredObject, Infra, KnownRefs, ObjectOutcome } from './translate/index.js';
 import { IncrementalTranslator, objectKey } from './translate/incremental.js';
@@ -26,6 +27,7 @@ import { CrdRefResolver, CrdStatusPublisher } from './crd-status.js';
 import type { OperatorLifecycle } from './status/pod-events.js';
 import { sweepStaleStatuses } from './status/stale.js';
 import { NplAnnotator } from './status/npl.js';
+import { StaticRouteSync } from './sync/static-routes.js';
 
 export interface OperatorOptions {
   controller: string;
@@ -105,6 +107,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     onTokenRefreshFailed: (err) => log.warn({ err: err.message }, 'controller authtoken refresh failed: retried in 12 h; the current token stays in use'),
   });
   const createdBy = `ako-${settings.clusterName}`;
+  const staticRoutes = new StaticRouteSync(client, settings, log);
   const state = new ControllerState(settings.clusterName, settings.controller.cloudName, createdBy);
   const syncer = new Syncer(client, state, {
     concurrency: opts.concurrency ?? 8,
@@ -186,6 +189,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         crdStatuses.invalidate();
         needRefresh = false;
         needFull = true;
+        staticRoutes.invalidate();
       }
       // Antrea allocates NodePortLocal ports only once a Service is annotated: done first.
       if (npl) await npl.apply(snapshot!, settings, settings.deleteConfig);
@@ -199,6 +203,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         const known = await crdRefs.resolve(snapshot!);
         report = full ? await fullPass(translator, known) : await changePass(translator, known, prevFailed);
       }
+      await syncStaticRoutes();
       needFull = false;
       lastFailed = [...report.failed.keys()];
       passCount++;
@@ -239,6 +244,18 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       scheduleRetry(opts.slowRetryMs !== undefined ? Math.min(opts.slowRetryMs, 5_000) : 5_000);
     } finally {
       metrics.syncSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  /** Pod CIDR routes on the VRF context (AKO's static route sync); a failure is retried like a failed write. */
+  async function syncStaticRoutes(): Promise<void> {
+    try {
+      await staticRoutes.run(snapshot!.nodes, settings.deleteConfig);
+    } catch (err) {
+      const e = err instanceof ControllerError ? err : undefined;
+      metrics.errors.inc({ class: e?.errorClass ?? 'network' });
+      log.warn({ class: e?.errorClass }, `static routes not written: ${(err as Error).message} (retrying)`);
+      scheduleRetry(e?.retry === 'slow' ? (opts.slowRetryMs ?? 90_000) : fastDelay);
     }
   }
 

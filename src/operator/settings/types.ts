@@ -30,6 +30,10 @@ export interface OperatorSettings {
   primaryInstance: boolean;
   blockedNamespaceList: string[];
   namespaceSelector: { labelKey: string; labelValue: string };
+  /** `disableStaticRouteSync`: no Pod CIDR routes on the VRF context and no SE group cluster label (sync/static-routes.ts). */
+  disableStaticRouteSync: boolean;
+  /** `cniPlugin`: `ncp` turns static routes off; the other values read Pod CIDRs from the node (spec or annotation). */
+  cniPlugin: string;
   /** The namespace AKO runs in (POD_NAMESPACE): where `router-certs-default` lives. */
   akoNamespace: string;
   network: {

@@ -10,6 +10,7 @@ export function defaultSettings(): OperatorSettings {
     clusterName: 'my-cluster', logLevel: 'WARN', fullSyncFrequency: 1800, apiServerPort: 8080,
     deleteConfig: false, layer7Only: false, enableEvents: true, enableEVH: false, vipPerNamespace: false, primaryInstance: true,
     blockedNamespaceList: [], namespaceSelector: { labelKey: '', labelValue: '' }, akoNamespace: 'avi-system',
+    disableStaticRouteSync: false, cniPlugin: '',
     network: { vipNetworkList: [], defaultDomain: '', enableRHI: false, bgpPeerLabels: [] },
     l7: { defaultIngController: true, serviceType: 'ClusterIP', shardVSSize: 'LARGE', passthroughShardSize: 'SMALL', noPGForSNI: false, shardScheme: 'hostname' },
     l4: { defaultLBController: true, autoFQDN: 'default' },
@@ -109,6 +110,8 @@ function strings(v: unknown, key: string, problems: SettingsProblem[]): string[]
 const set = <T>(parse: (v: unknown, key: string, p: SettingsProblem[]) => T | undefined, assign: (s: OperatorSettings, v: T) => void): Apply =>
   (s, v, key, p) => { const x = parse(v, key, p); if (x !== undefined) assign(s, x); };
 
+const OWN_POD_CIDR_SOURCES = ['calico', 'openshift', 'ovn-kubernetes', 'cilium'];
+
 const APPLIED: Record<string, Apply> = {
   'AKOSettings.clusterName': set(str, (s, v) => { s.clusterName = v; }),
   'AKOSettings.logLevel': set(oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'] as const), (s, v) => { s.logLevel = v; }),
@@ -120,6 +123,14 @@ const APPLIED: Record<string, Apply> = {
   'AKOSettings.primaryInstance': set(bool, (s, v) => { s.primaryInstance = v; }),
   'AKOSettings.enableEVH': set(bool, (s, v) => { s.enableEVH = v; }),
   'AKOSettings.vipPerNamespace': set(bool, (s, v) => { s.vipPerNamespace = v; }),
+  'AKOSettings.disableStaticRouteSync': set(bool, (s, v) => { s.disableStaticRouteSync = v; }),
+  'AKOSettings.cniPlugin': (s, v, key, p) => {
+    const x = str(v, key, p)?.toLowerCase();
+    if (x === undefined) return;
+    s.cniPlugin = x;
+    // AKO reads these CNIs' Pod CIDRs from their own objects; Portico reads the node's (spec or annotation).
+    if (OWN_POD_CIDR_SOURCES.includes(x)) p.push({ key, message: `${x}: Pod CIDRs are read from node spec.podCIDRs or the ako.vmware.com/pod-cidrs annotation, not from ${x}'s own objects` });
+  },
   'AKOSettings.blockedNamespaceList': set(strings, (s, v) => { s.blockedNamespaceList = v; }),
   'AKOSettings.namespaceSelector.labelKey': set(str, (s, v) => { s.namespaceSelector.labelKey = v; }),
   'AKOSettings.namespaceSelector.labelValue': set(str, (s, v) => { s.namespaceSelector.labelValue = v; }),
@@ -168,8 +179,6 @@ const DEPLOYMENT_KEYS = [
 
 /** Keys of the chart Portico knows but does not implement, with their default (any other value is reported). */
 const UNSUPPORTED: Record<string, unknown> = {
-  'AKOSettings.disableStaticRouteSync': false,
-  'AKOSettings.cniPlugin': '',
   'AKOSettings.servicesAPI': false,
   'AKOSettings.istioEnabled': false,
   'AKOSettings.ipFamily': '',
@@ -253,6 +262,8 @@ function finish(s: OperatorSettings, raw: Map<string, unknown>, env: NodeJS.Proc
   envApply('LOG_LEVEL', 'AKOSettings.logLevel');
   envApply('ENABLE_EVH', 'AKOSettings.enableEVH');
   envApply('VIP_PER_NAMESPACE', 'AKOSettings.vipPerNamespace');
+  envApply('DISABLE_STATIC_ROUTE_SYNC', 'AKOSettings.disableStaticRouteSync');
+  envApply('CNI_PLUGIN', 'AKOSettings.cniPlugin');
   envApply('PORTICO_USERNAME', 'avicredentials.username');
   envApply('PORTICO_PASSWORD', 'avicredentials.password');
   envApply('PORTICO_AUTHTOKEN', 'avicredentials.authtoken');

@@ -1,0 +1,216 @@
+// AKO's static route sync and SE group cluster label (sync/static-routes.ts): tables (nodes in →
+// routes out, other clusters' routes kept, when the sync is on), then the real controller through
+// the Kubernetes API double: the SE group gets clustername, nodes added/changed/removed move the
+// routes of the VRF context global, a user's and another cluster's routes stay, a 412 is retried,
+// another cluster on the same SE group is refused at start (no crash), deleteConfig removes ours.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { V1Node } from '@kubernetes/client-node';
+import { desiredStaticRoutes, mergeStaticRoutes, readModifyWrite, staticRouteSyncOn, type StaticRoute } from '../../src/operator/sync/static-routes.js';
+import { settingsFromValues } from '../../src/operator/settings/values.js';
+import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
+import { createKubernetesProvider } from '../../src/operator/source/kubernetes.js';
+import { createKubernetesStatusSink } from '../../src/operator/status/kubernetes.js';
+import { ControllerClient } from '../../src/operator/controller-client/client.js';
+import { KubeApiDouble } from '../support/kube-api-double/index.js';
+import { ADMIN_PASSWORD, eventually, startTestController, type TestController } from './support/controller.js';
+
+function node(name: string, ip: string | undefined, spec: { podCIDRs?: string[]; podCIDR?: string } = {}, annotation?: string): V1Node {
+  return {
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name, ...(annotation !== undefined ? { annotations: { 'ako.vmware.com/pod-cidrs': annotation } } : {}) },
+    spec,
+    status: { addresses: [{ type: 'Hostname', address: name }, ...(ip ? [{ type: 'InternalIP', address: ip }] : [])] },
+  };
+}
+const route = (id: string, prefix: string, via: string, labels?: Array<{ key: string; value: string }>): StaticRoute => {
+  const [addr, mask] = prefix.split('/');
+  return { route_id: id, prefix: { ip_addr: { addr: addr!, type: 'V4' }, mask: Number(mask) }, next_hop: { addr: via, type: 'V4' }, ...(labels ? { labels } : {}) };
+};
+const ours = (id: string, prefix: string, via: string) => route(id, prefix, via, [{ key: 'clustername', value: 'k1' }]);
+const brief = (rs: StaticRoute[]) => rs.map((r) => `${r.route_id} ${r.prefix.ip_addr.addr}/${r.prefix.mask} via ${r.next_hop.addr}${r.labels ? ` [${r.labels.map((l) => `${l.key}=${l.value}`).join(',')}]` : ''}`);
+
+describe('static routes: nodes in → routes out', () => {
+  const cases: Array<{ name: string; nodes: V1Node[]; routes: string[]; problems?: RegExp[] }> = [
+    {
+      name: 'nodes by name, each Pod CIDR in order, route_id <cluster>-<n>, IPv6 Pod CIDRs skipped',
+      nodes: [node('n2', '10.0.0.2', { podCIDRs: ['10.244.2.0/24'] }), node('n1', '10.0.0.1', { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24', 'fd00:1::/64'] })],
+      routes: ['k1-1 10.244.1.0/24 via 10.0.0.1 [clustername=k1]', 'k1-2 10.244.2.0/24 via 10.0.0.2 [clustername=k1]'],
+    },
+    {
+      name: 'the ako.vmware.com/pod-cidrs annotation wins over spec (comma-separated, spaces allowed)',
+      nodes: [node('a', '10.0.0.1', { podCIDRs: ['10.244.1.0/24'] }, ' 10.10.1.0/24, 10.10.2.0/25 ')],
+      routes: ['k1-1 10.10.1.0/24 via 10.0.0.1 [clustername=k1]', 'k1-2 10.10.2.0/25 via 10.0.0.1 [clustername=k1]'],
+    },
+    {
+      name: 'spec.podCIDR alone (older clusters)',
+      nodes: [node('a', '10.0.0.1', { podCIDR: '10.244.9.0/24' })],
+      routes: ['k1-1 10.244.9.0/24 via 10.0.0.1 [clustername=k1]'],
+    },
+    {
+      name: 'bad nodes are named and skipped; the others keep their routes',
+      nodes: [
+        node('a-no-cidr', '10.0.0.1'),
+        node('b-no-ip', undefined, { podCIDRs: ['10.244.2.0/24'] }),
+        node('c-bad-annotation', '10.0.0.3', {}, '10.10.1.0/24,not-a-cidr'),
+        node('d-ok', '10.0.0.4', { podCIDRs: ['10.244.4.0/24'] }),
+        node('e-dup', '10.0.0.5', { podCIDRs: ['10.244.4.0/24'] }),
+      ],
+      routes: ['k1-1 10.244.4.0/24 via 10.0.0.4 [clustername=k1]'],
+      problems: [/a-no-cidr.*no Pod CIDR/, /b-no-ip.*InternalIP/, /c-bad-annotation.*"not-a-cidr" is not an IPv4 CIDR/, /e-dup.*10\.244\.4\.0\/24 is already routed/],
+    },
+    { name: 'no nodes, no routes', nodes: [], routes: [] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const { routes, problems } = desiredStaticRoutes(c.nodes, 'k1');
+      assert.deepEqual(brief(routes), c.routes);
+      const text = problems.map((p) => `${p.node}: ${p.message}`);
+      assert.equal(text.length, c.problems?.length ?? 0, text.join('\n'));
+      c.problems?.forEach((re, i) => assert.match(text[i]!, re));
+    });
+  }
+});
+
+describe('static routes: merged into the VRF context', () => {
+  const user = route('user-1', '192.168.0.0/16', '10.0.0.254');
+  const other = route('k2-1', '10.99.1.0/24', '10.1.0.1', [{ key: 'clustername', value: 'k2' }]);
+  test('other clusters\' and unlabelled routes are kept in place; ours replaced', () => {
+    const merged = mergeStaticRoutes([user, ours('k1-1', '10.244.1.0/24', '10.0.0.1'), other], [ours('k1-1', '10.244.1.0/24', '10.0.0.9'), ours('k1-2', '10.244.2.0/24', '10.0.0.2')], 'k1');
+    assert.deepEqual(brief(merged!), [
+      'user-1 192.168.0.0/16 via 10.0.0.254', 'k2-1 10.99.1.0/24 via 10.1.0.1 [clustername=k2]',
+      'k1-1 10.244.1.0/24 via 10.0.0.9 [clustername=k1]', 'k1-2 10.244.2.0/24 via 10.0.0.2 [clustername=k1]',
+    ]);
+  });
+  test('nothing to change → undefined (no write); no routes of ours wanted → only ours removed', () => {
+    assert.equal(mergeStaticRoutes([user, ours('k1-1', '10.244.1.0/24', '10.0.0.1')], [ours('k1-1', '10.244.1.0/24', '10.0.0.1')], 'k1'), undefined);
+    assert.equal(mergeStaticRoutes(undefined, [], 'k1'), undefined);
+    assert.deepEqual(brief(mergeStaticRoutes([user, ours('k1-1', '10.244.1.0/24', '10.0.0.1'), other], [], 'k1')!), brief([user, other]));
+  });
+  test('a route labelled for another cluster with our route_id is not ours', () => {
+    const lookalike = route('k1-1', '10.50.0.0/24', '10.0.0.7', [{ key: 'clustername', value: 'k1-other' }]);
+    assert.deepEqual(brief(mergeStaticRoutes([lookalike], [], 'k1') ?? [lookalike]), brief([lookalike]));
+  });
+});
+
+describe('static routes: when the sync is on (settings)', () => {
+  const cases: Array<[string, Record<string, unknown>, Record<string, string>, boolean]> = [
+    ['defaults (AKO: on)', {}, {}, true],
+    ['disableStaticRouteSync: true', { AKOSettings: { disableStaticRouteSync: 'true' } }, {}, false],
+    ['env DISABLE_STATIC_ROUTE_SYNC=true', {}, { DISABLE_STATIC_ROUTE_SYNC: 'true' }, false],
+    ['serviceType NodePort', { L7Settings: { serviceType: 'NodePort' } }, {}, false],
+    ['serviceType NodePortLocal', { L7Settings: { serviceType: 'NodePortLocal' } }, {}, false],
+    ['cniPlugin ncp', { AKOSettings: { cniPlugin: 'ncp' } }, {}, false],
+    ['cniPlugin antrea', { AKOSettings: { cniPlugin: 'antrea' } }, {}, true],
+  ];
+  for (const [name, values, env, on] of cases) {
+    test(name, () => {
+      const { settings, problems } = settingsFromValues({ AKOSettings: { clusterName: 'k1', ...(values.AKOSettings as object ?? {}) }, ...(values.L7Settings ? { L7Settings: values.L7Settings } : {}) }, env);
+      assert.deepEqual(problems, []);
+      assert.equal(staticRouteSyncOn(settings), on);
+    });
+  }
+  test('cniPlugin calico: reported (Pod CIDRs come from the node, not from blockaffinities)', () => {
+    const { settings, problems } = settingsFromValues({ AKOSettings: { clusterName: 'k1', cniPlugin: 'Calico' } }, {});
+    assert.equal(settings.cniPlugin, 'calico');
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0]!.key, 'AKOSettings.cniPlugin');
+    assert.match(problems[0]!.message, /spec\.podCIDRs or the ako\.vmware\.com\/pod-cidrs annotation/);
+  });
+});
+
+describe('static routes against the real controller, through the Kubernetes API double', () => {
+  let double: KubeApiDouble;
+  let ctl: TestController | undefined;
+  let skip: string | undefined;
+  const operators: RunningOperator[] = [];
+
+  before(async () => {
+    double = await KubeApiDouble.start({ host: '127.113.0.1' });
+    const c = await startTestController('127.113.0.2', '127.113.1.0/28');
+    if ('unavailable' in c) skip = `controller not available: ${c.unavailable}`;
+    else ctl = c;
+  });
+  after(async () => {
+    for (const op of operators) await op.close().catch(() => undefined);
+    await ctl?.stop();
+    await double?.stop();
+  });
+
+  async function operator(clusterName: string, problems: string[] = []) {
+    const { settings } = settingsFromValues({
+      AKOSettings: { clusterName, fullSyncFrequency: '0' },
+      NetworkSettings: { vipNetworkList: [{ networkName: 'local-vip' }] },
+    }, {});
+    const kubeConfig = double.kubeConfig();
+    const op = await startOperator({
+      controller: ctl!.url, provider: createKubernetesProvider({ kubeConfig, debounceMs: 20 }), sink: createKubernetesStatusSink(kubeConfig),
+      settings, listen: '127.113.0.3:0', username: 'admin', password: ADMIN_PASSWORD,
+      fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
+      lifecycle: { checkFailed: (p) => problems.push(p) },
+    });
+    operators.push(op);
+    return { op, settings };
+  }
+
+  const vrf = async () => (await ctl!.api('GET', '/api/vrfcontext?name=global')).body.results[0];
+  const vrfRoutes = async () => brief((await vrf()).static_routes ?? []);
+  const kubeNode = (n: V1Node) => ({ ...n, metadata: { ...n.metadata } });
+
+  test('SE group labelled; routes follow nodes; others kept; 412 retried; another cluster refused; deleteConfig', async (t) => {
+    if (skip) return t.skip(skip);
+    // A user's route and another cluster's are on the VRF already.
+    const g = await vrf();
+    const put = await ctl!.api('PUT', `/api/vrfcontext/${g.uuid}`, { ...g, static_routes: [route('user-1', '192.168.0.0/16', '10.0.0.254'), route('k2-1', '10.99.1.0/24', '10.1.0.1', [{ key: 'clustername', value: 'k2' }])] });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    double.create(kubeNode(node('w1', '10.0.0.1', { podCIDRs: ['10.244.1.0/24'] })) as any);
+    double.create(kubeNode(node('w2', '10.0.0.2', { podCIDRs: ['10.244.2.0/24'] })) as any);
+
+    const { op, settings } = await operator('routes');
+    const seg = async () => (await ctl!.api('GET', '/api/serviceenginegroup?name=Default-Group')).body.results[0];
+    await eventually(async () => JSON.stringify((await seg()).labels) === JSON.stringify([{ key: 'clustername', value: 'routes' }]), 'the SE group labelled clustername=routes');
+    const mine = (id: string, prefix: string, via: string) => `${id} ${prefix} via ${via} [clustername=routes]`;
+    const kept = ['user-1 192.168.0.0/16 via 10.0.0.254', 'k2-1 10.99.1.0/24 via 10.1.0.1 [clustername=k2]'];
+    await eventually(async () => JSON.stringify(await vrfRoutes()) === JSON.stringify([...kept, mine('routes-1', '10.244.1.0/24', '10.0.0.1'), mine('routes-2', '10.244.2.0/24', '10.0.0.2')]), 'routes of w1 and w2 on the VRF', 10_000)
+      .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await vrfRoutes())}`); });
+
+    // A node added (annotation), one changed (new IP), one removed.
+    double.create(kubeNode(node('w3', '10.0.0.3', {}, '10.250.3.0/24')) as any);
+    double.setStatus(kubeNode(node('w1', '10.0.0.11', { podCIDRs: ['10.244.1.0/24'] })) as any);
+    double.delete('v1', 'Node', 'w2');
+    const after = [...kept, mine('routes-1', '10.244.1.0/24', '10.0.0.11'), mine('routes-2', '10.250.3.0/24', '10.0.0.3')];
+    await eventually(async () => JSON.stringify(await vrfRoutes()) === JSON.stringify(after), 'routes follow the nodes', 10_000)
+      .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await vrfRoutes())}`); });
+
+    // GET → modify → PUT: a stale read is refused with 412 by the controller and read again.
+    const client = new ControllerClient({ url: ctl!.url, username: 'admin', password: ADMIN_PASSWORD, auth: 'basic' });
+    try {
+      const stale = await vrf();
+      await ctl!.api('PUT', `/api/vrfcontext/${stale.uuid}`, { ...stale, static_routes: [...stale.static_routes, route('user-2', '172.16.0.0/12', '10.0.0.253')] });
+      let reads = 0;
+      const r = await readModifyWrite(client, 'vrfcontext', async () => (reads++ === 0 ? stale : vrf()), (o) => ({ ...o, attrs: [{ key: 'touched', value: String(reads) }] }));
+      assert.equal(r, 'written');
+      assert.equal(reads, 2, 'read again after the 412');
+      assert.ok((await vrfRoutes()).includes('user-2 172.16.0.0/12 via 10.0.0.253'), 'the concurrent write survived');
+    } finally {
+      await client.close();
+    }
+
+    // Another cluster on the same SE group: refused at start with AKO's message, retried, no crash.
+    const problems: string[] = [];
+    const other = await operator('other', problems);
+    await eventually(() => problems.length > 0, 'the start-up check of cluster other fails');
+    assert.match(problems[0]!, /Labels does not match with cluster name for SE group Default-Group/);
+    const status = await (await fetch(`${other.op.url}/api/status`)).json() as { ready: boolean; problem?: string };
+    assert.equal(status.ready, false);
+    assert.match(status.problem ?? '', /Labels does not match/);
+    assert.equal((await vrfRoutes()).filter((r) => r.includes('clustername=other')).length, 0);
+
+    // deleteConfig: only this cluster's routes go.
+    settings.deleteConfig = true;
+    op.resync();
+    await eventually(async () => JSON.stringify(await vrfRoutes()) === JSON.stringify([...kept, 'user-2 172.16.0.0/12 via 10.0.0.253']), 'only our routes removed by deleteConfig', 10_000)
+      .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await vrfRoutes())}`); });
+  });
+});
