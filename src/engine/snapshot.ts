@@ -8,6 +8,8 @@ export interface Snapshot {
   se?: { uuid: string; name: string; se_group_uuid: string };
   objects: Record<string, Record<string, any>[]>;
   dns?: { domains: string[]; records: DnsRecord[] };
+  /** The VRF contexts of the SE's VSes with their static routes (installed in L2 mode: vip/routes.ts). */
+  vrfcontexts?: Array<{ uuid: string; name: string; static_routes?: unknown[] }>;
 }
 
 export class SnapshotError extends Error {}
@@ -31,6 +33,7 @@ export function parseSnapshot(value: unknown): Snapshot {
       if (typeof r?.fqdn !== 'string' || !Array.isArray(r.addresses)) throw new SnapshotError(`snapshot.dns.records[${i}]: needs fqdn and addresses`);
     });
   }
+  if (s.vrfcontexts !== undefined && !Array.isArray(s.vrfcontexts)) throw new SnapshotError('snapshot.vrfcontexts: not a list');
   return s as Snapshot;
 }
 

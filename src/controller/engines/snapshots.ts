@@ -14,7 +14,7 @@ export const SNAPSHOT_TYPES = [
 ] as const;
 const INCLUDED = new Set<string>(SNAPSHOT_TYPES);
 /** Other types whose changes can change a snapshot (DNS domains, group membership). */
-export const WATCHED_TYPES = new Set<string>([...SNAPSHOT_TYPES, 'cloud', 'ipamdnsproviderprofile', 'serviceenginegroup', 'serviceengine']);
+export const WATCHED_TYPES = new Set<string>([...SNAPSHOT_TYPES, 'cloud', 'ipamdnsproviderprofile', 'serviceenginegroup', 'serviceengine', 'vrfcontext']);
 
 const UUID_REF = /^([a-z0-9]+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -148,6 +148,23 @@ export function buildGroupContent(objects: Objects, groupUuid: string, placed?: 
   for (const list of Object.values(byType)) list.sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
   const dnsVses = roots.filter((vs) => objects.get('applicationprofile')?.get(vs.application_profile_ref as string)?.type === 'APPLICATION_PROFILE_TYPE_DNS');
   const dns = dnsVses.length ? dnsFor(objects, dnsVses) : { domains: [], records: [] };
-  const body = `"objects":${JSON.stringify(byType)},"dns":${JSON.stringify(dns)}${standby.length ? `,"standby_vs_uuids":${JSON.stringify(standby)}` : ''}`;
+  const vrfs = vrfContextsOf(objects, roots, byType.vsvip!);
+  const body = `"objects":${JSON.stringify(byType)},"dns":${JSON.stringify(dns)}${standby.length ? `,"standby_vs_uuids":${JSON.stringify(standby)}` : ''}${vrfs.length ? `,"vrfcontexts":${JSON.stringify(vrfs)}` : ''}`;
   return { body, hash: createHash('sha256').update(body).digest('hex'), vsUuids: roots.map((v) => v.uuid) };
+}
+
+/**
+ * The VRF contexts of the SE's VSes (their own or their vsvip's vrf_context_ref), with their
+ * static routes, which an L2-mode engine installs on its host (src/engine/vip/routes.ts). Kept
+ * out of `objects`: a route change must not count as a change of every VS of the VRF.
+ */
+function vrfContextsOf(objects: Objects, vses: StoredObject[], vsvips: StoredObject[]): Array<{ uuid: string; name: string; static_routes: unknown[] }> {
+  const uuids = new Set<string>();
+  for (const o of [...vses, ...vsvips]) if (typeof o.vrf_context_ref === 'string') uuids.add(o.vrf_context_ref);
+  const out: Array<{ uuid: string; name: string; static_routes: unknown[] }> = [];
+  for (const u of [...uuids].sort()) {
+    const vrf = objects.get('vrfcontext')?.get(u);
+    if (vrf) out.push({ uuid: vrf.uuid, name: String(vrf.name), static_routes: Array.isArray(vrf.static_routes) ? vrf.static_routes : [] });
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ import { startAdminServer, type AdminServer } from './admin.js';
 import { EngineRuntime, type RuntimeLog } from '../runtime/runtime.js';
 import { VipManager, type VipMode } from '../vip/manager.js';
 import type { VipLease } from '../vip/lease.js';
+import { StaticRouteManager } from '../vip/routes.js';
 import { parseSnapshot, type Snapshot } from '../snapshot.js';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -65,6 +66,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   await data.init();
   const vips = new VipManager(opts.vipMode ?? 'loopback', opts.interface, log, join(opts.dataDir, 'vips.json'), opts.vipLease);
   await vips.loadPrevious();
+  const staticRoutes = new StaticRouteManager(vips.mode, log);
   let wakeHeartbeat: () => void = () => {};
   const runtime = new EngineRuntime(vips, log, () => wakeHeartbeat());
   const admin = await startAdminServer(opts.metricsListen ?? '127.0.0.1:0', runtime);
@@ -82,6 +84,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
 
   let standby: string[] = [];
   const applySnapshot = async (snapshot: Snapshot, text: string | undefined, source: string) => {
+    // Routes first: pool members on pod networks are reachable when their monitors start.
+    await staticRoutes.apply(snapshot.vrfcontexts);
     const held = standbyPart(snapshot);
     const r = await runtime.apply(held.serving);
     standby = held.standby;
@@ -271,6 +275,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       await client?.close();
       await admin.close();
       await runtime.stop();
+      await staticRoutes.removeAll();
     },
   };
 }
