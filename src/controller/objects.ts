@@ -11,6 +11,7 @@ import { validate } from './api/validate.js';
 import { applyDefaults } from './api/defaults.js';
 import { ADMIN, resolveRef, resolveRefs, visibleFrom, notFoundMessage } from './api/refs.js';
 import { typeHooks } from './typehooks.js';
+import { rememberNames } from './api/render.js';
 import { CLAIM_SYSTEM, type WriteContext } from './hooks.js';
 
 export interface Caller {
@@ -157,19 +158,21 @@ export class ObjectService {
     }
     const tenant = old?.tenant ?? (info.adminOnly ? ADMIN : await this.objectTenant(tx, body, caller));
     if (info.cloudScoped) body.cloud_ref ??= '/api/cloud?name=Default-Cloud';
+    // Names of the objects referred to, as resolved: the answer's `#name`s (include_name).
+    const names = new Map<string, string>();
     let cloud = '';
     if (info.cloudScoped) {
-      cloud = await resolveRef(tx, String(body.cloud_ref), 'cloud', tenant, 'cloud_ref');
+      cloud = await resolveRef(tx, String(body.cloud_ref), 'cloud', tenant, 'cloud_ref', undefined, names);
       body.cloud_ref = cloud;
     }
     hooks?.defaults?.(body);
-    const refs = await resolveRefs(tx, info, body, tenant, cloud || undefined);
+    const refs = await resolveRefs(tx, info, body, tenant, cloud || undefined, names);
     body.tenant_ref = tenant;
     refs.add(tenant);
     if (old) carryOver(info, body, old.body);
-    const same = (await tx.byName(info.type, tenant, body.name, cloud)).find((r) => r.uuid !== uuid);
+    const same = (await tx.headsByName(info.type, tenant, body.name, cloud)).find((r) => r.uuid !== uuid);
     if (same) throw conflict(`${info.model} object with name ${body.name} already exists${cloud ? ' in this cloud' : ''} (${same.uuid})`);
-    if (!old && (await tx.get(uuid))) throw conflict(`an object with uuid ${uuid} already exists`);
+    if (!old && (await tx.head(uuid))) throw conflict(`an object with uuid ${uuid} already exists`);
     const c: WriteContext = { tx, info, tenant: caller.tenant, cloud, uuid, body, old, claims: [], refs, afterPut: [] };
     await hooks?.write?.(c);
     if (caller.system || (old && (await tx.claimOwner(CLAIM_SYSTEM(uuid))))) c.claims.push(CLAIM_SYSTEM(uuid));
@@ -178,6 +181,8 @@ export class ObjectService {
     refs.delete(uuid);
     const rec: ObjectRecord = { type: info.type, uuid, tenant, name: body.name, cloud, body: stored };
     await tx.put({ ...rec, refs: [...refs], claims: c.claims });
+    names.set(uuid, body.name);
+    rememberNames(stored, names);
     for (const f of c.afterPut) await f();
     return rec;
   }

@@ -3,7 +3,7 @@
 // and then, for shared types, in the admin tenant.
 import { typeInfo, type TypeInfo } from '../../model/registry.js';
 import { visitPath } from '../../model/paths.js';
-import type { StoreReader, ObjectRecord } from '../store/types.js';
+import type { StoreReader, ObjectRecord, RecordHead } from '../store/types.js';
 import { badRequest } from '../errors.js';
 
 export const ADMIN = 'admin';
@@ -37,33 +37,41 @@ export function notFoundMessage(info: TypeInfo): string {
 }
 
 /** Finds an object by name as a ref would: the tenant first, then admin's shared objects; the given cloud preferred. */
-export async function findByName(r: StoreReader, info: TypeInfo, name: string, tenant: string, cloud?: string): Promise<ObjectRecord | undefined> {
+export function findByName(r: StoreReader, info: TypeInfo, name: string, tenant: string, cloud?: string): Promise<ObjectRecord | undefined> {
+  return pickByName((t, te, n) => r.byName(t, te, n), info, name, tenant, cloud);
+}
+
+async function pickByName<R extends RecordHead>(byName: (type: string, tenant: string, name: string) => Promise<R[]>, info: TypeInfo, name: string, tenant: string, cloud?: string): Promise<R | undefined> {
   const own = info.adminOnly ? ADMIN : tenant;
-  let found = await r.byName(info.type, own, name);
-  if (found.length === 0 && own !== ADMIN && info.sharedFromAdmin) found = await r.byName(info.type, ADMIN, name);
+  let found = await byName(info.type, own, name);
+  if (found.length === 0 && own !== ADMIN && info.sharedFromAdmin) found = await byName(info.type, ADMIN, name);
   if (found.length <= 1 || !cloud) return found[0];
   return found.find((f) => f.cloud === cloud) ?? found[0];
 }
 
-/** Resolves one ref string to the UUID of a visible object of type `target`; 400 naming `field` otherwise. */
-export async function resolveRef(r: StoreReader, ref: string, target: string, tenant: string, field: string, cloud?: string): Promise<string> {
+/**
+ * Resolves one ref string to the UUID of a visible object of type `target`; 400 naming `field`
+ * otherwise. Reads no body; `names` (when given) learns the object's name (for `#name` on the answer).
+ */
+export async function resolveRef(r: StoreReader, ref: string, target: string, tenant: string, field: string, cloud?: string, names?: Map<string, string>): Promise<string> {
   const info = typeInfo(target)!;
   const p = parseRef(ref);
   if (!p) throw badRequest(`${field}: ${JSON.stringify(ref)} is not a ref (write /api/${target}/<uuid> or /api/${target}?name=<name>)`);
   if (p.type && p.type !== target) throw badRequest(`${field}: refers to a ${p.type}, expected a ${target}`);
-  let rec: ObjectRecord | undefined;
+  let rec: RecordHead | undefined;
   if (p.uuid) {
-    rec = await r.get(p.uuid);
+    rec = await r.head(p.uuid);
     if (rec && (rec.type !== target || !visibleFrom(rec, tenant))) rec = undefined;
   } else {
-    rec = await findByName(r, info, p.name!, tenant, cloud);
+    rec = await pickByName((t, te, n) => r.headsByName(t, te, n), info, p.name!, tenant, cloud);
   }
   if (!rec) throw badRequest(`${field}: ${notFoundMessage(info)} (${ref})`);
+  names?.set(rec.uuid, rec.name);
   return rec.uuid;
 }
 
 /** Rewrites every ref of `body` (a valid object of `info`) to a bare UUID; returns the set of UUIDs referred to. */
-export async function resolveRefs(r: StoreReader, info: TypeInfo, body: Record<string, unknown>, tenant: string, cloud: string | undefined): Promise<Set<string>> {
+export async function resolveRefs(r: StoreReader, info: TypeInfo, body: Record<string, unknown>, tenant: string, cloud: string | undefined, names?: Map<string, string>): Promise<Set<string>> {
   const jobs: Array<{ parent: any; key: string | number; ref: string; target: string; at: string }> = [];
   for (const f of info.refs) {
     visitPath(body, f.segs, (v, parent, key, at) => {
@@ -72,7 +80,7 @@ export async function resolveRefs(r: StoreReader, info: TypeInfo, body: Record<s
   }
   const out = new Set<string>();
   for (const j of jobs) {
-    const uuid = await resolveRef(r, j.ref, j.target, tenant, j.at, cloud);
+    const uuid = await resolveRef(r, j.ref, j.target, tenant, j.at, cloud, names);
     j.parent[j.key] = uuid;
     out.add(uuid);
   }

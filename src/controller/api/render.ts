@@ -14,16 +14,29 @@ export interface RenderOptions {
 
 const ALWAYS = new Set(['name', 'url', 'uuid']);
 
+/** Names a write learnt while resolving the refs of the object it returns: its answer need not read them again. */
+const namesFromWrite = new WeakMap<StoredObject, ReadonlyMap<string, string>>();
+export function rememberNames(obj: StoredObject, names: ReadonlyMap<string, string>): void {
+  namesFromWrite.set(obj, names);
+}
+
 /** Renders objects of one type (batching the name look-ups for include_name). */
 export async function renderAll(r: StoreReader, info: TypeInfo, objs: StoredObject[], o: RenderOptions): Promise<Record<string, unknown>[]> {
   let names: Map<string, string> | undefined;
   if (o.includeName) {
     const uuids = new Set<string>();
+    const known = new Map<string, string>();
     for (const obj of objs) {
-      uuids.add(obj.uuid);
-      for (const f of info.refs) visitPath(obj, f.segs, (v) => { if (typeof v === 'string') uuids.add(v); });
+      const learnt = namesFromWrite.get(obj);
+      const want = (u: string) => {
+        const n = learnt?.get(u);
+        if (n === undefined) uuids.add(u); else known.set(u, n);
+      };
+      want(obj.uuid);
+      for (const f of info.refs) visitPath(obj, f.segs, (v) => { if (typeof v === 'string') want(v); });
     }
-    names = await r.names(uuids);
+    names = uuids.size ? await r.names(uuids) : new Map();
+    for (const [u, n] of known) names.set(u, n);
   }
   return objs.map((obj) => renderOne(info, obj, o, names));
 }

@@ -55,6 +55,8 @@ class RecordingTx implements StoreTx {
   readonly writes = new Map<string, EtcdRecord | null>();
   constructor(private readonly tx: StoreTx, private readonly store: EtcdStore) {}
   get(uuid: string) { return this.tx.get(uuid); }
+  head(uuid: string) { return this.tx.head(uuid); }
+  headsByName(type: string, tenant: string, name: string, cloud?: string) { return this.tx.headsByName(type, tenant, name, cloud); }
   byName(type: string, tenant: string, name: string, cloud?: string) { return this.tx.byName(type, tenant, name, cloud); }
   list(type: string, q: ListQuery) { return this.tx.list(type, q); }
   all(type: string) { return this.tx.all(type); }
@@ -138,6 +140,8 @@ export class EtcdStore implements Store {
 
   // ---- reads: the local copy ----
   get(uuid: string) { return this.cache.get(uuid); }
+  head(uuid: string) { return this.cache.head(uuid); }
+  headsByName(type: string, tenant: string, name: string, cloud?: string) { return this.cache.headsByName(type, tenant, name, cloud); }
   byName(type: string, tenant: string, name: string, cloud?: string) { return this.cache.byName(type, tenant, name, cloud); }
   list(type: string, q: ListQuery) { return this.cache.list(type, q); }
   all(type: string) { return this.cache.all(type); }

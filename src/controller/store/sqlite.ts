@@ -5,8 +5,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ListQuery, ObjectRecord, PutRecord, Referrer, Store, StoreReader, StoreTx } from './types.js';
+import type { ListQuery, ObjectRecord, PutRecord, RecordHead, Referrer, Store, StoreReader, StoreTx } from './types.js';
 import { StoreConflict } from './types.js';
+import { Checkpointer } from './checkpointer.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
@@ -44,6 +45,9 @@ class Reader implements StoreReader {
       get: db.prepare<[string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE uuid = ?'),
       // INDEXED BY: with ORDER BY seq the planner would walk the type's rows (objects_type), O(objects) per name lookup.
       byName: db.prepare<[string, string, string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects INDEXED BY objects_name WHERE type = ? AND tenant = ? AND name = ? ORDER BY seq'),
+      head: db.prepare<[string], RecordHead>('SELECT uuid, type, tenant, cloud, name FROM objects WHERE uuid = ?'),
+      headsByName: db.prepare<[string, string, string], RecordHead>('SELECT uuid, type, tenant, cloud, name FROM objects INDEXED BY objects_name WHERE type = ? AND tenant = ? AND name = ? ORDER BY seq'),
+      headsByNameCloud: db.prepare<[string, string, string, string], RecordHead>('SELECT uuid, type, tenant, cloud, name FROM objects WHERE type = ? AND tenant = ? AND name = ? AND cloud = ?'),
       byNameCloud: db.prepare<[string, string, string, string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE type = ? AND tenant = ? AND name = ? AND cloud = ?'),
       count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM objects WHERE type = ?'),
       all: db.prepare<[string], Row>('SELECT uuid, type, tenant, cloud, name, body FROM objects WHERE type = ? ORDER BY seq'),
@@ -58,6 +62,10 @@ class Reader implements StoreReader {
   async byName(type: string, tenant: string, name: string, cloud?: string) {
     const rows = cloud === undefined ? this.s.byName.all(type, tenant, name) : this.s.byNameCloud.all(type, tenant, name, cloud);
     return rows.map(toRecord);
+  }
+  async head(uuid: string) { return this.s.head.get(uuid); }
+  async headsByName(type: string, tenant: string, name: string, cloud?: string) {
+    return cloud === undefined ? this.s.headsByName.all(type, tenant, name) : this.s.headsByNameCloud.all(type, tenant, name, cloud);
   }
   async all(type: string) { return this.s.all.all(type).map(toRecord); }
   async count(type: string) { return this.s.count.get(type)!.n; }
@@ -184,17 +192,18 @@ export class SqliteStore extends Reader implements Store {
     writer.pragma('synchronous = NORMAL');
     writer.pragma('busy_timeout = 5000');
     // Tens of thousands of objects: the default 2 MB page cache sends most index lookups of a
-    // write to read(); checkpoints (an fsync each) every 10k WAL pages instead of 1k.
+    // write to read(); checkpoints (an fsync each) run on a worker thread after commits
+    // (checkpointer.ts), the writer's own every 10k WAL pages only if that worker falls behind.
     writer.pragma('cache_size = -65536');
     writer.pragma('wal_autocheckpoint = 10000');
     writer.exec(SCHEMA);
     const reader = new Database(file);
     reader.pragma('busy_timeout = 5000');
     reader.pragma('cache_size = -65536');
-    return new SqliteStore(writer, reader);
+    return new SqliteStore(writer, reader, new Checkpointer(file));
   }
 
-  private constructor(writer: Database.Database, reader: Database.Database) {
+  private constructor(writer: Database.Database, reader: Database.Database, private readonly checkpointer: Checkpointer) {
     super(reader);
     this.writer = writer;
     this.tx = new Tx(writer);
@@ -250,6 +259,7 @@ export class SqliteStore extends Reader implements Store {
       for (const d of group) d.reject(e);
       return;
     }
+    this.checkpointer.committed();
     for (const d of group) {
       for (const [type, uuid] of d.changed) for (const l of this.listeners) {
         try { l(type, uuid); } catch { /* a listener's failure is not the writer's */ }
@@ -266,6 +276,7 @@ export class SqliteStore extends Reader implements Store {
   async close() {
     await this.queue;
     this.commit();
+    await this.checkpointer.close();
     this.db.close();
     this.writer.close();
   }

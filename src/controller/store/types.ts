@@ -14,6 +14,9 @@ export interface ObjectRecord {
   body: StoredObject;
 }
 
+/** An object without its body: what ref resolution and name checks need (no JSON parse of the body). */
+export type RecordHead = Omit<ObjectRecord, 'body'>;
+
 export interface ListQuery {
   tenants: string[];
   name?: string;
@@ -32,8 +35,12 @@ export interface Referrer { uuid: string; type: string; name: string }
 
 export interface StoreReader {
   get(uuid: string): Promise<ObjectRecord | undefined>;
+  /** `get` without the body. */
+  head(uuid: string): Promise<RecordHead | undefined>;
   /** Objects of `type` named `name` in `tenant` (one per cloud for cloud-scoped types, filtered by `cloud` when given). */
   byName(type: string, tenant: string, name: string, cloud?: string): Promise<ObjectRecord[]>;
+  /** `byName` without the bodies. */
+  headsByName(type: string, tenant: string, name: string, cloud?: string): Promise<RecordHead[]>;
   list(type: string, q: ListQuery): Promise<{ total: number; items: ObjectRecord[] }>;
   /** Every object of a type, all tenants. */
   all(type: string): Promise<ObjectRecord[]>;
