@@ -19,6 +19,8 @@ export interface PlacementOptions {
 
 const DEBOUNCE_MS = 50;
 const TICK_MS = 1000;
+/** Wait this many times the last pass's duration before the next (a pass every 50 ms to 2 s). */
+const PASS_SHARE = 9;
 const TYPES = new Set(['virtualservice', 'vsvip', 'serviceengine', 'serviceenginegroup']);
 
 export interface GroupDemand { group: StoredObject; units: PlacementUnit[]; needed: number; holding: Map<string, number> }
@@ -108,11 +110,11 @@ export class PlacementManager implements PlacementView {
   private schedule(): void {
     if (this.closed || this.debounce) return;
     // A pass reads every VS: after a slow one wait longer, so a burst of writes (a sync of
-    // thousands of VSes) costs a bounded share of the event loop, not one pass per 50 ms.
+    // thousands of VSes) costs a bounded share of the event loop (a tenth), not one pass per 50 ms.
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       void this.runNow();
-    }, Math.max(DEBOUNCE_MS, Math.min(this.lastPassMs * 4, 2_000)));
+    }, Math.max(DEBOUNCE_MS, Math.min(this.lastPassMs * PASS_SHARE, 2_000)));
     this.debounce.unref?.();
   }
 
