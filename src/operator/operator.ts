@@ -28,6 +28,7 @@ import type { OperatorLifecycle } from './status/pod-events.js';
 import { sweepStaleStatuses } from './status/stale.js';
 import { NplAnnotator } from './status/npl.js';
 import { StaticRouteSync } from './sync/static-routes.js';
+import { TenantDirectory } from './sync/tenants.js';
 
 export interface OperatorOptions {
   controller: string;
@@ -122,6 +123,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   });
 
   const crdRefs = new CrdRefResolver(client, settings);
+  const tenants = new TenantDirectory(client);
+  let tenantsMissing = 0;
   const crdStatuses = new CrdStatusPublisher(opts.sink, (err) => log.warn({ err: err.message }, 'CRD status write failed'));
   const sink = opts.sink;
   const npl = sink.annotateService ? new NplAnnotator((ns, name, a) => sink.annotateService!(ns, name, a), (svc, err) => log.warn({ err: err.message }, `could not set the NodePortLocal annotation of Service ${svc}`)) : undefined;
@@ -186,6 +189,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       if (needRefresh) {
         await state.refresh(client);
         crdRefs.forget();
+        tenants.forget();
         crdStatuses.invalidate();
         needRefresh = false;
         needFull = true;
@@ -193,6 +197,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       }
       // Antrea allocates NodePortLocal ports only once a Service is annotated: done first.
       if (npl) await npl.apply(snapshot!, settings, settings.deleteConfig);
+      if (!settings.deleteConfig) await checkTenants();
       const full = needFull;
       const prevFailed = lastFailed;
       // deleteConfig can be turned off and on again live (values file): each time is a new deletion.
@@ -235,7 +240,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       if (network) needRefresh = true;
       if (fast) { scheduleRetry(fastDelay); fastDelay = Math.min(fastDelay * 2, 10_000); } else fastDelay = opts.fastRetryMs ?? 500;
       if (network && !fast) { scheduleRetry(networkDelay); networkDelay = Math.min(networkDelay * 2, 5_000); } else if (!network) networkDelay = 500;
-      if (slow && !fast && !network) scheduleRetry(opts.slowRetryMs ?? 90_000);
+      if ((slow || tenantsMissing > 0) && !fast && !network) scheduleRetry(opts.slowRetryMs ?? 90_000);
     } catch (err) {
       // Listing the controller failed (down, network): try again later, the state is re-read.
       needRefresh = true;
@@ -326,7 +331,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         await callSink(() => opts.sink.clear(prev.ref));
         continue;
       }
-      const s = computeStatus(o, state, r.failed, settings.controller.tenantName, infra?.clusterUuid);
+      const s = computeStatus(o, state, r.failed, o.tenant ?? settings.controller.tenantName, infra?.clusterUuid);
       if (!prev) count(s.ref.kind, 1);
       // The last published status is kept as a hash of its text: one stringify per object per pass.
       const hash = fnv1a32(JSON.stringify(s));
@@ -338,13 +343,30 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     }
   }
 
+  /**
+   * The tenants namespaces name (ako.vmware.com/tenant-name), looked up: translation builds only
+   * in those that exist; one that appears makes the next pass a full one (its namespaces' units
+   * rebuilt); a missing one gives its Namespace a Warning (an Event in that namespace) and a
+   * slow retry, as AKO's 403.
+   */
+  async function checkTenants(): Promise<void> {
+    const t = await tenants.resolve(snapshot!, settings.controller.tenantName);
+    infra!.tenants = t.known;
+    tenantsMissing = t.missing;
+    if (t.appeared) needFull = true;
+    for (const w of t.warnings) {
+      log.warn({ namespace: w.namespace }, w.event.message);
+      if (settings.enableEvents) await callSink(() => opts.sink.event({ kind: 'Namespace', namespace: w.namespace, name: w.namespace }, w.event));
+    }
+  }
+
   /** The published objects' statuses as the last pass left them, in key order. */
   function currentStatuses(): Array<[ObjectOutcome, ObjectStatus]> {
     const tr = settings.deleteConfig ? undefined : translator;
     const out: Array<[ObjectOutcome, ObjectStatus]> = [];
     for (const k of [...published.keys()].sort()) {
       const o = tr?.outcomes.get(k);
-      if (o) out.push([o, computeStatus(o, state, report?.failed ?? new Map(), settings.controller.tenantName, infra?.clusterUuid)]);
+      if (o) out.push([o, computeStatus(o, state, report?.failed ?? new Map(), o.tenant ?? settings.controller.tenantName, infra?.clusterUuid)]);
     }
     return out;
   }

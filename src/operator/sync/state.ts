@@ -3,19 +3,22 @@
 // read at start and at each full sync, then kept current from the write responses.
 import type { ControllerClient } from '../controller-client/client.js';
 import { WRITE_ORDER, type OwnedType } from '../translate/types.js';
+import { tenantOf, tenantsToRead } from './tenants.js';
 
 export interface HeldObject {
   type: OwnedType;
   name: string;
   uuid: string;
   obj: Record<string, any>;
+  /** The tenant it lives in (from its tenant_ref); undefined when the copy does not say. */
+  tenant?: string;
   /** The desired checksum this copy was found to match (cleared when the copy is replaced). */
   synced?: string;
 }
 
 const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'vsvip']);
 const CKSUM_TYPES = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'vsvip']);
-const SLIM_FIELDS = 'name,uuid,cloud_config_cksum,vsvip_cloud_config_cksum,created_by,type,markers,vip';
+const SLIM_FIELDS = 'name,uuid,tenant_ref,cloud_config_cksum,vsvip_cloud_config_cksum,created_by,type,markers,vip';
 
 const INTERNED = new Map<unknown, unknown>();
 function intern<T>(v: T): T {
@@ -58,7 +61,8 @@ export class ControllerState {
   }
 
   set(type: OwnedType, obj: Record<string, any>): void {
-    this.held.set(ControllerState.key(type, obj.name), { type, name: obj.name, uuid: obj.uuid, obj: slim(type, obj) });
+    const tenant = tenantOf(obj);
+    this.held.set(ControllerState.key(type, obj.name), { type, name: obj.name, uuid: obj.uuid, obj: slim(type, obj), ...(tenant ? { tenant: intern(tenant) } : {}) });
   }
 
   /**
@@ -82,9 +86,10 @@ export class ControllerState {
     return this.held.size;
   }
 
-  /** Reads every owned object from the controller (paged), replacing what was known. */
+  /** Reads every owned object from the controller (paged, in every tenant), replacing what was known. */
   async refresh(client: ControllerClient): Promise<void> {
-    const lists = await Promise.all(WRITE_ORDER.map(async (type) => {
+    const tenants = await tenantsToRead(client);
+    const lists = await Promise.all(tenants.flatMap((tenant) => WRITE_ORDER.map(async (type) => {
       const q: Record<string, string> = { include_name: 'true' };
       if (WITH_CLOUD.has(type)) q['cloud_ref.name'] = this.cloud;
       if (type === 'vsvip') q['name.contains'] = `${this.cluster}--`;
@@ -92,9 +97,9 @@ export class ControllerState {
       // Checksummed types are compared by checksum: ask only for what slim() keeps (a restart reads fast).
       if (CKSUM_TYPES.has(type)) q.fields = SLIM_FIELDS;
       // 1,000 a page (the controller's maximum; Avi's is 200): a restart reads 48k objects in ~50 requests, not 240.
-      const items = await client.list(type, q, undefined, 1000);
+      const items = (await client.list<Record<string, any>>(type, q, tenant, 1000)).filter((o) => (tenantOf(o) ?? tenant) === tenant); // not admin's shared ones again
       return [type, type === 'vsvip' ? items.filter((v) => this.ownsVsVip(v)) : items] as const;
-    }));
+    })));
     this.held.clear();
     for (const [type, items] of lists) for (const o of items) this.set(type, o);
   }

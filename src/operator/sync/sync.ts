@@ -12,6 +12,7 @@ import { ControllerError, type ErrorClass, type RetryKind } from '../controller-
 import type { DesiredObject, OwnedType } from '../translate/types.js';
 import { ControllerState, type HeldObject } from './state.js';
 import { upToDate } from './compare.js';
+import { heldElsewhere } from './tenants.js';
 
 export interface SyncFailure {
   key: string;
@@ -148,7 +149,7 @@ export class Syncer {
     // before the new parent's VsVip can take it, or neither side can move.
     const staleVips = candidates.filter((h) => h.type === 'vsvip');
     await pool(staleVips, this.opts.concurrency ?? 8, async (h) => {
-      await this.client.call('PATCH', `/api/vsvip/${h.uuid}`, { replace: { dns_info: [] } }).catch(() => undefined); // the delete below reports
+      await this.client.call('PATCH', `/api/vsvip/${h.uuid}`, { replace: { dns_info: [] } }, h.tenant).catch(() => undefined); // the delete below reports
     });
 
     // Creates and updates: units pulled by the workers as they free up, each level by level.
@@ -160,12 +161,12 @@ export class Syncer {
     }));
 
     // Deletes: owned objects no longer wanted, parents first.
-    const stale = candidates.map((h) => ({ type: h.type, name: h.name, uuid: h.uuid, level: levelOf(h.type, h.obj) }));
+    const stale = candidates.map((h) => ({ type: h.type, name: h.name, uuid: h.uuid, tenant: h.tenant, level: levelOf(h.type, h.obj) }));
     for (let level = 4; level >= 0; level--) {
       const batch = stale.filter((s) => s.level === level);
       await pool(batch, this.opts.concurrency ?? 8, async (s) => {
         try {
-          await this.client.remove(s.type, s.uuid);
+          await this.client.remove(s.type, s.uuid, s.tenant);
           this.state.drop(s.type, s.name);
           report.deleted++;
           report.touched.add(ControllerState.key(s.type, s.name));
@@ -180,6 +181,7 @@ export class Syncer {
 
   private async writeUnit(desired: DesiredObject[], wanted: SyncPlan['wanted'], report: SyncReport,
     fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure, gate: Gate): Promise<void> {
+    await this.leaveOldTenants(desired, report, fail);
     const levels: DesiredObject[][] = [[], [], [], [], []];
     for (const d of desired) levels[levelOf(d.type, d.body)]!.push(d);
     desired.length = 0;
@@ -194,6 +196,7 @@ export class Syncer {
           report.failed.set(key, cause ?? { key, type: d.type, name: d.name, errorClass: 'invalid', retry: 'none', message: `${blocker} is missing` });
           return;
         }
+        if (report.failed.has(key)) return; // its copy in another tenant could not be deleted
         const held = this.state.get(d.type, d.name);
         if (held && this.inSync(d, held)) { report.unchanged++; this.hopeless.delete(key); return; }
         const stuck = this.hopeless.get(key);
@@ -211,10 +214,30 @@ export class Syncer {
 
   }
 
+  /**
+   * Objects held in another tenant than the one wanted now (a namespace's tenant annotation
+   * changed): deleted there, parents first, so the writes below create them in the new tenant.
+   */
+  private async leaveOldTenants(desired: DesiredObject[], report: SyncReport, fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure): Promise<void> {
+    const moving = heldElsewhere(desired, this.state, this.client.tenant).sort((a, b) => levelOf(b.type, b.obj) - levelOf(a.type, a.obj));
+    for (const h of moving) {
+      const key = ControllerState.key(h.type, h.name);
+      try {
+        await this.client.remove(h.type, h.uuid, h.tenant);
+        this.state.drop(h.type, h.name);
+        report.deleted++;
+        report.touched.add(key);
+        this.opts.onWrite?.('delete', h.type, h.name);
+      } catch (err) {
+        fail(key, h.type, h.name, err);
+      }
+    }
+  }
+
   private async write(d: DesiredObject, held: { uuid: string; obj: Record<string, any> } | undefined, report: SyncReport): Promise<void> {
     if (held) {
       try {
-        const stored = await this.client.replace(d.type, held.uuid, this.bodyForUpdate(d, held.obj));
+        const stored = await this.client.replace(d.type, held.uuid, this.bodyForUpdate(d, held.obj), d.tenant);
         this.keep(d, stored);
         report.updated++;
         this.opts.onWrite?.('update', d.type, d.name);
@@ -226,20 +249,20 @@ export class Syncer {
       }
     }
     try {
-      const stored = await this.client.create(d.type, d.body);
+      const stored = await this.client.create(d.type, d.body, d.tenant);
       this.keep(d, stored);
       report.created++;
       this.opts.onWrite?.('create', d.type, d.name);
     } catch (err) {
       // 409: it exists after all (a lost response, another replica): adopt it if it is ours, then update.
       if (!(err instanceof ControllerError) || err.status !== 409 || !/already exist/i.test(err.detail)) throw err;
-      const found = await this.client.byName(d.type, d.name);
+      const found = await this.client.byName<Record<string, any>>(d.type, d.name, {}, d.tenant);
       if (!found || !this.owns(d.type, found)) {
         throw new ControllerError(409, `${d.type} ${d.name} exists and is not owned by ${this.state.createdBy}: rename or delete it`, 'POST', `/api/${d.type}`, 'invalid');
       }
       this.state.set(d.type, found);
       if (!upToDate(d, found)) {
-        const stored = await this.client.replace(d.type, found.uuid, this.bodyForUpdate(d, found));
+        const stored = await this.client.replace(d.type, found.uuid, this.bodyForUpdate(d, found), d.tenant);
         this.state.set(d.type, stored);
         report.updated++;
         this.opts.onWrite?.('update', d.type, d.name);

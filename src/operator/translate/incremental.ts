@@ -18,6 +18,7 @@ import { fqdnSubdomain, namespaceFilter } from './common.js';
 import { applyInfraToServices, buildIngressesByInfra } from './crd/infrasetting.js';
 import { applyL4Rules } from './crd/l4rule.js';
 import { servicesOfPods } from './npl.js';
+import { buildInNamespaceTenant } from './tenants.js';
 import type { CrdVerdict, KnownRefs } from './crd/index.js';
 import { translate } from './index.js';
 
@@ -303,7 +304,8 @@ export class IncrementalTranslator {
       if (keys.length === 0) { this.groupServices.delete(vsName); return { objects: [], outcomes: [] }; }
       const services = keys.map((k) => s.services.get(k)!);
       const { sharedKey } = l4GroupOf(services[0]!, this.names);
-      buildGroup(vsName, sharedKey, services, this.settings, set, this.names, this.endpointIndex(), this.subdomain, outcomes);
+      buildInNamespaceTenant(s, set, services[0]!.metadata?.namespace ?? 'default', outcomes,
+        (into, out) => buildGroup(vsName, sharedKey, services, this.settings, into, this.names, this.endpointIndex(), this.subdomain, out));
       // What translate()'s applyCrds does to Services when no CRD object exists: warnings only.
       applyInfraToServices(set, s, outcomes, NO_INFRAS, this.known, NO_PROBLEMS);
       applyL4Rules(set, s, NO_INFRAS, NO_KEYS, outcomes);

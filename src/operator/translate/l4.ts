@@ -8,6 +8,7 @@ import { ObjectSet, ref, type Marker } from './objects.js';
 import { Names } from './names.js';
 import { EndpointIndex } from './members.js';
 import { nplRefusesSctp } from './npl.js';
+import { buildInNamespaceTenant } from './tenants.js';
 import { byKey, fqdnSubdomain, namespaceFilter, outcome, tooLongMessage, vsvipFields, warn } from './common.js';
 
 export const AVI_LB_CLASS = 'ako.vmware.com/avi-lb';
@@ -77,7 +78,10 @@ export function buildL4(snapshot: ClusterSnapshot, settings: OperatorSettings, s
     if (g) g.services.push(svc);
     else groups.set(vsName, { vsName, ...(sharedKey ? { sharedKey } : {}), services: [svc] });
   }
-  for (const g of groups.values()) buildGroup(g.vsName, g.sharedKey, g.services, settings, set, names, endpoints, subdomain, outcomes);
+  for (const g of groups.values()) {
+    buildInNamespaceTenant(snapshot, set, g.services[0]!.metadata?.namespace ?? 'default', outcomes,
+      (into, out) => buildGroup(g.vsName, g.sharedKey, g.services, settings, into, names, endpoints, subdomain, out));
+  }
 }
 
 /** One L4 virtual service and what it needs, for `services` (key order) grouped under `vsName`. */

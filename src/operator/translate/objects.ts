@@ -29,12 +29,19 @@ export class ObjectSet {
   readonly vrfRef: string;
   /** One shared marker object: tens of thousands of objects carry it. */
   private readonly clusterMarker: Marker;
+  /** Objects added now go to this tenant instead of infra.tenant (translate/tenants.ts sets it per namespace). */
+  private tenant: { name: string; ref: string } | undefined;
 
   constructor(readonly infra: Infra, readonly cluster: string, readonly createdBy: string) {
     this.tenantRef = ref('tenant', infra.tenant);
     this.cloudRef = ref('cloud', infra.cloud);
     this.vrfRef = ref('vrfcontext', infra.vrf);
     this.clusterMarker = clusterMarker(cluster);
+  }
+
+  /** Objects added from now on live in tenant `name` (undefined: the configured tenant). */
+  useTenant(name: string | undefined): void {
+    this.tenant = name === undefined || name === this.infra.tenant ? undefined : { name, ref: ref('tenant', name) };
   }
 
   static tooLong(name: string): boolean {
@@ -59,12 +66,13 @@ export class ObjectSet {
    * the body, markers last). `deps` are owned objects it refers to, as [type, name].
    */
   add(type: OwnedType, name: string, fields: Record<string, unknown>, markers: Marker[], deps: Array<[OwnedType, string]>): DesiredObject {
-    const body: Record<string, unknown> = { name, tenant_ref: this.tenantRef };
+    const body: Record<string, unknown> = { name, tenant_ref: this.tenant?.ref ?? this.tenantRef };
     if (HAS_CLOUD.has(type)) body.cloud_ref = this.cloudRef;
     if (HAS_CREATED_BY.has(type)) body.created_by = this.createdBy;
     Object.assign(body, fields);
     body.markers = [this.clusterMarker, ...markers];
     const obj: DesiredObject = { type, name, body, cksum: '', deps: deps.map(([t, n]) => `${t}/${n}`) };
+    if (this.tenant) obj.tenant = this.tenant.name;
     this.byKey.set(`${type}/${name}`, obj);
     return obj;
   }

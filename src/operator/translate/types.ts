@@ -18,6 +18,8 @@ export interface DesiredObject {
   cksum: string;
   /** `type/name` of owned objects this one refers to (must exist first). */
   deps: string[];
+  /** The controller tenant it lives in when not the configured one (a namespace's `ako.vmware.com/tenant-name`). */
+  tenant?: string;
 }
 
 /** Where one handled Kubernetes object stands after translation. */
@@ -32,6 +34,8 @@ export interface ObjectOutcome {
   warnings: StatusEvent[];
   /** `TCP/80` … of a Service (for `portico status`). */
   ports?: string[];
+  /** The controller tenant of its objects when not the configured one (the `ako.vmware.com/tenant-name` annotation). */
+  tenant?: string;
 }
 
 export interface Translation {
@@ -55,4 +59,6 @@ export interface Infra {
   licenseTier: string;
   /** `GET /api/cluster` uuid, for the `controller-cluster-uuid` annotation. */
   clusterUuid?: string;
+  /** Tenants the controller has, of those namespaces name (sync/tenants.ts keeps it); undefined: all trusted. */
+  tenants?: ReadonlySet<string>;
 }
