@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routesOf, StaticRouteManager } from '../../src/engine/vip/routes.js';
 import { startController, type Controller } from '../../src/controller/server.js';
-import { Client, PASSWORD } from '../controller/support.js';
+import { PASSWORD } from '../controller/support.js';
 import { until } from './support.js';
+import { prepareL2Controller } from '../reliability/l2-controller.js';
 import { Lab, netnsUnavailable, waitLine } from '../reliability/netns.js';
 
 const route = (id: string, addr: string, mask: number, via: string) => ({ route_id: id, prefix: { ip_addr: { addr, type: 'V4' }, mask }, next_hop: { addr: via, type: 'V4' } });
@@ -55,16 +56,7 @@ test('L2 mode: the VRF\'s static route reaches a pod network behind a router; re
   let ctl: Controller | undefined;
   try {
     ctl = await startController({ listen: `${CTL_HOST}:0`, dataDir: join(dir, 'ctl'), adminPassword: PASSWORD, vipCidr: '10.250.0.96/28', logger: false });
-    const api = new Client(ctl.url);
-    const ok = async (method: string, path: string, body?: unknown) => {
-      const r = await api.req(method, path, body);
-      assert.ok(r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-      return r.body;
-    };
-    const dns = (await ok('GET', '/api/virtualservice?name=local-dns-vs')).results[0];
-    await ok('PATCH', `/api/virtualservice/${dns.uuid}`, { replace: { enabled: false } });
-    const group = (await ok('GET', '/api/serviceenginegroup?name=Default-Group')).results[0];
-    const { token } = await ok('POST', `/api/serviceenginegroup/${group.uuid}/jointoken`, {});
+    const { api, ok, token } = await prepareL2Controller(ctl);
 
     // Bridge: client, SE, router. Router ↔ pods: a veth of their own (the SE has no way there but the router).
     const clientNs = lab.host('client', '10.250.0.10');

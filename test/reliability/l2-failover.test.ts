@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startController, type Controller } from '../../src/controller/server.js';
-import { Client, PASSWORD } from '../controller/support.js';
+import { PASSWORD } from '../controller/support.js';
 import { until } from '../engine/support.js';
+import { prepareL2Controller } from './l2-controller.js';
 import { Lab, netnsUnavailable, waitLine, type NsProcess } from './netns.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/portico.js', import.meta.url));
@@ -33,17 +34,7 @@ async function failover(fails: 'host' | 'engine'): Promise<void> {
   let ctl: Controller | undefined;
   try {
     ctl = await startController({ listen: `${CTL_HOST}:0`, dataDir: join(dir, 'ctl'), adminPassword: PASSWORD, vipCidr: '10.250.0.0/24', logger: false, lifecycle: { seDownTimeoutMs: SE_DOWN_MS } });
-    const api = new Client(ctl.url);
-    const ok = async (method: string, path: string, body?: unknown) => {
-      const r = await api.req(method, path, body);
-      assert.ok(r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-      return r.body;
-    };
-    // The seeded DNS VS would take the range's first address on an SE's eth0: not wanted here.
-    const dns = (await ok('GET', '/api/virtualservice?name=local-dns-vs')).results[0];
-    await ok('PATCH', `/api/virtualservice/${dns.uuid}`, { replace: { enabled: false } });
-    const group = (await ok('GET', '/api/serviceenginegroup?name=Default-Group')).results[0];
-    const { token } = await ok('POST', `/api/serviceenginegroup/${group.uuid}/jointoken`, {});
+    const { api, ok, token } = await prepareL2Controller(ctl);
 
     const clientNs = lab.host('client', '10.250.0.10');
     const seNs = [lab.host('se1', '10.250.0.11'), lab.host('se2', '10.250.0.12')];
