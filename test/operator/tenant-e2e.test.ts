@@ -12,6 +12,8 @@ import { createMemoryStatusSink, type MemoryStatusSink } from '../../src/operato
 import { settingsFromValues } from '../../src/operator/settings/values.js';
 import { emptySnapshot, type ClusterSnapshot } from '../../src/operator/source/types.js';
 import { createProgrammaticProvider, type ProgrammaticProvider } from '../../src/operator/source/programmatic.js';
+import { ControllerClient } from '../../src/operator/controller-client/client.js';
+import { ControllerError } from '../../src/operator/controller-client/errors.js';
 import { ADMIN_PASSWORD, controllerSuite, eventually } from './support/controller.js';
 
 const HOST = '127.114.1.1';
@@ -147,6 +149,23 @@ describe('operator: tenant per namespace (real controller)', () => {
     await op.idle();
     for (const tenant of ['admin', 'team-a', 'team-b', 'team-c']) {
       for (const type of L4_TYPES) assert.deepEqual(await namesIn(tenant, type), [], `deleteConfig: no ${type} left in ${tenant}`);
+    }
+  });
+
+  test('a 403 on GET or PUT in another tenant is tried again as admin (AKO\'s SDK); a POST is not', async (t) => {
+    if (suite.skip) return t.skip(suite.skip);
+    assert.equal((await suite.ctl!.api('POST', '/api/tenant', { name: 'team-x' })).status, 201);
+    const user = await suite.ctl!.api('POST', '/api/user', {
+      name: 'admin-tenant-only', password: 'tenant-user-pw-1', access: [{ tenant_ref: '/api/tenant?name=admin', role_ref: '/api/role?name=Tenant-Admin' }],
+    });
+    assert.equal(user.status, 201, JSON.stringify(user.body));
+    const c = new ControllerClient({ url: suite.ctl!.url, username: 'admin-tenant-only', password: 'tenant-user-pw-1', tenant: 'team-x', auth: 'basic' });
+    try {
+      const page = await c.get<{ count: number }>('/api/pool');
+      assert.equal(typeof page.count, 'number');
+      await assert.rejects(c.call('POST', '/api/pool', { name: 'x' }), (e: unknown) => e instanceof ControllerError && e.status === 403);
+    } finally {
+      await c.close();
     }
   });
 });
