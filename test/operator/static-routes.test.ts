@@ -1,7 +1,8 @@
 // AKO's static route sync and SE group cluster label (sync/static-routes.ts): tables (nodes in →
 // routes out, other clusters' routes kept, when the sync is on), then the real controller through
 // the Kubernetes API double: the SE group gets clustername, nodes added/changed/removed move the
-// routes of the VRF context global, a user's and another cluster's routes stay, a 412 is retried,
+// routes of the VRF context global, a user's and another cluster's routes stay, AviInfraSetting SE
+// groups are labelled (not one of another cluster), a 412 is retried,
 // another cluster on the same SE group is refused at start (no crash), deleteConfig removes ours.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { createKubernetesProvider } from '../../src/operator/source/kubernetes.j
 import { createKubernetesStatusSink } from '../../src/operator/status/kubernetes.js';
 import { ControllerClient } from '../../src/operator/controller-client/client.js';
 import { KubeApiDouble } from '../support/kube-api-double/index.js';
+import { akoCrds } from '../support/kube-api-double/ako-crds.js';
 import { ADMIN_PASSWORD, eventually, startTestController, type TestController } from './support/controller.js';
 
 function node(name: string, ip: string | undefined, spec: { podCIDRs?: string[]; podCIDR?: string } = {}, annotation?: string): V1Node {
@@ -128,6 +130,7 @@ describe('static routes against the real controller, through the Kubernetes API 
 
   before(async () => {
     double = await KubeApiDouble.start({ host: '127.113.0.1' });
+    for (const crd of akoCrds()) double.create(crd);
     const c = await startTestController('127.113.0.2', '127.113.1.0/28');
     if ('unavailable' in c) skip = `controller not available: ${c.unavailable}`;
     else ctl = c;
@@ -182,6 +185,17 @@ describe('static routes against the real controller, through the Kubernetes API 
     const after = [...kept, mine('routes-1', '10.244.1.0/24', '10.0.0.11'), mine('routes-2', '10.250.3.0/24', '10.0.0.3')];
     await eventually(async () => JSON.stringify(await vrfRoutes()) === JSON.stringify(after), 'routes follow the nodes', 10_000)
       .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await vrfRoutes())}`); });
+
+    // SE groups named by AviInfraSettings get the label too; one labelled for another cluster keeps its labels.
+    const segCreated = await ctl!.api('POST', '/api/serviceenginegroup', { name: 'infra-seg' });
+    assert.ok(segCreated.status < 300, JSON.stringify(segCreated.body));
+    await ctl!.api('POST', '/api/serviceenginegroup', { name: 'taken-seg', labels: [{ key: 'clustername', value: 'someone' }] });
+    for (const [name, seg] of [['infra-a', 'infra-seg'], ['infra-b', 'taken-seg']]) {
+      double.create({ apiVersion: 'ako.vmware.com/v1beta1', kind: 'AviInfraSetting', metadata: { name }, spec: { seGroup: { name: seg } } });
+    }
+    const labelsOf = async (name: string) => JSON.stringify((await ctl!.api('GET', `/api/serviceenginegroup?name=${name}`)).body.results[0]?.labels);
+    await eventually(async () => (await labelsOf('infra-seg')) === JSON.stringify([{ key: 'clustername', value: 'routes' }]), 'the AviInfraSetting SE group labelled');
+    assert.equal(await labelsOf('taken-seg'), JSON.stringify([{ key: 'clustername', value: 'someone' }]));
 
     // GET → modify → PUT: a stale read is refused with 412 by the controller and read again.
     const client = new ControllerClient({ url: ctl!.url, username: 'admin', password: ADMIN_PASSWORD, auth: 'basic' });

@@ -129,25 +129,32 @@ export async function readModifyWrite(
 }
 
 /**
+ * The SE group's cluster label: 'ok' (it has exactly clustername=<clusterName>, or had no labels
+ * and now has), 'missing' (no such SE group), or the problem, in AKO's words plus what to do.
+ */
+async function segLabelState(client: ControllerClient, settings: OperatorSettings, seg: string): Promise<string> {
+  const want = clusterLabels(settings.clusterName);
+  let found: unknown;
+  const r = await readModifyWrite(client, 'serviceenginegroup', () => client.byName('serviceenginegroup', seg, { 'cloud_ref.name': settings.controller.cloudName }), (obj) => {
+    const labels = Array.isArray(obj.labels) ? obj.labels : [];
+    if (labels.length === 0) return { ...obj, labels: want };
+    found = labels;
+    return undefined;
+  });
+  if (r === 'missing') return 'missing';
+  if (found === undefined || JSON.stringify((found as any[]).map((l) => ({ key: l?.key, value: l?.value }))) === JSON.stringify(want)) return 'ok';
+  return `Labels does not match with cluster name for SE group ${seg}: it has ${JSON.stringify(found)}, expected ${JSON.stringify(want)}. `
+    + 'Another cluster uses it with static routes: give this cluster its own SE group, or set AKOSettings.disableStaticRouteSync: true';
+}
+
+/**
  * §1.6, only with static route sync on: the SE group must carry exactly the label
  * clustername=<clusterName>; without labels it gets it; other labels are a start-up problem.
  */
 export async function checkSeGroupLabels(client: ControllerClient, settings: OperatorSettings): Promise<string | undefined> {
   if (!staticRouteSyncOn(settings)) return undefined;
-  const c = settings.controller;
-  const want = clusterLabels(settings.clusterName);
-  let found: unknown;
-  await readModifyWrite(client, 'serviceenginegroup', () => client.byName('serviceenginegroup', c.serviceEngineGroupName, { 'cloud_ref.name': c.cloudName }), (seg) => {
-    const labels = Array.isArray(seg.labels) ? seg.labels : [];
-    if (labels.length === 0) return { ...seg, labels: want };
-    found = labels;
-    return undefined;
-  });
-  if (found !== undefined && JSON.stringify((found as any[]).map((l) => ({ key: l?.key, value: l?.value }))) !== JSON.stringify(want)) {
-    return `Labels does not match with cluster name for SE group ${c.serviceEngineGroupName}: it has ${JSON.stringify(found)}, expected ${JSON.stringify(want)}. `
-      + 'Another cluster uses it with static routes: give this cluster its own SE group (ControllerSettings.serviceEngineGroupName), or set AKOSettings.disableStaticRouteSync: true';
-  }
-  return undefined;
+  const state = await segLabelState(client, settings, settings.controller.serviceEngineGroupName);
+  return state === 'ok' || state === 'missing' ? undefined : state;
 }
 
 export interface StaticRouteLog { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void }
@@ -165,14 +172,22 @@ export class StaticRouteSync {
 
   constructor(private readonly client: ControllerClient, private readonly settings: OperatorSettings, private readonly log: StaticRouteLog) {}
 
-  /** The next run reads the vrfcontext again (full sync: someone may have edited it). */
+  /** AviInfraSetting SE groups whose cluster label was checked (or put). */
+  private readonly labelled = new Set<string>();
+
+  /** The next run reads the vrfcontext and the AviInfraSetting SE groups again (full sync: someone may have edited them). */
   invalidate(): void {
     this.written = '';
+    this.labelled.clear();
   }
 
-  /** Writes the routes `nodes` need (none when `deleting`: deleteConfig). Throws ControllerError to be retried. */
-  async run(nodes: ReadonlyMap<string, V1Node>, deleting: boolean): Promise<void> {
+  /**
+   * Writes the routes `nodes` need (none when `deleting`: deleteConfig), and labels the SE groups
+   * AviInfraSettings name as the configured one (§1.6). Throws ControllerError to be retried.
+   */
+  async run(nodes: ReadonlyMap<string, V1Node>, deleting: boolean, infraSettings?: ReadonlyMap<string, { spec?: Record<string, unknown> }>): Promise<void> {
     if (!staticRouteSyncOn(this.settings)) return;
+    if (!deleting) await this.labelInfraSeGroups(infraSettings);
     const clusterName = this.settings.clusterName;
     // Nodes change often (status heartbeats): routes are computed again only then, written only when they differ.
     if (!sameNodes(this.lastNodes, nodes)) {
@@ -196,6 +211,18 @@ export class StaticRouteSync {
     if (result === 'missing') throw new ControllerError(404, `VrfContext object not found: ${vrf}`, 'GET', '/api/vrfcontext', 'missing-infra');
     if (result === 'written') this.log.info({ vrf, routes: routes.length }, deleting ? 'static routes of this cluster removed' : 'static routes updated');
     this.written = signature;
+  }
+
+  /** A mismatch is logged (the AviInfraSetting's own status tells a missing SE group); AKO fails the same way. */
+  private async labelInfraSeGroups(infraSettings: ReadonlyMap<string, { spec?: Record<string, unknown> }> | undefined): Promise<void> {
+    for (const [name, o] of infraSettings ?? []) {
+      const seg = (o.spec?.seGroup as { name?: unknown } | undefined)?.name;
+      if (typeof seg !== 'string' || !seg || seg === this.settings.controller.serviceEngineGroupName || this.labelled.has(seg)) continue;
+      const state = await segLabelState(this.client, this.settings, seg);
+      if (state === 'missing') continue; // looked for again at the next pass
+      this.labelled.add(seg);
+      if (state !== 'ok') this.log.warn({ aviInfraSetting: name, seGroup: seg }, state);
+    }
   }
 }
 
