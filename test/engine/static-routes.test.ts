@@ -2,7 +2,7 @@
 // what a snapshot's vrfcontexts ask for; loopback mode installs nothing; then network namespaces:
 // an L2-mode engine whose pool member sits on a "pod network" behind a router namespace, reachable
 // only through the static route the VRF context global carries. The route appears (tagged proto
-// 197) and traffic flows; deleting the static route removes it; stopping the engine removes it.
+// 197; one the kernel refuses is left out and logged) and traffic flows; deleting the static route removes it; stopping the engine removes it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -110,8 +110,12 @@ for (;;) {
 
     // The static route AKO would write: pod CIDR → node (here the router).
     const vrf = (await ok('GET', '/api/vrfcontext?name=global')).results[0];
-    await ok('PUT', `/api/vrfcontext/${vrf.uuid}`, { ...vrf, static_routes: [{ ...route('k1-1', '10.99.0.0', 24, '10.250.0.1'), labels: [{ key: 'clustername', value: 'k1' }] }] });
-    await until('the route on the SE host', () => /^10\.99\.0\.0\/24 via 10\.250\.0\.1 dev eth0/.test(ours()), 20_000);
+    // With one the kernel refuses (next hop not on a connected network): only that one is left out.
+    const labels = [{ key: 'clustername', value: 'k1' }];
+    await ok('PUT', `/api/vrfcontext/${vrf.uuid}`, { ...vrf, static_routes: [{ ...route('k1-1', '10.97.0.0', 24, '10.7.7.7'), labels }, { ...route('k1-2', '10.99.0.0', 24, '10.250.0.1'), labels }] });
+    await until('the route on the SE host', () => /^10\.99\.0\.0\/24 via 10\.250\.0\.1 dev eth0/m.test(ours()), 20_000);
+    assert.doesNotMatch(ours(), /10\.97\.0\.0/);
+    await until('the refused route logged', () => engine.lines.some((l) => l.includes('10.97.0.0/24') && l.includes('failed')), 10_000);
     const from = client.lines.length;
     await until('traffic reaches the pod through the route', () => client.lines.slice(from).filter((l) => l === 'ok').length >= 5, 30_000);
 

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import type { VipMode } from './manager.js';
+import { ipBatch } from './lease.js';
 
 const run = promisify(execFile);
 
@@ -89,30 +90,44 @@ export class StaticRouteManager {
       this.cleanedLeftovers = true;
       for (const [prefix, via] of await listOurs()) if (!this.installed.has(prefix)) this.installed.set(prefix, via);
     }
-    for (const [prefix, via] of [...this.installed]) {
-      if (routes.get(prefix) === via) continue;
-      if (await this.ip(['route', 'del', prefix, 'proto', ROUTE_PROTO], prefix, via, 'static route removed')) this.installed.delete(prefix);
-    }
-    for (const [prefix, via] of routes) {
-      if (this.installed.get(prefix) === via) continue;
-      if (await this.ip(['route', 'replace', prefix, 'via', via, 'proto', ROUTE_PROTO], prefix, via, 'static route installed')) this.installed.set(prefix, via);
-    }
+    // One `ip -force -batch` for every change (1,000 routes: one process, not 1,000).
+    const ops: Array<{ line: string; prefix: string; via: string; add: boolean }> = [];
+    for (const [prefix, via] of this.installed) if (routes.get(prefix) !== via) ops.push({ line: `route del ${prefix} proto ${ROUTE_PROTO}`, prefix, via, add: false });
+    for (const [prefix, via] of routes) if (this.installed.get(prefix) !== via) ops.push({ line: `route replace ${prefix} via ${via} proto ${ROUTE_PROTO}`, prefix, via, add: true });
+    if (!ops.length) return;
+    const failed = await batch(ops.map((o) => o.line));
+    ops.forEach((o, i) => {
+      const err = failed.get(i);
+      // A route already gone counts as removed.
+      if (err !== undefined && !(!o.add && ALREADY_GONE.test(err))) {
+        this.log.warn({ prefix: o.prefix, via: o.via, err }, `ip route ${o.add ? 'replace' : 'del'} failed (tried again at the next snapshot)`);
+        return;
+      }
+      if (o.add) this.installed.set(o.prefix, o.via);
+      else if (this.installed.get(o.prefix) === o.via) this.installed.delete(o.prefix);
+      this.log.info({ prefix: o.prefix, via: o.via }, o.add ? 'static route installed' : 'static route removed');
+    });
   }
+}
 
-  /** One `ip` call; a route already gone counts as removed. Failures are logged and tried again at the next apply. */
-  private async ip(args: string[], prefix: string, via: string, done: string): Promise<boolean> {
-    const family = net.isIPv6(via) ? '-6' : '-4';
-    try {
-      await run('ip', [family, ...args]);
-      this.log.info({ prefix, via }, done);
-      return true;
-    } catch (err) {
-      const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
-      if (args[1] === 'del' && /No such process|not found/i.test(stderr)) return true;
-      this.log.warn({ prefix, via, err: stderr || (err as Error).message }, `ip route ${args[1]} failed`);
-      return false;
+const ALREADY_GONE = /No such process|not found/i;
+
+/** Runs `lines` through `ip -force -batch -`; the failed ones by index (0-based) with ip's message. */
+async function batch(lines: string[]): Promise<Map<number, string>> {
+  const failed = new Map<number, string>();
+  try {
+    await ipBatch(lines);
+  } catch (err) {
+    // ip prints each failure's message, then `Command failed -:<line>`.
+    let message: string[] = [];
+    for (const l of (err as Error).message.split('\n')) {
+      const m = /^Command failed -:(\d+)/.exec(l.trim());
+      if (m) { failed.set(Number(m[1]) - 1, message.join(' ').trim()); message = []; } else message.push(l);
     }
+    // No line named (ip itself missing, killed): every line counts as failed.
+    if (failed.size === 0) lines.forEach((_, i) => failed.set(i, (err as Error).message));
   }
+  return failed;
 }
 
 /** Routes with Portico's proto on the host (both families), as `ip -j` lists them. */
