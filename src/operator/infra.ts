@@ -19,7 +19,8 @@ function nameOfRef(r: unknown): string | undefined {
   return hash >= 0 ? r.slice(hash + 1) : undefined;
 }
 
-export async function readInfra(client: ControllerClient, settings: OperatorSettings): Promise<InfraResult> {
+/** `mayWrite`: false for a follower, which only checks (the SE group's missing cluster label is put by the leader). */
+export async function readInfra(client: ControllerClient, settings: OperatorSettings, mayWrite = true): Promise<InfraResult> {
   const bad = clusterNameProblem(settings.clusterName);
   if (bad) return { ok: false, problem: bad };
   const c = settings.controller;
@@ -44,7 +45,7 @@ export async function readInfra(client: ControllerClient, settings: OperatorSett
     if (!(await client.byName('serviceenginegroup', c.serviceEngineGroupName, { 'cloud_ref.name': c.cloudName }))) {
       return { ok: false, problem: `SE group ${c.serviceEngineGroupName} does not exist in cloud ${c.cloudName}: fix ControllerSettings.serviceEngineGroupName` };
     }
-    const labelProblem = await checkSeGroupLabels(client, settings);
+    const labelProblem = await checkSeGroupLabels(client, settings, mayWrite);
     if (labelProblem) return { ok: false, problem: labelProblem };
     const vipNetworks: Infra['vipNetworks'] = [];
     for (const n of settings.network.vipNetworkList) {

@@ -388,7 +388,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
 
   async function checkInfra(delay: number): Promise<void> {
     if (closed) return;
-    const r = await readInfra(client, settings).catch((err: Error) => ({ ok: false as const, problem: err.message }));
+    const r = await readInfra(client, settings, isLeader()).catch((err: Error) => ({ ok: false as const, problem: err.message }));
     if (closed) return;
     if (r.ok) {
       infra = r.infra;

@@ -2,13 +2,13 @@
 // routes out, other clusters' routes kept, when the sync is on), then the real controller through
 // the Kubernetes API double: the SE group gets clustername, nodes added/changed/removed move the
 // routes of the VRF context global, a user's and another cluster's routes stay, AviInfraSetting SE
-// groups are labelled (not one of another cluster), a 412 is retried,
+// groups are labelled (not one of another cluster; a follower only checks), a 412 is retried,
 // another cluster on the same SE group is refused at start (no crash), deleteConfig removes ours.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { V1Node } from '@kubernetes/client-node';
-import { desiredStaticRoutes, mergeStaticRoutes, readModifyWrite, staticRouteSyncOn, type StaticRoute } from '../../src/operator/sync/static-routes.js';
+import { checkSeGroupLabels, desiredStaticRoutes, mergeStaticRoutes, readModifyWrite, staticRouteSyncOn, type StaticRoute } from '../../src/operator/sync/static-routes.js';
 import { settingsFromValues } from '../../src/operator/settings/values.js';
 import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import { createKubernetesProvider } from '../../src/operator/source/kubernetes.js';
@@ -207,6 +207,14 @@ describe('static routes against the real controller, through the Kubernetes API 
       assert.equal(r, 'written');
       assert.equal(reads, 2, 'read again after the 412');
       assert.ok((await vrfRoutes()).includes('user-2 172.16.0.0/12 via 10.0.0.253'), 'the concurrent write survived');
+
+      // A follower's start-up check only reads: the label of an unlabelled SE group is left to the leader.
+      await ctl!.api('POST', '/api/serviceenginegroup', { name: 'quiet-seg' });
+      const quiet = { ...settings, controller: { ...settings.controller, serviceEngineGroupName: 'quiet-seg' } };
+      assert.equal(await checkSeGroupLabels(client, quiet, false), undefined);
+      assert.equal(await labelsOf('quiet-seg'), undefined, 'a follower writes nothing');
+      assert.equal(await checkSeGroupLabels(client, quiet, true), undefined);
+      assert.equal(await labelsOf('quiet-seg'), JSON.stringify([{ key: 'clustername', value: 'routes' }]));
     } finally {
       await client.close();
     }

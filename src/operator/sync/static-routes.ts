@@ -132,12 +132,12 @@ export async function readModifyWrite(
  * The SE group's cluster label: 'ok' (it has exactly clustername=<clusterName>, or had no labels
  * and now has), 'missing' (no such SE group), or the problem, in AKO's words plus what to do.
  */
-async function segLabelState(client: ControllerClient, settings: OperatorSettings, seg: string): Promise<string> {
+async function segLabelState(client: ControllerClient, settings: OperatorSettings, seg: string, mayWrite = true): Promise<string> {
   const want = clusterLabels(settings.clusterName);
   let found: unknown;
   const r = await readModifyWrite(client, 'serviceenginegroup', () => client.byName('serviceenginegroup', seg, { 'cloud_ref.name': settings.controller.cloudName }), (obj) => {
     const labels = Array.isArray(obj.labels) ? obj.labels : [];
-    if (labels.length === 0) return { ...obj, labels: want };
+    if (labels.length === 0) return mayWrite ? { ...obj, labels: want } : undefined;
     found = labels;
     return undefined;
   });
@@ -150,18 +150,20 @@ async function segLabelState(client: ControllerClient, settings: OperatorSetting
 /**
  * §1.6, only with static route sync on: the SE group must carry exactly the label
  * clustername=<clusterName>; without labels it gets it; other labels are a start-up problem.
+ * A follower (`mayWrite` false) only checks: the leader's first pass puts a missing label.
  */
-export async function checkSeGroupLabels(client: ControllerClient, settings: OperatorSettings): Promise<string | undefined> {
+export async function checkSeGroupLabels(client: ControllerClient, settings: OperatorSettings, mayWrite = true): Promise<string | undefined> {
   if (!staticRouteSyncOn(settings)) return undefined;
-  const state = await segLabelState(client, settings, settings.controller.serviceEngineGroupName);
+  const state = await segLabelState(client, settings, settings.controller.serviceEngineGroupName, mayWrite);
   return state === 'ok' || state === 'missing' ? undefined : state;
 }
 
 export interface StaticRouteLog { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void }
 
 /**
- * Keeps this cluster's routes on the VRF context. `run` is cheap when no node changed since the
- * last successful write (nodes are compared by object identity); `invalidate` forces a re-read.
+ * Keeps this cluster's routes on the VRF context and the cluster label on its SE groups (run by
+ * the leader only). Routes are computed again only when a node object changed and written only
+ * when they differ from the last write; `invalidate` (full sync) reads everything again.
  */
 export class StaticRouteSync {
   private lastNodes = new Map<string, V1Node>();
@@ -169,11 +171,10 @@ export class StaticRouteSync {
   /** What the vrfcontext holds of ours after the last successful run (JSON), '' before any. */
   private written = '';
   private reported = '';
+  /** SE groups whose cluster label was checked (or put). */
+  private readonly labelled = new Set<string>();
 
   constructor(private readonly client: ControllerClient, private readonly settings: OperatorSettings, private readonly log: StaticRouteLog) {}
-
-  /** AviInfraSetting SE groups whose cluster label was checked (or put). */
-  private readonly labelled = new Set<string>();
 
   /** The next run reads the vrfcontext and the AviInfraSetting SE groups again (full sync: someone may have edited them). */
   invalidate(): void {
@@ -182,12 +183,13 @@ export class StaticRouteSync {
   }
 
   /**
-   * Writes the routes `nodes` need (none when `deleting`: deleteConfig), and labels the SE groups
-   * AviInfraSettings name as the configured one (§1.6). Throws ControllerError to be retried.
+   * Writes the routes `nodes` need (none when `deleting`: deleteConfig), and labels the
+   * configured SE group (when the start-up check ran as a follower) and those AviInfraSettings
+   * name (§1.6). Throws ControllerError to be retried.
    */
   async run(nodes: ReadonlyMap<string, V1Node>, deleting: boolean, infraSettings?: ReadonlyMap<string, { spec?: Record<string, unknown> }>): Promise<void> {
     if (!staticRouteSyncOn(this.settings)) return;
-    if (!deleting) await this.labelInfraSeGroups(infraSettings);
+    if (!deleting) await this.labelSeGroups(infraSettings);
     const clusterName = this.settings.clusterName;
     // Nodes change often (status heartbeats): routes are computed again only then, written only when they differ.
     if (!sameNodes(this.lastNodes, nodes)) {
@@ -214,14 +216,18 @@ export class StaticRouteSync {
   }
 
   /** A mismatch is logged (the AviInfraSetting's own status tells a missing SE group); AKO fails the same way. */
-  private async labelInfraSeGroups(infraSettings: ReadonlyMap<string, { spec?: Record<string, unknown> }> | undefined): Promise<void> {
+  private async labelSeGroups(infraSettings: ReadonlyMap<string, { spec?: Record<string, unknown> }> | undefined): Promise<void> {
+    const groups = new Map<string, string>([[this.settings.controller.serviceEngineGroupName, 'ControllerSettings.serviceEngineGroupName']]);
     for (const [name, o] of infraSettings ?? []) {
       const seg = (o.spec?.seGroup as { name?: unknown } | undefined)?.name;
-      if (typeof seg !== 'string' || !seg || seg === this.settings.controller.serviceEngineGroupName || this.labelled.has(seg)) continue;
+      if (typeof seg === 'string' && seg && !groups.has(seg)) groups.set(seg, `AviInfraSetting ${name}`);
+    }
+    for (const [seg, from] of groups) {
+      if (this.labelled.has(seg)) continue;
       const state = await segLabelState(this.client, this.settings, seg);
       if (state === 'missing') continue; // looked for again at the next pass
       this.labelled.add(seg);
-      if (state !== 'ok') this.log.warn({ aviInfraSetting: name, seGroup: seg }, state);
+      if (state !== 'ok') this.log.warn({ seGroup: seg, from }, state);
     }
   }
 }
