@@ -61,8 +61,9 @@ describe('tenant per namespace through the Kubernetes API double and the real co
       fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
     });
 
-    await eventually(() => service('team-k').status?.loadBalancer?.ingress?.[0]?.ip, 'a VIP on team-k/web');
-    assert.equal(service('team-k').metadata.annotations?.['ako.vmware.com/tenant-name'], 'team-k');
+    // The status and the annotations are two writes: waited for together.
+    const tenantName = (ns: string) => service(ns).metadata.annotations?.['ako.vmware.com/tenant-name'];
+    await eventually(() => service('team-k').status?.loadBalancer?.ingress?.[0]?.ip && tenantName('team-k') === 'team-k', 'a VIP on team-k/web, annotated tenant-name team-k');
 
     const warned = (kind: string, name: string) => events('team-m').some((e) => e.type === 'Warning' && e.reason === 'TenantNotFound'
       && e.involvedObject?.kind === kind && e.involvedObject?.name === name && String(e.message).includes('team-missing'));
@@ -72,7 +73,6 @@ describe('tenant per namespace through the Kubernetes API double and the real co
     // The namespace now names an existing tenant: its Service is served there.
     const ns = double.get('v1', 'Namespace', 'team-m') as any;
     double.update({ ...ns, metadata: { ...ns.metadata, annotations: { 'ako.vmware.com/tenant-name': 'team-k' } } });
-    await eventually(() => service('team-m').status?.loadBalancer?.ingress?.[0]?.ip, 'a VIP on team-m/web');
-    assert.equal(service('team-m').metadata.annotations?.['ako.vmware.com/tenant-name'], 'team-k');
+    await eventually(() => service('team-m').status?.loadBalancer?.ingress?.[0]?.ip && tenantName('team-m') === 'team-k', 'a VIP on team-m/web, annotated tenant-name team-k');
   });
 });

@@ -50,13 +50,23 @@ export class TenantDirectory {
     this.found.clear();
   }
 
+  /** A user that may not read tenants (401/403) cannot tell: the tenant is trusted, and its writes say what is wrong. */
+  private async exists(t: string): Promise<boolean> {
+    try {
+      return !!(await this.client.byName('tenant', t, { fields: 'name' }, 'admin'));
+    } catch (err) {
+      if (err instanceof ControllerError && (err.status === 401 || err.status === 403)) return true;
+      throw err;
+    }
+  }
+
   /** `known`: tenants that exist (for Infra.tenants); `appeared`: some were missing last time and exist now; `missing`: Namespace warnings not given before. */
   async resolve(snapshot: ClusterSnapshot, configured: string): Promise<{ known: Set<string>; missing: number; appeared: boolean; warnings: NamespaceWarning[] }> {
     const named = namedTenants(snapshot, configured);
     const ask = [...named.keys()].filter((t) => !this.found.has(t));
     let appeared = false;
     await Promise.all(ask.map(async (t) => {
-      if (await this.client.byName('tenant', t, { fields: 'name' }, 'admin')) {
+      if (await this.exists(t)) {
         this.found.add(t);
         if ([...this.warned].some((w) => w.endsWith(`\n${t}`))) appeared = true;
       }
