@@ -5,17 +5,16 @@
 // 197; one the kernel refuses is left out and logged) and traffic flows; deleting the static route removes it; stopping the engine removes it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { routesOf, StaticRouteManager } from '../../src/engine/vip/routes.js';
 import { startController, type Controller } from '../../src/controller/server.js';
 import { PASSWORD } from '../controller/support.js';
 import { until } from './support.js';
 import { prepareL2Controller } from '../reliability/l2-controller.js';
-import { Lab, netnsUnavailable, waitLine } from '../reliability/netns.js';
+import { Lab, netnsUnavailable } from '../reliability/netns.js';
+import { POD, startPodNetwork } from './pod-network.js';
 
 const route = (id: string, addr: string, mask: number, via: string) => ({ route_id: id, prefix: { ip_addr: { addr, type: 'V4' }, mask }, next_hop: { addr: via, type: 'V4' } });
 
@@ -43,66 +42,28 @@ test('loopback mode installs no route and says so once', async () => {
   assert.deepEqual(infos.filter((i) => /ignored in loopback mode/.test(i)).length, 1);
 });
 
-const BIN = fileURLToPath(new URL('../../../bin/portico.js', import.meta.url));
 const CTL_HOST = `127.113.${2 + (process.pid % 200)}.1`;
 const VIP = '10.250.0.100';
-const POD = '10.99.0.20';
 const why = netnsUnavailable();
 
 test('L2 mode: the VRF\'s static route reaches a pod network behind a router; removed with the route and at stop', { skip: why, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'portico-routes-'));
   const lab = new Lab(dir);
-  const podsNs = `${lab.prefix}-pods`;
+  let closePods = () => {};
   let ctl: Controller | undefined;
   try {
     ctl = await startController({ listen: `${CTL_HOST}:0`, dataDir: join(dir, 'ctl'), adminPassword: PASSWORD, vipCidr: '10.250.0.96/28', logger: false });
     const { api, ok, token } = await prepareL2Controller(ctl);
 
-    // Bridge: client, SE, router. Router ↔ pods: a veth of their own (the SE has no way there but the router).
-    const clientNs = lab.host('client', '10.250.0.10');
-    const seNs = lab.host('se', '10.250.0.11');
-    const routerNs = lab.host('router', '10.250.0.1');
-    execFileSync('ip', ['netns', 'add', podsNs]);
-    lab.ip(routerNs, 'link', 'add', 'pods0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podsNs);
-    lab.ip(routerNs, 'addr', 'add', '10.99.0.1/24', 'dev', 'pods0');
-    lab.ip(routerNs, 'link', 'set', 'pods0', 'up');
-    execFileSync('ip', ['netns', 'exec', routerNs, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    lab.ip(podsNs, 'addr', 'add', `${POD}/24`, 'dev', 'eth0');
-    lab.ip(podsNs, 'link', 'set', 'eth0', 'up');
-    lab.ip(podsNs, 'link', 'set', 'lo', 'up');
-    lab.ip(podsNs, 'route', 'add', 'default', 'via', '10.99.0.1');
-    await lab.relay(seNs, { host: CTL_HOST, port: Number(new URL(ctl.url).port) }, 9080);
-
-    const pod = lab.node(podsNs, [lab.script('pod.mjs', `
-import http from 'node:http';
-http.createServer((q, s) => s.end('pod')).listen(8080, ${JSON.stringify(POD)}, () => console.log('pod ready'));
-`)]);
-    await waitLine(pod, /pod ready/, 10_000);
-    const engine = lab.node(seNs, [BIN, 'engine', '--controller', 'http://127.0.0.1:9080', '--join-token', token, '--name', 'routes-se',
-      '--data', join(dir, 'se'), '--vip-mode', 'l2', '--interface', 'eth0', '--metrics-listen', '127.0.0.1:0']);
+    const net = await startPodNetwork(lab, dir, { host: CTL_HOST, port: Number(new URL(ctl.url).port) }, token);
+    closePods = net.close;
+    const { seNs, engine, ours } = net;
     await until('the SE joined', async () => (await ok('GET', '/api/serviceengine')).results.some((s: any) => s.se_connected), 30_000);
 
     const pool = await api.create('pool', { name: 'pods', servers: [{ ip: { addr: POD, type: 'V4' }, port: 8080 }] });
     const vsvip = await api.create('vsvip', { name: 'routes-vip', vip: [{ vip_id: '0', ip_address: { addr: VIP, type: 'V4' } }] });
     await api.create('virtualservice', { name: 'routes-vs', vsvip_ref: `/api/vsvip/${vsvip.uuid}`, pool_ref: `/api/pool/${pool.uuid}`, services: [{ port: 80 }] });
-
-    const client = lab.node(clientNs, [lab.script('client.mjs', `
-import http from 'node:http';
-for (;;) {
-  const ok = await new Promise((resolve) => {
-    const req = http.get({ host: ${JSON.stringify(VIP)}, port: 80, path: '/', agent: false, timeout: 500 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(res.statusCode === 200 && body === 'pod'));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-  });
-  console.log(ok ? 'ok' : 'fail');
-  await new Promise((r) => setTimeout(r, 50));
-}
-`)]);
-    const ours = () => lab.ip(seNs, '-4', 'route', 'show', 'proto', '197').trim();
+    const client = net.client(VIP);
     await until('the VIP on the SE', () => lab.ip(seNs, '-4', 'addr', 'show', 'dev', 'eth0').includes(`${VIP}/32`), 20_000);
     await until('a few failed attempts without the route', () => client.lines.filter((l) => l === 'fail').length >= 3, 20_000);
     assert.equal(client.lines.includes('ok'), false, 'the pod is not reachable without the route');
@@ -136,7 +97,7 @@ for (;;) {
   } finally {
     await ctl?.close();
     await lab.close();
-    try { execFileSync('ip', ['netns', 'del', podsNs], { stdio: 'ignore' }); } catch { /* not created */ }
+    closePods();
     rmSync(dir, { recursive: true, force: true });
   }
 });
