@@ -29,6 +29,7 @@ import { sweepStaleStatuses } from './status/stale.js';
 import { NplAnnotator } from './status/npl.js';
 import { StaticRouteSync } from './sync/static-routes.js';
 import { TenantDirectory } from './sync/tenants.js';
+import { namespaceFilter } from './translate/common.js';
 
 export interface OperatorOptions {
   controller: string;
@@ -350,7 +351,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
    * slow retry, as AKO's 403.
    */
   async function checkTenants(): Promise<void> {
-    const t = await tenants.resolve(snapshot!, settings.controller.tenantName);
+    const t = await tenants.resolve(snapshot!, settings.controller.tenantName, namespaceFilter(snapshot!, settings));
     infra!.tenants = t.known;
     tenantsMissing = t.missing;
     if (t.appeared) needFull = true;

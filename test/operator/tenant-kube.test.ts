@@ -1,7 +1,7 @@
 // Tenant per namespace through Kubernetes: the API double (reached with @kubernetes/client-node,
 // as a cluster) and the real controller. The Service status carries its tenant's name; a namespace
 // naming a missing tenant gets Events (its Service and the Namespace itself); editing the
-// Namespace's annotation is followed.
+// Namespace's annotation is followed; a blocked namespace is not warned about.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
@@ -20,6 +20,15 @@ metadata: {name: team-k, annotations: {ako.vmware.com/tenant-name: team-k}}
 apiVersion: v1
 kind: Namespace
 metadata: {name: team-m, annotations: {ako.vmware.com/tenant-name: team-missing}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: blocked, annotations: {ako.vmware.com/tenant-name: team-missing}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: blocked}
+spec: {type: LoadBalancer, ports: [{port: 80, targetPort: 8080, protocol: TCP}]}
 ---
 apiVersion: v1
 kind: Service
@@ -51,7 +60,7 @@ describe('tenant per namespace through the Kubernetes API double and the real co
     assert.equal((await suite.ctl!.api('POST', '/api/tenant', { name: 'team-k' })).status, 201);
     double.applyManifests(CLUSTER);
     const { settings, problems } = settingsFromValues({
-      AKOSettings: { clusterName: 'tk', fullSyncFrequency: '0' }, NetworkSettings: { vipNetworkList: [{ networkName: 'local-vip' }] },
+      AKOSettings: { clusterName: 'tk', fullSyncFrequency: '0', blockedNamespaceList: ['blocked'] }, NetworkSettings: { vipNetworkList: [{ networkName: 'local-vip' }] },
     }, {});
     assert.deepEqual(problems, []);
     const kubeConfig = double.kubeConfig();
@@ -69,6 +78,8 @@ describe('tenant per namespace through the Kubernetes API double and the real co
       && e.involvedObject?.kind === kind && e.involvedObject?.name === name && String(e.message).includes('team-missing'));
     await eventually(() => warned('Service', 'web') && warned('Namespace', 'team-m'), 'TenantNotFound Events on Service team-m/web and Namespace team-m');
     assert.equal(service('team-m').status?.loadBalancer?.ingress?.length ?? 0, 0);
+    // A namespace the operator does not handle (blockedNamespaceList) gets no Warning for its tenant.
+    assert.deepEqual(events('blocked').filter((e) => e.reason === 'TenantNotFound'), []);
 
     // The namespace now names an existing tenant: its Service is served there.
     const ns = double.get('v1', 'Namespace', 'team-m') as any;

@@ -61,8 +61,8 @@ export class TenantDirectory {
   }
 
   /** `known`: tenants that exist (for Infra.tenants); `appeared`: some were missing last time and exist now; `missing`: Namespace warnings not given before. */
-  async resolve(snapshot: ClusterSnapshot, configured: string): Promise<{ known: Set<string>; missing: number; appeared: boolean; warnings: NamespaceWarning[] }> {
-    const named = namedTenants(snapshot, configured);
+  async resolve(snapshot: ClusterSnapshot, configured: string, nsOk?: (ns: string) => boolean): Promise<{ known: Set<string>; missing: number; appeared: boolean; warnings: NamespaceWarning[] }> {
+    const named = namedTenants(snapshot, configured, nsOk);
     const ask = [...named.keys()].filter((t) => !this.found.has(t));
     let appeared = false;
     await Promise.all(ask.map(async (t) => {

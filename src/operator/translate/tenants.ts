@@ -16,11 +16,11 @@ export function namespaceTenant(snapshot: ClusterSnapshot, ns: string, configure
   return t && t !== configured ? t : undefined;
 }
 
-/** Every tenant the namespaces name (other than the configured one), with the namespaces naming it. */
-export function namedTenants(snapshot: ClusterSnapshot, configured: string): Map<string, string[]> {
+/** Every tenant the handled namespaces (`nsOk`) name, other than the configured one, with the namespaces naming it. */
+export function namedTenants(snapshot: ClusterSnapshot, configured: string, nsOk: (ns: string) => boolean = () => true): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const ns of snapshot.namespaces.keys()) {
-    const t = namespaceTenant(snapshot, ns, configured);
+    const t = nsOk(ns) ? namespaceTenant(snapshot, ns, configured) : undefined;
     if (!t) continue;
     const list = out.get(t);
     if (list) list.push(ns); else out.set(t, [ns]);
