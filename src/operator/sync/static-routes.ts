@@ -55,30 +55,41 @@ function podCidrs(node: V1Node): { cidrs: string[]; problem?: string } {
   return { cidrs: spec };
 }
 
+/** What one node gives: its IPv4 InternalIP and IPv4 Pod CIDR prefixes, or why it gives none. */
+interface NodeRoutes { ip?: string; prefixes: StaticRoute['prefix'][]; problem?: string }
+
+function nodeRoutes(node: V1Node): NodeRoutes {
+  const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP' && net.isIPv4(a.address))?.address;
+  if (!ip) return { prefixes: [], problem: 'no IPv4 InternalIP in status.addresses' };
+  const { cidrs, problem } = podCidrs(node);
+  if (problem) return { prefixes: [], problem };
+  // IPv6 Pod CIDRs of a dual-stack node are left out (v4Prefix → undefined).
+  return { ip, prefixes: cidrs.map(v4Prefix).filter((p): p is StaticRoute['prefix'] => !!p) };
+}
+
 /**
  * This cluster's routes for a set of nodes (pure). Numbered as AKO numbers them at start:
  * nodes by name, each node's Pod CIDRs in order, route_id `<clusterName>-1`, `-2`, …. IPv6 Pod
  * CIDRs are skipped (ipFamily V4, as AKO's default), as are a prefix already routed by an
- * earlier node (AKO: "static route prefix already exists").
+ * earlier node (AKO: "static route prefix already exists"). `cache` keeps each node object's
+ * reading, so a pass after one node changed reads only that one.
  */
-export function desiredStaticRoutes(nodes: Iterable<V1Node>, clusterName: string): { routes: StaticRoute[]; problems: NodeRouteProblem[] } {
+export function desiredStaticRoutes(nodes: Iterable<V1Node>, clusterName: string, cache?: WeakMap<V1Node, NodeRoutes>): { routes: StaticRoute[]; problems: NodeRouteProblem[] } {
   const routes: StaticRoute[] = [];
   const problems: NodeRouteProblem[] = [];
   const seen = new Set<string>();
+  const labels = clusterLabels(clusterName);
   const sorted = [...nodes].sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   for (const node of sorted) {
     const name = node.metadata?.name ?? '';
-    const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP' && net.isIPv4(a.address))?.address;
-    if (!ip) { problems.push({ node: name, message: 'no IPv4 InternalIP in status.addresses' }); continue; }
-    const { cidrs, problem } = podCidrs(node);
-    if (problem) { problems.push({ node: name, message: problem }); continue; }
-    for (const cidr of cidrs) {
-      const prefix = v4Prefix(cidr);
-      if (!prefix) continue; // an IPv6 Pod CIDR of a dual-stack node
+    let r = cache?.get(node);
+    if (!r) { r = nodeRoutes(node); cache?.set(node, r); }
+    if (r.problem) { problems.push({ node: name, message: r.problem }); continue; }
+    for (const prefix of r.prefixes) {
       const key = `${prefix.ip_addr.addr}/${prefix.mask}`;
       if (seen.has(key)) { problems.push({ node: name, message: `Pod CIDR ${key} is already routed to another node` }); continue; }
       seen.add(key);
-      routes.push({ route_id: `${clusterName}-${routes.length + 1}`, prefix, next_hop: { addr: ip, type: 'V4' }, labels: clusterLabels(clusterName) });
+      routes.push({ route_id: `${clusterName}-${routes.length + 1}`, prefix, next_hop: { addr: r.ip!, type: 'V4' }, labels });
     }
   }
   return { routes, problems };
@@ -168,11 +179,14 @@ export interface StaticRouteLog { info(obj: object, msg?: string): void; warn(ob
 export class StaticRouteSync {
   private lastNodes = new Map<string, V1Node>();
   private routes: StaticRoute[] = [];
+  /** `routes` as JSON (computed with them, compared on every pass). */
+  private signature = '[]';
   /** What the vrfcontext holds of ours after the last successful run (JSON), '' before any. */
   private written = '';
   private reported = '';
   /** SE groups whose cluster label was checked (or put). */
   private readonly labelled = new Set<string>();
+  private readonly perNode = new WeakMap<V1Node, NodeRoutes>();
 
   constructor(private readonly client: ControllerClient, private readonly settings: OperatorSettings, private readonly log: StaticRouteLog) {}
 
@@ -193,15 +207,16 @@ export class StaticRouteSync {
     const clusterName = this.settings.clusterName;
     // Nodes change often (status heartbeats): routes are computed again only then, written only when they differ.
     if (!sameNodes(this.lastNodes, nodes)) {
-      const { routes, problems } = desiredStaticRoutes(nodes.values(), clusterName);
+      const { routes, problems } = desiredStaticRoutes(nodes.values(), clusterName, this.perNode);
       const text = problems.map((p) => `${p.node}: ${p.message}`).join('; ');
       if (text && text !== this.reported) this.log.warn({ nodes: problems }, `static routes: nodes without a route (${text})`);
       this.reported = text;
       this.routes = routes;
+      this.signature = JSON.stringify(routes);
       this.lastNodes = new Map(nodes);
     }
     const routes = deleting ? [] : this.routes;
-    const signature = JSON.stringify(routes);
+    const signature = deleting ? '[]' : this.signature;
     if (signature === this.written) return;
     const vrf = this.settings.controller.vrfName || 'global';
     const result = await readModifyWrite(this.client, 'vrfcontext',
