@@ -26,6 +26,7 @@ export async function renderAll(r: StoreReader, info: TypeInfo, objs: StoredObje
   if (o.includeName) {
     const uuids = new Set<string>();
     const known = new Map<string, string>();
+    const refs = keptRefs(info, o);
     for (const obj of objs) {
       const learnt = namesFromWrite.get(obj);
       const want = (u: string) => {
@@ -33,7 +34,7 @@ export async function renderAll(r: StoreReader, info: TypeInfo, objs: StoredObje
         if (n === undefined) uuids.add(u); else known.set(u, n);
       };
       want(obj.uuid);
-      for (const f of info.refs) visitPath(obj, f.segs, (v) => { if (typeof v === 'string') want(v); });
+      for (const f of refs) visitPath(obj, f.segs, (v) => { if (typeof v === 'string') want(v); });
     }
     names = uuids.size ? await r.names(uuids) : new Map();
     for (const [u, n] of known) names.set(u, n);
@@ -46,8 +47,14 @@ export function refUrl(base: string, target: string, uuid: string, names?: Map<s
   return `${base}/api/${target}/${uuid}${name !== undefined ? `#${name}` : ''}`;
 }
 
+/** The ref fields an answer keeps (`fields=` drops the others: no names to look up, no URLs to build). */
+function keptRefs(info: TypeInfo, o: RenderOptions): TypeInfo['refs'] {
+  const fields = o.fields;
+  return fields ? info.refs.filter((f) => ALWAYS.has(f.segs[0]!) || fields.has(f.segs[0]!)) : info.refs;
+}
+
 function renderOne(info: TypeInfo, obj: StoredObject, o: RenderOptions, names?: Map<string, string>): Record<string, unknown> {
-  for (const f of info.refs) {
+  for (const f of keptRefs(info, o)) {
     visitPath(obj, f.segs, (v, parent, key) => {
       if (typeof v === 'string') (parent as any)[key] = refUrl(o.base, f.target, v, names);
     });

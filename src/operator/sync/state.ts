@@ -20,6 +20,15 @@ const WITH_CLOUD = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'v
 const CKSUM_TYPES = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'vsvip']);
 const SLIM_FIELDS = 'name,uuid,tenant_ref,cloud_config_cksum,vsvip_cloud_config_cksum,created_by,type,markers,vip';
 
+/**
+ * The `fields=` to ask of a write's answer: a checksummed type is kept slim, so the rest of the
+ * object need not be rendered, sent and parsed (a controller that ignores `fields` on writes
+ * answers in full, which slim() cuts down the same).
+ */
+export function answerFields(type: OwnedType): string | undefined {
+  return CKSUM_TYPES.has(type) ? SLIM_FIELDS : undefined;
+}
+
 const INTERNED = new Map<unknown, unknown>();
 function intern<T>(v: T): T {
   if (typeof v !== 'string') return v;

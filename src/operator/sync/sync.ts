@@ -10,7 +10,7 @@
 import type { ControllerClient } from '../controller-client/client.js';
 import { ControllerError, type ErrorClass, type RetryKind } from '../controller-client/errors.js';
 import type { DesiredObject, OwnedType } from '../translate/types.js';
-import { ControllerState, type HeldObject } from './state.js';
+import { ControllerState, answerFields, type HeldObject } from './state.js';
 import { upToDate } from './compare.js';
 import { heldElsewhere } from './tenants.js';
 
@@ -153,7 +153,8 @@ export class Syncer {
     });
 
     // Creates and updates: units pulled by the workers as they free up, each level by level.
-    const n = this.opts.concurrency ?? 8;
+    // Writes in flight: every connection's pipeline full (the controller never waits for us).
+    const n = (this.opts.concurrency ?? 8) * this.client.pipelining;
     const gate = new Gate(n);
     const units = plan.units[Symbol.iterator]();
     await Promise.all(Array.from({ length: n }, async () => {
@@ -237,7 +238,7 @@ export class Syncer {
   private async write(d: DesiredObject, held: { uuid: string; obj: Record<string, any> } | undefined, report: SyncReport): Promise<void> {
     if (held) {
       try {
-        const stored = await this.client.replace(d.type, held.uuid, this.bodyForUpdate(d, held.obj), d.tenant);
+        const stored = await this.client.replace(d.type, held.uuid, this.bodyForUpdate(d, held.obj), d.tenant, answerFields(d.type));
         this.keep(d, stored);
         report.updated++;
         this.opts.onWrite?.('update', d.type, d.name);
@@ -249,7 +250,7 @@ export class Syncer {
       }
     }
     try {
-      const stored = await this.client.create(d.type, d.body, d.tenant);
+      const stored = await this.client.create(d.type, d.body, d.tenant, answerFields(d.type));
       this.keep(d, stored);
       report.created++;
       this.opts.onWrite?.('create', d.type, d.name);
