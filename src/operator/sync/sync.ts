@@ -153,11 +153,12 @@ export class Syncer {
     });
 
     // Creates and updates: units pulled by the workers as they free up, each level by level.
-    // Writes in flight: every connection's pipeline full (the controller never waits for us).
-    const n = (this.opts.concurrency ?? 8) * this.client.pipelining;
-    const gate = new Gate(n);
+    // A worker per connection (each holds its unit's bodies); their writes, a unit's level at a
+    // time, fill every connection's pipeline: the controller never waits for us.
+    const workers = this.opts.concurrency ?? 8;
+    const gate = new Gate(workers * this.client.pipelining);
     const units = plan.units[Symbol.iterator]();
-    await Promise.all(Array.from({ length: n }, async () => {
+    await Promise.all(Array.from({ length: workers }, async () => {
       for (let u = units.next(); !u.done; u = units.next()) await this.writeUnit(u.value, wanted, report, fail, gate);
     }));
 
