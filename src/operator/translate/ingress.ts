@@ -370,12 +370,8 @@ function buildDedicated(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<stri
       vsvip_ref: ref('vsvip', vsName),
       services: h.cert ? [{ port: 80, port_range_end: 80, enable_ssl: false }, { port: 443, port_range_end: 443, enable_ssl: true }] : [{ port: 80, port_range_end: 80, enable_ssl: false }],
     };
-    if (h.cert?.kind === 'pem') {
-      const certName = names.tlsCert(h.host);
-      set.add('sslkeyandcertificate', certName, { type: 'SSL_CERTIFICATE_TYPE_VIRTUALSERVICE', certificate: { certificate: h.cert.cert }, key: h.cert.key }, [{ key: 'Host', values: [h.host] }], []);
-      vs.ssl_key_and_certificate_refs = [ref('sslkeyandcertificate', certName)];
-      vsDeps.push(['sslkeyandcertificate', certName]);
-    } else if (h.cert?.kind === 'ref') vs.ssl_key_and_certificate_refs = [ref('sslkeyandcertificate', h.cert.name)];
+    const certRefs = hostCertRefs(ctx, h, names.tlsCert(h.host), vsDeps);
+    if (certRefs.length) vs.ssl_key_and_certificate_refs = certRefs;
     vs.http_policies = [{ index: 11, http_policy_set_ref: ref('httppolicyset', vsName) }];
     vs.service_metadata = JSON.stringify({ hostnames: [h.host], namespace_ingress_name: [...new Set(h.routes.map((r) => `${r.ns}/${r.ing}`))].sort() });
     set.add('virtualservice', vsName, vs, [{ key: 'Host', values: [h.host] }], vsDeps);
