@@ -4,6 +4,7 @@
 // actions (`cookie: {name, value}`) that work on one cookie inside Cookie (request) or on the
 // Set-Cookie lines (response). Nothing here runs unless a matching rule carries actions.
 import { randomBytes } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import type { MatchInput, ResponseInput } from './policy.js';
 
 /** What a variable can read besides the match input. */
@@ -75,8 +76,9 @@ function nextRequestId(): string {
   return `${ID_PREFIX}-${(++idCounter).toString(36)}`;
 }
 
-function plainIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+/** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d: its plain IPv4 form (policy matches use it too). */
+export function plainIp(ip: string): string {
+  return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
 
 const clean = (v: string | undefined): string | undefined => (v === undefined ? undefined : v.replace(UNSAFE, ''));

@@ -3,7 +3,7 @@
 // request only runs small predicate functions.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { SnapshotIndex } from '../contracts.js';
-import { compileHeaderActions, type CompileWarning, type HeaderAction, type VariableSource } from './header-actions.js';
+import { compileHeaderActions, plainIp, type CompileWarning, type HeaderAction, type VariableSource } from './header-actions.js';
 
 export type { CompileWarning, HeaderAction } from './header-actions.js';
 
@@ -513,7 +513,7 @@ function ipMatch(spec: Obj, index: SnapshotIndex, warn: CompileWarning, where: s
   }
   if (entries === 0 && !Array.isArray(spec.group_refs)) return undefined;
   const has = (m: MatchInput): boolean => {
-    const ip = clientAddress(m.clientIp);
+    const ip = plainIp(m.clientIp);
     const fam = family(ip);
     return fam !== undefined && list.check(ip, fam);
   };
@@ -523,11 +523,6 @@ function ipMatch(spec: Obj, index: SnapshotIndex, warn: CompileWarning, where: s
 function family(addr: unknown): 'ipv4' | 'ipv6' | undefined {
   if (typeof addr !== 'string') return undefined;
   return isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : undefined;
-}
-
-/** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; match it as IPv4. */
-function clientAddress(ip: string): string {
-  return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
 
 /** The value of cookie `name` in a Cookie header, undefined when absent. */
