@@ -9,7 +9,7 @@ import { ObjectSet, ref } from './objects.js';
 import { Names, pathPart, sha1Name } from './names.js';
 import { tooLongMessage, warn } from './common.js';
 import type { ParsedIngress } from './ingress-parse.js';
-import { addChildVs, hostCertRefs, sharedParentVs, pool, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
+import { addChildVs, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
 
 /** `Encode(s)` with EVH on: `<cluster>--` + 40 hex digits of sha1(s) (`s` already starts with the prefix). */
 export function evhEncode(names: Names, s: string): string {
@@ -111,9 +111,7 @@ function buildEvhChild(ctx: Ctx, h: HostPlan, parent: string): string | undefine
         poolName = evhNames.pool(names, r.ns, r.host, `${r.path}-${kind}`, r.ing, svc);
       }
       pool(ctx, poolName, r.backend, r);
-      set.add('poolgroup', pg, { members: [{ pool_ref: ref('pool', poolName), ratio: 100 }], implicit_priority_labels: false },
-        [{ key: 'Namespace', values: [r.ns] }, { key: 'Host', values: [r.host] }, { key: 'IngressName', values: [r.ing] }], [['pool', poolName]]);
-      return { action: { action: 'HTTP_SWITCHING_SELECT_POOLGROUP', pool_group_ref: ref('poolgroup', pg) }, deps: [['poolgroup', pg]] };
+      return poolGroupOf(ctx, pg, poolName, r);
     }, deps);
     set.add('httppolicyset', policy, { http_request_policy: { rules }, http_security_policy: {} }, [{ key: 'Namespace', values: [ns] }, { key: 'Host', values: [h.host] }], deps);
     policies.push(policy);

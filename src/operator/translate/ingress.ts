@@ -66,6 +66,18 @@ export function pool(ctx: Ctx, name: string, b: Backend, r: { ns: string; ing: s
   }, markers, []);
 }
 
+/** A pool group of one pool (SNI child and EVH routes) and the switching action that selects it. */
+export function poolGroupOf(ctx: Ctx, pg: string, poolName: string, r: Route): { action: Record<string, unknown>; deps: Array<[OwnedType, string]> } {
+  ctx.set.add('poolgroup', pg, { members: [{ pool_ref: ref('pool', poolName), ratio: 100 }], implicit_priority_labels: false },
+    [{ key: 'Namespace', values: [r.ns] }, { key: 'Host', values: [r.host] }, { key: 'IngressName', values: [r.ing] }], [['pool', poolName]]);
+  return { action: { action: 'HTTP_SWITCHING_SELECT_POOLGROUP', pool_group_ref: ref('poolgroup', pg) }, deps: [['poolgroup', pg]] };
+}
+
+/** The service_metadata of a VS serving one host: the host and the Ingresses routing it. */
+function hostMetadata(h: HostPlan): string {
+  return JSON.stringify({ hostnames: [h.host], namespace_ingress_name: [...new Set(h.routes.map((r) => `${r.ns}/${r.ing}`))].sort() });
+}
+
 /** Plans every host: which Ingress routes it keeps, its certificate, its shard. */
 export function planHosts(parsed: ParsedIngress[], count: number, scheme: 'hostname' | 'namespace'): Map<string, HostPlan> {
   const plans = new Map<string, HostPlan>();
@@ -305,9 +317,7 @@ function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
       if (ObjectSet.tooLong(poolName)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', poolName)); return undefined; }
       pool(ctx, poolName, r.backend, r);
       if (settings.l7.noPGForSNI) return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', poolName) }, deps: [['pool', poolName]] };
-      set.add('poolgroup', poolName, { members: [{ pool_ref: ref('pool', poolName), ratio: 100 }], implicit_priority_labels: false },
-        [{ key: 'Namespace', values: [r.ns] }, { key: 'Host', values: [r.host] }, { key: 'IngressName', values: [r.ing] }], [['pool', poolName]]);
-      return { action: { action: 'HTTP_SWITCHING_SELECT_POOLGROUP', pool_group_ref: ref('poolgroup', poolName) }, deps: [['poolgroup', poolName]] };
+      return poolGroupOf(ctx, poolName, poolName, r);
     }, deps);
     set.add('httppolicyset', policy, { http_request_policy: { rules }, http_security_policy: {} }, [{ key: 'Namespace', values: [ns] }, { key: 'Host', values: [h.host] }], deps);
     policies.push(policy);
@@ -335,7 +345,7 @@ export function addChildVs(ctx: Ctx, h: HostPlan, child: string, parent: string,
   };
   if (certRefs.length) vs.ssl_key_and_certificate_refs = certRefs;
   if (policies.length) vs.http_policies = policies.map((p, i) => ({ index: 11 + i, http_policy_set_ref: ref('httppolicyset', p) }));
-  vs.service_metadata = JSON.stringify({ hostnames: [h.host], namespace_ingress_name: [...new Set(h.routes.map((r) => `${r.ns}/${r.ing}`))].sort() });
+  vs.service_metadata = hostMetadata(h);
   set.add('virtualservice', child, vs, [{ key: 'Host', values: [h.host] }], vsDeps);
 }
 
@@ -373,7 +383,7 @@ function buildDedicated(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<stri
     const certRefs = hostCertRefs(ctx, h, names.tlsCert(h.host), vsDeps);
     if (certRefs.length) vs.ssl_key_and_certificate_refs = certRefs;
     vs.http_policies = [{ index: 11, http_policy_set_ref: ref('httppolicyset', vsName) }];
-    vs.service_metadata = JSON.stringify({ hostnames: [h.host], namespace_ingress_name: [...new Set(h.routes.map((r) => `${r.ns}/${r.ing}`))].sort() });
+    vs.service_metadata = hostMetadata(h);
     set.add('virtualservice', vsName, vs, [{ key: 'Host', values: [h.host] }], vsDeps);
     served.set(h.host, { vsvip: vsName, vs: vsName });
   }
