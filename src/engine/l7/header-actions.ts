@@ -158,7 +158,7 @@ export function headerLines(actions: HeaderAction[], m: VariableSource, r: Respo
 
 /** The same for HTTP/2 response headers (an object of lower-case names). */
 export function applyToHeaderObject(out: Record<string, string | string[] | number | undefined>, actions: HeaderAction[], m: VariableSource, r: ResponseInput, skip: Set<string>): void {
-  const replaced = new Set<string>();
+  let replaced: Set<string> | undefined;
   for (const a of actions) {
     const ln = a.lname;
     if (a.cookie !== undefined || skip.has(ln)) continue;
@@ -168,8 +168,8 @@ export function applyToHeaderObject(out: Record<string, string | string[] | numb
     }
     const v = valueOf(a, m, r);
     if (a.op === 'replace') {
-      if (replaced.has(ln)) continue;
-      replaced.add(ln);
+      if (replaced?.has(ln)) continue;
+      (replaced ??= new Set()).add(ln);
       if (v === undefined) delete out[ln];
       else out[ln] = v;
     } else if (v !== undefined) {
@@ -180,7 +180,7 @@ export function applyToHeaderObject(out: Record<string, string | string[] | numb
   if (hasCookieActions(actions)) {
     const prev = out['set-cookie'];
     const lines = (prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)]).filter((l) => keepSetCookie(actions, l));
-    lines.push(...addedSetCookies(actions));
+    pushAddedCookies(actions, lines);
     if (lines.length === 0) delete out['set-cookie'];
     else out['set-cookie'] = lines;
   }
@@ -200,7 +200,7 @@ export function rewriteCookieHeader(original: string | undefined, actions: Heade
       if (!cookieDropped(actions, name)) pairs.push(p);
     }
   }
-  for (const a of actions) if (a.cookie !== undefined && a.op !== 'remove') pairs.push(`${a.cookie}=${a.value}`);
+  pushAddedCookies(actions, pairs);
   return pairs.length === 0 ? undefined : pairs.join('; ');
 }
 
@@ -212,7 +212,11 @@ export function keepSetCookie(actions: HeaderAction[], setCookie: string): boole
 
 /** Response: the Set-Cookie values the cookie actions add (adds and replaces). */
 export function addedSetCookies(actions: HeaderAction[]): string[] {
-  const out: string[] = [];
+  return pushAddedCookies(actions, []);
+}
+
+/** `name=value` of the cookies the cookie actions add or replace (the same for Cookie and Set-Cookie), appended to `out`. */
+function pushAddedCookies(actions: HeaderAction[], out: string[]): string[] {
   for (const a of actions) if (a.cookie !== undefined && a.op !== 'remove') out.push(`${a.cookie}=${a.value}`);
   return out;
 }
