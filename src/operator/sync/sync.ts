@@ -58,6 +58,9 @@ export interface SyncOptions {
   onWrite?: (op: 'create' | 'update' | 'delete', type: OwnedType, name: string) => void;
 }
 
+/** Records a failed write (and returns it). */
+type Fail = (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure;
+
 /** Create levels: owned children first; an SNI child VS after its parent VS. */
 const LEVEL: Record<OwnedType, number> = {
   vsvip: 0, sslkeyandcertificate: 0, pkiprofile: 0, pool: 0, poolgroup: 1, httppolicyset: 2, vsdatascriptset: 2, l4policyset: 2, virtualservice: 3,
@@ -135,7 +138,7 @@ export class Syncer {
         if (h) candidates.push(h);
       }
     } else for (const h of this.state.all()) if (!wanted.has(ControllerState.key(h.type, h.name))) candidates.push(h);
-    const fail = (key: string, type: OwnedType, name: string, err: unknown): SyncFailure => {
+    const fail: Fail = (key, type, name, err) => {
       const e = err instanceof ControllerError ? err : new ControllerError(0, (err as Error).message, 'SYNC', key, 'network');
       const f: SyncFailure = { key, type, name, errorClass: e.errorClass, retry: e.retry, message: e.detail };
       report.failures.push(f);
@@ -166,23 +169,12 @@ export class Syncer {
     const stale = candidates.map((h) => ({ type: h.type, name: h.name, uuid: h.uuid, tenant: h.tenant, level: levelOf(h.type, h.obj) }));
     for (let level = 4; level >= 0; level--) {
       const batch = stale.filter((s) => s.level === level);
-      await pool(batch, this.opts.concurrency ?? 8, async (s) => {
-        try {
-          await this.client.remove(s.type, s.uuid, s.tenant);
-          this.state.drop(s.type, s.name);
-          report.deleted++;
-          report.touched.add(ControllerState.key(s.type, s.name));
-          this.opts.onWrite?.('delete', s.type, s.name);
-        } catch (err) {
-          fail(ControllerState.key(s.type, s.name), s.type, s.name, err);
-        }
-      });
+      await pool(batch, this.opts.concurrency ?? 8, (s) => this.remove(s, report, fail));
     }
     return report;
   }
 
-  private async writeUnit(desired: DesiredObject[], wanted: SyncPlan['wanted'], report: SyncReport,
-    fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure, gate: Gate): Promise<void> {
+  private async writeUnit(desired: DesiredObject[], wanted: SyncPlan['wanted'], report: SyncReport, fail: Fail, gate: Gate): Promise<void> {
     await this.leaveOldTenants(desired, report, fail);
     const levels: DesiredObject[][] = [[], [], [], [], []];
     for (const d of desired) levels[levelOf(d.type, d.body)]!.push(d);
@@ -220,19 +212,22 @@ export class Syncer {
    * Objects held in another tenant than the one wanted now (a namespace's tenant annotation
    * changed): deleted there, parents first, so the writes below create them in the new tenant.
    */
-  private async leaveOldTenants(desired: DesiredObject[], report: SyncReport, fail: (key: string, type: OwnedType, name: string, err: unknown) => SyncFailure): Promise<void> {
+  private async leaveOldTenants(desired: DesiredObject[], report: SyncReport, fail: Fail): Promise<void> {
     const moving = heldElsewhere(desired, this.state, this.client.tenant).sort((a, b) => levelOf(b.type, b.obj) - levelOf(a.type, a.obj));
-    for (const h of moving) {
-      const key = ControllerState.key(h.type, h.name);
-      try {
-        await this.client.remove(h.type, h.uuid, h.tenant);
-        this.state.drop(h.type, h.name);
-        report.deleted++;
-        report.touched.add(key);
-        this.opts.onWrite?.('delete', h.type, h.name);
-      } catch (err) {
-        fail(key, h.type, h.name, err);
-      }
+    for (const h of moving) await this.remove(h, report, fail);
+  }
+
+  /** Deletes one held object on the controller and forgets it; a failure is recorded, not thrown. */
+  private async remove(h: { type: OwnedType; name: string; uuid: string; tenant?: string }, report: SyncReport, fail: Fail): Promise<void> {
+    const key = ControllerState.key(h.type, h.name);
+    try {
+      await this.client.remove(h.type, h.uuid, h.tenant);
+      this.state.drop(h.type, h.name);
+      report.deleted++;
+      report.touched.add(key);
+      this.opts.onWrite?.('delete', h.type, h.name);
+    } catch (err) {
+      fail(key, h.type, h.name, err);
     }
   }
 
