@@ -34,7 +34,8 @@ export class SessionCache extends EventEmitter {
   private lookup = (id: Buffer, cb: (err: Error | null, session: Buffer | null) => void): void => {
     const key = id.toString('latin1');
     const hit = this.sessions.get(key);
-    if (hit && Date.now() - hit.at > LIFETIME_MS) this.sessions.delete(key);
-    cb(null, hit && Date.now() - hit.at <= LIFETIME_MS ? hit.data : null);
+    const fresh = hit !== undefined && Date.now() - hit.at <= LIFETIME_MS;
+    if (hit && !fresh) this.sessions.delete(key);
+    cb(null, fresh ? hit.data : null);
   };
 }
