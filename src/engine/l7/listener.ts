@@ -39,7 +39,7 @@ function onAdmittedClose(this: Owned): void {
 }
 
 const OPEN_STREAMS = Symbol('open h2 streams');
-type Tracked = Http2Session & { [OPEN_STREAMS]?: Set<ServerHttp2Stream> };
+type Tracked = Http2Session & { [OPEN_STREAMS]?: Set<ServerHttp2Stream>; [OWNER]?: L7ListenerImpl };
 type TrackedStream = ServerHttp2Stream & { [OPEN_STREAMS]?: Set<ServerHttp2Stream> };
 
 /** How long an idle session with a stream waiting for its upstream has to answer a PING. */
@@ -79,6 +79,10 @@ function destroySession(session: Http2Session): void {
   const raw = (session.socket as unknown as Terminated | undefined)?.[RAW];
   session.destroy();
   raw?.destroy();
+}
+
+function onSessionClosed(this: Tracked): void {
+  this[OWNER]!.sessionClosed(this);
 }
 
 function onStreamClosed(this: TrackedStream): void {
@@ -159,10 +163,11 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
       maxHeaderListPairs: limits.maxHeaderCount,
       settings: { maxConcurrentStreams: 128, maxHeaderListSize: limits.maxHeaderBytes },
     });
-    h2.on('session', (session: Http2Session) => {
+    h2.on('session', (session: Tracked) => {
       this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => undefined);
+      session[OWNER] = this;
+      session.on('close', onSessionClosed);
+      session.on('error', ignore);
       session.setTimeout(this.routes.limits.keepaliveTimeoutMs, endIdleSession);
       if (this.draining) session.close();
     });
@@ -243,6 +248,10 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
     (socket as Owned)[OWNER] = this;
     socket.on('close', onAdmittedClose);
   };
+
+  sessionClosed(session: Http2Session): void {
+    this.sessions.delete(session);
+  }
 
   /** An admitted connection closed. */
   released(socket: Socket): void {
