@@ -8,7 +8,8 @@ const CKSUM_FIELD: Partial<Record<string, string>> = {
   httppolicyset: 'cloud_config_cksum', vsvip: 'vsvip_cloud_config_cksum',
 };
 const WRITE_ONLY = new Set(['key', 'password', 'key_passphrase']);
-const REF = /\/api\/([a-z0-9-]+)(?:\/([^?#]*))?(?:\/?\?name=([^&#]*))?(?:#(.*))?$/;
+/** A ref: 1 type, 2 uuid, 3 `?name=` (URI-encoded), 4 `#name` (include_name). */
+export const REF = /\/api\/([a-z0-9-]+)(?:\/([^?#]*))?(?:\/?\?name=([^&#]*))?(?:#(.*))?$/;
 
 /** `/api/pool?name=x` and `https://c/api/pool/pool-1#x` both → `pool:x`. */
 function refKey(s: string): string | undefined {

@@ -9,14 +9,13 @@ import { missingTenantMessage, namedTenants } from '../translate/tenants.js';
 import type { StatusEvent } from '../status/types.js';
 import type { DesiredObject } from '../translate/types.js';
 import type { ControllerState, HeldObject } from './state.js';
-
-const TENANT_NAME = /\/api\/tenant(?:\/[^?#]*)?(?:\?name=([^&#]*))?(?:#(.*))?$/;
+import { REF } from './compare.js';
 
 /** The tenant name of a controller object read with include_name (`…/api/tenant/<uuid>#<name>`), if it says. */
 export function tenantOf(o: Record<string, any>): string | undefined {
-  const m = typeof o.tenant_ref === 'string' ? TENANT_NAME.exec(o.tenant_ref) : null;
-  if (!m) return undefined;
-  return m[2] ?? (m[1] !== undefined ? decodeURIComponent(m[1]) : undefined);
+  const m = typeof o.tenant_ref === 'string' ? REF.exec(o.tenant_ref) : null;
+  if (!m || m[1] !== 'tenant') return undefined;
+  return m[4] ?? (m[3] !== undefined ? decodeURIComponent(m[3]) : undefined);
 }
 
 /** Every tenant the controller has (as admin); the configured tenant alone when the user may not list them. */
