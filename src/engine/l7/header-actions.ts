@@ -156,6 +156,23 @@ export function headerLines(actions: HeaderAction[], m: VariableSource, r: Respo
   return out;
 }
 
+/** A rewrite_url_action's Host wins over a header action on Host. */
+const HOST = new Set(['host']);
+
+/**
+ * The request lines the actions write (HTTP/1 and HTTP/2 clients alike): adds and replaces, Host
+ * left to a URL rewrite when `hostRewritten`, then with `cookies` (the actions edit cookies) the
+ * Cookie header rebuilt from the client's `cookie` value.
+ */
+export function requestHeaderLines(actions: HeaderAction[], m: VariableSource, hostRewritten: boolean, cookies: boolean, cookie: string | undefined): string {
+  let out = headerLines(actions, m, undefined, hostRewritten ? HOST : undefined);
+  if (cookies) {
+    const c = rewriteCookieHeader(cookie, actions);
+    if (c !== undefined) out += `Cookie: ${c}\r\n`;
+  }
+  return out;
+}
+
 /** The same for HTTP/2 response headers (an object of lower-case names). */
 export function applyToHeaderObject(out: Record<string, string | string[] | number | undefined>, actions: HeaderAction[], m: VariableSource, r: ResponseInput, skip: Set<string>): void {
   let replaced: Set<string> | undefined;

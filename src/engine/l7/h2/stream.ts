@@ -11,14 +11,12 @@ import { BodyKind, type ResponseHead } from '../http1/parse.js';
 import type { UpstreamConn, UpstreamOwner } from '../upstream-pool.js';
 import type { ListenerState } from '../listener-state.js';
 import type { TLSSocket } from 'node:tls';
-import { applyToHeaderObject, dropsHeader, hasCookieActions, headerLines, rewriteCookieHeader } from '../header-actions.js';
+import { applyToHeaderObject, dropsHeader, hasCookieActions, requestHeaderLines } from '../header-actions.js';
 
 // Connection-specific headers that HTTP/2 forbids or that describe the HTTP/1.1 hop only.
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'transfer-encoding', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port']);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'transfer-encoding', 'trailer']);
 const CRLF = Buffer.from('\r\n');
-/** A rewrite_url_action's Host wins over a header action on Host. */
-const HOST = new Set(['host']);
 const FRAMING = new Set(['content-length', ...DROP_RESPONSE]);
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const VALID_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
@@ -123,13 +121,7 @@ export class H2Exchange implements UpstreamOwner, ResponseSink {
       if (cookies && name === 'cookie') cookie = value;
       else h += `${name}: ${value}\r\n`;
     }
-    if (actions !== undefined) {
-      h += headerLines(actions, facts, undefined, newHost !== undefined ? HOST : undefined);
-      if (cookies) {
-        const c = rewriteCookieHeader(cookie, actions);
-        if (c !== undefined) h += `Cookie: ${c}\r\n`;
-      }
-    }
+    if (actions !== undefined) h += requestHeaderLines(actions, facts, newHost !== undefined, cookies, cookie);
     const xff = facts.header('x-forwarded-for');
     if (limits.xff) h += `X-Forwarded-For: ${xff ? `${xff}, ${facts.clientIp}` : facts.clientIp}\r\n`;
     if (limits.xfp) h += `X-Forwarded-Proto: https\r\nX-Forwarded-Port: ${facts.port}\r\n`;

@@ -3,7 +3,7 @@
 // string so each goes out in a single write.
 import type { HeaderAction, ResponseInput } from '../policy.js';
 import type { Decision, RequestFacts } from '../dispatch.js';
-import { dropsHeader, hasCookieActions, headerLines, keepSetCookie, addedSetCookies, rewriteCookieHeader } from '../header-actions.js';
+import { dropsHeader, hasCookieActions, headerLines, keepSetCookie, addedSetCookies, requestHeaderLines } from '../header-actions.js';
 import type { HttpLimits } from '../routing.js';
 import type { RequestHead, ResponseHead } from './parse.js';
 
@@ -63,22 +63,13 @@ export function buildUpstreamHead(req: RequestHead, facts: RequestFacts, d: Deci
     }
     h += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }
-  if (actions !== undefined) {
-    h += headerLines(actions, facts, undefined, newHost !== undefined ? HOST : undefined);
-    if (cookies) {
-      const c = rewriteCookieHeader(cookie, actions);
-      if (c !== undefined) h += `Cookie: ${c}\r\n`;
-    }
-  }
+  if (actions !== undefined) h += requestHeaderLines(actions, facts, newHost !== undefined, cookies, cookie);
   if (req.host === undefined && facts.host !== '' && newHost === undefined) h += `Host: ${facts.host}\r\n`;
   if (limits.xff) h += `X-Forwarded-For: ${xff === undefined ? facts.clientIp : `${xff}, ${facts.clientIp}`}\r\n`;
   if (limits.xfp) h += `X-Forwarded-Proto: ${facts.secure ? 'https' : 'http'}\r\nX-Forwarded-Port: ${facts.port}\r\n`;
   if (upgrade) h += `Connection: Upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
   return h + '\r\n';
 }
-
-/** A rewrite_url_action's Host wins over a header action on Host. */
-const HOST = new Set(['host']);
 
 function authorityOf(target: string): string {
   const start = target.indexOf('://') + 3;
