@@ -207,7 +207,11 @@ function statusMatch(spec: Obj): ((r: ResponseInput) => boolean) | undefined {
   const codes = new Set<number>((Array.isArray(spec.status_codes) ? spec.status_codes : []).map(Number));
   const ranges: [number, number][] = (Array.isArray(spec.ranges) ? spec.ranges : []).map((r: Obj) => [Number(r?.begin), Number(r?.end)]);
   if (codes.size === 0 && ranges.length === 0) return undefined;
-  const has = (s: number): boolean => codes.has(s) || ranges.some(([b, e]) => s >= b && s <= e);
+  const has = (s: number): boolean => {
+    if (codes.has(s)) return true;
+    for (let i = 0; i < ranges.length; i++) if (s >= ranges[i][0] && s <= ranges[i][1]) return true;
+    return false;
+  };
   return spec.match_criteria === 'IS_NOT_IN' ? (r) => !has(r.status) : (r) => has(r.status);
 }
 
@@ -562,11 +566,20 @@ const HDR_CRITERIA: Record<string, Exclude<StringKind, 'regex'>> = {
   HDR_EQUALS: 'equals',
   HDR_DOES_NOT_EQUAL: 'equals',
 };
-/** Each returns the index of the first value that matches, -1 when none does. */
+/** Each returns the index of the first value that matches, -1 when none does (plain loops: no callback allocated per request). */
 const STRING_TESTS: Record<Exclude<StringKind, 'regex'>, (values: string[]) => (s: string) => number> = {
-  begins: (values) => (s) => values.findIndex((v) => s.startsWith(v)),
-  contains: (values) => (s) => values.findIndex((v) => s.includes(v)),
-  ends: (values) => (s) => values.findIndex((v) => s.endsWith(v)),
+  begins: (values) => (s) => {
+    for (let i = 0; i < values.length; i++) if (s.startsWith(values[i])) return i;
+    return -1;
+  },
+  contains: (values) => (s) => {
+    for (let i = 0; i < values.length; i++) if (s.includes(values[i])) return i;
+    return -1;
+  },
+  ends: (values) => (s) => {
+    for (let i = 0; i < values.length; i++) if (s.endsWith(values[i])) return i;
+    return -1;
+  },
   equals: (values) => (s) => values.indexOf(s),
 };
 
