@@ -54,7 +54,7 @@ const VARIABLES: Record<string, (val: string) => (m: VariableSource) => string |
 };
 
 /** Variables Avi defines that have no value on a Portico SE (no client certificates, no user authentication). */
-export const UNAVAILABLE_VARIABLES = new Set([
+const UNAVAILABLE_VARIABLES = new Set([
   'HTTP_POLICY_VAR_USER_NAME',
   'HTTP_POLICY_VAR_SSL_CLIENT_FINGERPRINT',
   'HTTP_POLICY_VAR_SSL_CLIENT_SERIAL',
@@ -67,8 +67,6 @@ export const UNAVAILABLE_VARIABLES = new Set([
   'HTTP_POLICY_VAR_SSL_CLIENT_NOTVALIDAFTER',
   'HTTP_POLICY_VAR_SSL_CLIENT_ESCAPED',
 ]);
-/** Every variable name the API accepts. */
-export const POLICY_VARIABLES = [...Object.keys(VARIABLES), ...UNAVAILABLE_VARIABLES];
 
 const ID_PREFIX = randomBytes(6).toString('hex');
 let idCounter = 0;
@@ -206,7 +204,7 @@ export function applyToHeaderObject(out: Record<string, string | string[] | numb
 // ---- cookies --------------------------------------------------------------------------------
 
 /** Request: the Cookie header value after the cookie actions (removes and replaces drop the cookie; adds and replaces append it), undefined when empty. */
-export function rewriteCookieHeader(original: string | undefined, actions: HeaderAction[]): string | undefined {
+function rewriteCookieHeader(original: string | undefined, actions: HeaderAction[]): string | undefined {
   const pairs: string[] = [];
   if (original !== undefined) {
     for (const part of original.split(';')) {
