@@ -23,23 +23,26 @@ export function rememberNames(obj: StoredObject, names: ReadonlyMap<string, stri
 /** Renders objects of one type (batching the name look-ups for include_name). */
 export async function renderAll(r: StoreReader, info: TypeInfo, objs: StoredObject[], o: RenderOptions): Promise<Record<string, unknown>[]> {
   let names: Map<string, string> | undefined;
+  // The ref fields kept (fields=), filtered once for every object.
+  const refs = keptRefs(info, o);
   if (o.includeName) {
     const uuids = new Set<string>();
     const known = new Map<string, string>();
-    const refs = keptRefs(info, o);
+    let learnt: ReadonlyMap<string, string> | undefined;
+    const want = (u: unknown) => {
+      if (typeof u !== 'string') return;
+      const n = learnt?.get(u);
+      if (n === undefined) uuids.add(u); else known.set(u, n);
+    };
     for (const obj of objs) {
-      const learnt = namesFromWrite.get(obj);
-      const want = (u: string) => {
-        const n = learnt?.get(u);
-        if (n === undefined) uuids.add(u); else known.set(u, n);
-      };
+      learnt = namesFromWrite.get(obj);
       want(obj.uuid);
-      for (const f of refs) visitPath(obj, f.segs, (v) => { if (typeof v === 'string') want(v); });
+      for (const f of refs) visitPath(obj, f.segs, want);
     }
     names = uuids.size ? await r.names(uuids) : new Map();
     for (const [u, n] of known) names.set(u, n);
   }
-  return objs.map((obj) => renderOne(info, obj, o, names));
+  return objs.map((obj) => renderOne(info, refs, obj, o, names));
 }
 
 export function refUrl(base: string, target: string, uuid: string, names?: Map<string, string>): string {
@@ -53,8 +56,8 @@ function keptRefs(info: TypeInfo, o: RenderOptions): TypeInfo['refs'] {
   return fields ? info.refs.filter((f) => ALWAYS.has(f.segs[0]!) || fields.has(f.segs[0]!)) : info.refs;
 }
 
-function renderOne(info: TypeInfo, obj: StoredObject, o: RenderOptions, names?: Map<string, string>): Record<string, unknown> {
-  for (const f of keptRefs(info, o)) {
+function renderOne(info: TypeInfo, refs: TypeInfo['refs'], obj: StoredObject, o: RenderOptions, names?: Map<string, string>): Record<string, unknown> {
+  for (const f of refs) {
     visitPath(obj, f.segs, (v, parent, key) => {
       if (typeof v === 'string') (parent as any)[key] = refUrl(o.base, f.target, v, names);
     });
