@@ -45,18 +45,29 @@ function infoOr404(type: string): TypeInfo {
   return info;
 }
 
+/** A type's fields the writer cannot send back (write-only, read-only, internal; not inside arrays), split once per type. */
+const carriedFields = new WeakMap<TypeInfo, Array<{ parentSegs: string[]; leaf: string }>>();
+function carriedOf(info: TypeInfo): Array<{ parentSegs: string[]; leaf: string }> {
+  let list = carriedFields.get(info);
+  if (!list) {
+    list = [...info.writeOnly, ...info.readOnly, ...info.internal].filter((f) => !f.segs.includes('[]'))
+      .map((f) => ({ parentSegs: f.segs.slice(0, -1), leaf: f.segs[f.segs.length - 1]! }));
+    carriedFields.set(info, list);
+  }
+  return list;
+}
+
 /** Copies fields the writer cannot send back (write-only, read-only, internal) from the stored object. */
 function carryOver(info: TypeInfo, body: Record<string, any>, old: StoredObject): void {
-  for (const f of [...info.writeOnly, ...info.readOnly, ...info.internal]) {
-    if (f.segs.includes('[]')) continue;
-    const parentSegs = f.segs.slice(0, -1);
-    const leaf = f.segs[f.segs.length - 1]!;
+  for (const { parentSegs, leaf } of carriedOf(info)) {
     let from: any = old;
     let to: any = body;
     for (const s of parentSegs) { from = from?.[s]; to = to?.[s]; }
     if (from && typeof to === 'object' && to !== null && to[leaf] === undefined && from[leaf] !== undefined) to[leaf] = structuredClone(from[leaf]);
   }
 }
+
+const DIGITS = /^\d+$/;
 
 export class ObjectService {
   constructor(readonly store: Store) {}
@@ -75,7 +86,7 @@ export class ObjectService {
     }
     const withDefaults = applyDefaults(info.schema, body) as Record<string, any>;
     validate(info, withDefaults);
-    if (lastModified !== undefined && (typeof lastModified !== 'string' || !/^\d+$/.test(lastModified))) {
+    if (lastModified !== undefined && (typeof lastModified !== 'string' || !DIGITS.test(lastModified))) {
       throw badRequest('_last_modified: expected the string of digits read from the object');
     }
     return { body: withDefaults, lastModified };
