@@ -56,7 +56,7 @@ export interface VsMetrics {
   connectionClosed(vsUuid: string): void;
   /** One HTTP response (or L4 session) finished. */
   request(vsUuid: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, poolUuid?: string, serverKey?: string): void;
-  /** One finished L7 request, for the request-log sample the heartbeat carries (optional: L4 has none). */
+  /** One finished L7 request, right after its request(), for the request-log sample the heartbeat carries (optional: L4 has none). */
   sample?(vsUuid: string, status: number, latencyMs: number, client: string, method: string, uri: string, server: string): void;
   readonly registry: Registry;
 }

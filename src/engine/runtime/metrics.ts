@@ -237,12 +237,10 @@ export class EngineMetrics implements VsMetrics {
 
   /** Request-log samples since the last heartbeat: every error, and every SAMPLE_EVERY-th request of a VS. */
   private logs: RequestLogSample[] = [];
-  private readonly sampleCount = new Map<string, number>();
 
+  /** Follows request() for the same L7 request: the VS's request count, just bumped, picks the samples (no second count). */
   sample(vsUuid: string, status: number, latencyMs: number, client: string, method: string, uri: string, server: string): void {
-    const n = (this.sampleCount.get(vsUuid) ?? 0) + 1;
-    this.sampleCount.set(vsUuid, n);
-    if (status < 400 && n % SAMPLE_EVERY !== 1) return;
+    if (status < 400 && (this.vs.get(vsUuid)?.requests ?? 0) % SAMPLE_EVERY !== 1) return;
     if (this.logs.length >= MAX_SAMPLES) this.logs.shift();
     this.logs.push({ ts: Date.now(), vs: vsUuid, client, method, uri: uri.length > 512 ? uri.slice(0, 512) : uri, status, server, latency_ms: Math.round(latencyMs * 100) / 100 });
   }
