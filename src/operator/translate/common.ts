@@ -1,10 +1,17 @@
-// Helpers shared by the L4 and L7 builders: namespace filtering, the VsVip, FQDN sub-domains, and
+// Helpers shared by the L4 and L7 builders: grouping into lists, namespace filtering, the VsVip, FQDN sub-domains, and
 // per-object outcomes.
 import type { ClusterSnapshot } from '../source/types.js';
 import type { OperatorSettings } from '../settings/types.js';
 import type { StatusEvent } from '../status/types.js';
 import type { Infra, ObjectOutcome } from './types.js';
 import { ObjectSet, ref } from './objects.js';
+
+/** Appends `value` to the list under `key`, starting it when there is none. */
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
 
 /** Namespace accepted: not in `blockedNamespaceList` and matching `namespaceSelector` (when set). */
 export function namespaceFilter(snapshot: ClusterSnapshot, settings: OperatorSettings): (ns: string) => boolean {

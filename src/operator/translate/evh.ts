@@ -7,7 +7,7 @@
 import type { OwnedType } from './types.js';
 import { ObjectSet, ref } from './objects.js';
 import { Names, pathPart, sha1Name } from './names.js';
-import { tooLongMessage, warn } from './common.js';
+import { pushTo, tooLongMessage, warn } from './common.js';
 import type { ParsedIngress } from './ingress-parse.js';
 import { addChildVs, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
 
@@ -54,9 +54,7 @@ export function buildEvh(ctx: Ctx, plans: Map<string, HostPlan>, parsed: ParsedI
     if (h.blocked || (h.routes.length === 0 && !h.cert)) continue;
     const parent = parentOf(h);
     if (ObjectSet.tooLong(parent)) { for (const r of h.routes) warn(r.out, 'NameTooLong', tooLongMessage('virtualservice', parent)); continue; }
-    const list = groups.get(parent);
-    if (list) list.push(h);
-    else groups.set(parent, [h]);
+    pushTo(groups, parent, h);
   }
   let defaultParent: string | undefined;
   let defaultPool: string | undefined;

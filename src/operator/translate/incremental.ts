@@ -14,7 +14,7 @@ import { ObjectSet } from './objects.js';
 import { Names } from './names.js';
 import { EndpointIndex, sliceServiceKey, sortSlices } from './members.js';
 import { buildGroup, l4Eligible, l4GroupOf } from './l4.js';
-import { fqdnSubdomain, namespaceFilter } from './common.js';
+import { fqdnSubdomain, namespaceFilter, pushTo } from './common.js';
 import { applyInfraToServices, buildIngressesByInfra } from './crd/infrasetting.js';
 import { applyL4Rules } from './crd/l4rule.js';
 import { servicesOfPods } from './npl.js';
@@ -241,9 +241,7 @@ export class IncrementalTranslator {
     }
     if (!svc || !l4Eligible(svc, this.settings, nsOk)) return [old, undefined];
     const g = l4GroupOf(svc, this.names).vsName;
-    const list = this.groupServices.get(g);
-    if (list) list.push(key);
-    else this.groupServices.set(g, [key]);
+    pushTo(this.groupServices, g, key);
     this.svcGroup.set(key, g);
     return [old, g];
   }

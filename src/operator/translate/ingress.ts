@@ -7,7 +7,7 @@ import type { ObjectOutcome, OwnedType } from './types.js';
 import { ObjectSet, ref, type Marker } from './objects.js';
 import { Names, shardCount, shardOf } from './names.js';
 import { EndpointIndex } from './members.js';
-import { fqdnSubdomain, inDnsDomains, tooLongMessage, vsvipFields, warn } from './common.js';
+import { fqdnSubdomain, inDnsDomains, pushTo, tooLongMessage, vsvipFields, warn } from './common.js';
 import { eligibleIngresses, parseIngress, type Backend, type HostCert, type ParsedIngress, type Route } from './ingress-parse.js';
 import { buildPassthrough, isPassthrough } from './passthrough.js';
 import { buildEvh } from './evh.js';
@@ -200,9 +200,7 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
   const shards = new Map<number, HostPlan[]>();
   for (const p of [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
     if (p.blocked || (p.routes.length === 0 && !p.cert)) continue;
-    const list = shards.get(p.shard);
-    if (list) list.push(p);
-    else shards.set(p.shard, [p]);
+    pushTo(shards, p.shard, p);
   }
   if (defaultOwner && !shards.has(0)) shards.set(0, []);
   let defaultPool: string | undefined;
@@ -257,9 +255,7 @@ export function hostCertRefs(ctx: Ctx, h: HostPlan, certName: string, vsDeps: Ar
 export function routesByNamespace(routes: Route[]): Array<[string, Route[]]> {
   const byNs = new Map<string, Route[]>();
   for (const r of routes) {
-    const l = byNs.get(r.ns);
-    if (l) l.push(r);
-    else byNs.set(r.ns, [r]);
+    pushTo(byNs, r.ns, r);
   }
   return [...byNs.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }

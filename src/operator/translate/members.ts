@@ -6,6 +6,7 @@ import type { OperatorSettings } from '../settings/types.js';
 import type { PodSummary } from '../source/pods.js';
 import type { ObjectOutcome } from './types.js';
 import { NplIndex, nplMode } from './npl.js';
+import { pushTo } from './common.js';
 
 export interface Server {
   ip: { type: 'V4' | 'V6'; addr: string };
@@ -51,9 +52,7 @@ export class EndpointIndex {
       for (const slice of snapshot.endpointSlices.values()) {
         const key = sliceServiceKey(slice);
         if (!key) continue;
-        const list = slices.get(key);
-        if (list) list.push(slice);
-        else slices.set(key, [slice]);
+        pushTo(slices, key, slice);
       }
       for (const list of slices.values()) sortSlices(list);
       this.slicesOf = (key) => slices.get(key) ?? [];

@@ -10,7 +10,7 @@ import { NPL_POD_ANNOTATION, type PodSummary } from '../source/pods.js';
 import type { OperatorSettings } from '../settings/types.js';
 import type { ObjectOutcome } from './types.js';
 import type { Server } from './members.js';
-import { warn } from './common.js';
+import { pushTo, warn } from './common.js';
 
 export function nplMode(settings: OperatorSettings): boolean {
   return settings.l7.serviceType === 'NodePortLocal';
@@ -100,9 +100,7 @@ export class NplIndex {
       const pod = pods.get(k)!;
       for (const [lk, lv] of Object.entries(pod.metadata.labels ?? {})) {
         const slot = `${pod.metadata.namespace}\0${lk}\0${lv}`;
-        const list = this.byLabel.get(slot);
-        if (list) list.push(pod);
-        else this.byLabel.set(slot, [pod]);
+        pushTo(this.byLabel, slot, pod);
       }
     }
   }
@@ -209,9 +207,7 @@ export function servicesOfPods(prev: ClusterSnapshot, now: ClusterSnapshot, podK
     const selector = selectorOf(svc);
     if (selector.length === 0) continue;
     const ns = svc.metadata?.namespace ?? 'default';
-    const list = byNs.get(ns);
-    if (list) list.push([key, selector]);
-    else byNs.set(ns, [[key, selector]]);
+    pushTo(byNs, ns, [key, selector]);
   }
   const out = new Set<string>();
   for (const k of podKeys) {

@@ -10,7 +10,7 @@ import type { OperatorSettings } from '../settings/types.js';
 import type { ObjectOutcome, OwnedType } from './types.js';
 import { ObjectSet, ref } from './objects.js';
 import { shardCount, shardOf } from './names.js';
-import { inDnsDomains, tooLongMessage, vsvipFields, warn } from './common.js';
+import { inDnsDomains, pushTo, tooLongMessage, vsvipFields, warn } from './common.js';
 import { parseIngress, type Route } from './ingress-parse.js';
 import { pool, redirectRule, type Ctx } from './ingress.js';
 import { akoPassthroughScript } from '../../engine/l4/passthrough.js';
@@ -49,9 +49,7 @@ export function buildPassthrough(snapshot: ClusterSnapshot, settings: OperatorSe
   const shards = new Map<number, HostPlan[]>();
   for (const h of [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
     const n = shardOf(h.host, count);
-    const list = shards.get(n);
-    if (list) list.push(h);
-    else shards.set(n, [h]);
+    pushTo(shards, n, h);
   }
   /** host → the passthrough VS serving it. */
   const served = new Map<string, string>();

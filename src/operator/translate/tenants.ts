@@ -6,7 +6,7 @@
 import type { ClusterSnapshot } from '../source/types.js';
 import type { ObjectOutcome } from './types.js';
 import { ObjectSet } from './objects.js';
-import { warn } from './common.js';
+import { pushTo, warn } from './common.js';
 
 export const TENANT_ANNOTATION = 'ako.vmware.com/tenant-name';
 
@@ -22,8 +22,7 @@ export function namedTenants(snapshot: ClusterSnapshot, configured: string, nsOk
   for (const ns of snapshot.namespaces.keys()) {
     const t = nsOk(ns) ? namespaceTenant(snapshot, ns, configured) : undefined;
     if (!t) continue;
-    const list = out.get(t);
-    if (list) list.push(ns); else out.set(t, [ns]);
+    pushTo(out, t, ns);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import type { DesiredObject } from '../types.js';
 import { ObjectSet, ref } from '../objects.js';
 import { certFromSecret } from '../tls.js';
 import { SpecReader } from './fields.js';
+import { pushTo } from '../common.js';
 
 export type FqdnType = 'Exact' | 'Wildcard' | 'Contains';
 interface CertSpec { name: string; type: 'ref' | 'secret' }
@@ -150,7 +151,7 @@ export function applyHostRules(set: ObjectSet, rules: HostRuleSpec[], snapshot: 
   const vses = [...set.values('virtualservice')].map((vs) => ({ vs, ...vsHosts(set, vs) })).filter((v) => v.kind !== 'l4');
   // Exact rules (most of them) look their VSes up by host; the others scan.
   const byHost = new Map<string, typeof vses>();
-  for (const v of vses) for (const h of v.hosts) { const l = byHost.get(h); if (l) l.push(v); else byHost.set(h, [v]); }
+  for (const v of vses) for (const h of v.hosts) pushTo(byHost, h, v);
   for (const rule of rules) {
     const candidates = rule.fqdnType === 'Exact' ? byHost.get(rule.fqdn) ?? [] : vses;
     for (const { vs, kind, hosts } of candidates) {
@@ -225,8 +226,7 @@ function hostMatchIndex(set: ObjectSet): HostMatches {
       const hdr = r.match?.host_hdr;
       if (!hdr || !Array.isArray(hdr.value)) continue;
       for (const h of hdr.value as string[]) {
-        const l = index.get(h);
-        if (l) l.push({ hdr, ...(vip ? { vip } : {}) }); else index.set(h, [{ hdr, ...(vip ? { vip } : {}) }]);
+        pushTo(index, h, { hdr, ...(vip ? { vip } : {}) });
       }
     }
   }

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { CustomObject } from '../../source/types.js';
 import { ObjectSet, ref } from '../objects.js';
 import { SpecReader, lbFields } from './fields.js';
+import { pushTo } from '../common.js';
 
 export interface HttpRulePath {
   target: string;
@@ -72,8 +73,7 @@ export function applyHttpRules(set: ObjectSet, rules: HttpRuleSpec[]): Map<strin
   const byHost = new Map<string, HttpRuleSpec[]>();
   for (const r of rules) {
     const k = `${r.ns}\n${r.fqdn}`;
-    const l = byHost.get(k);
-    if (l) l.push(r); else byHost.set(k, [r]);
+    pushTo(byHost, k, r);
   }
   if (rules.length === 0) return notes;
   for (const pool of [...set.values('pool')]) {
