@@ -5,6 +5,7 @@ import type { SnapshotIndex, L7ListenerSpec } from '../contracts.js';
 import { compileMatch, compilePolicies, type CompiledResponseRule, type CompiledRule, type CompileWarning, type MatchInput } from './policy.js';
 import { type CertContexts, type CertEntry, contextForVs } from './certificates.js';
 import { childDatascriptError } from '../l4/passthrough.js';
+import { poolsOfVs } from '../runtime/min-pools-up.js';
 
 type Obj = Record<string, any>;
 
@@ -89,13 +90,13 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
   const wildcard = new Map<string, VsRoute>();
   const serverTimeouts = new Map<string, number>();
   const evh = vsObj.vh_type === 'VS_TYPE_VH_ENHANCED' ? { exact: new Map<string, EvhMatch[]>(), wildcard: new Map<string, EvhMatch[]>() } : undefined;
-  collectTimeouts(vs, index, serverTimeouts);
+  collectTimeouts(vsObj, index, serverTimeouts);
   for (const child of vss!.values()) {
     if (child.type !== 'VS_TYPE_VH_CHILD' || child.vh_parent_vs_ref !== spec.vsUuid || child.enabled === false) continue;
     // A child whose datascripts cannot run is not served (its state says why): never served without them.
     if (childDatascriptError(index, child)) continue;
     const route = compileVs(child, index, spec.tls, certs, warn);
-    collectTimeouts(route, index, serverTimeouts);
+    collectTimeouts(child, index, serverTimeouts);
     const names: string[] = [...(child.vh_domain_name ?? []), ...(child.vh_matches ?? []).map((m: Obj) => m?.host)];
     for (const raw of names) {
       if (typeof raw !== 'string' || raw === '') continue;
@@ -118,23 +119,12 @@ export function buildRoutes(spec: L7ListenerSpec, index: SnapshotIndex, certs: C
   };
 }
 
-/** server_timeout of every pool the VS can send to (default pool or group, rule actions). */
-function collectTimeouts(vs: VsRoute, index: SnapshotIndex, out: Map<string, number>): void {
+/** server_timeout of every pool the VS can send to (the pools min_pools_up counts). */
+function collectTimeouts(vs: Obj, index: SnapshotIndex, out: Map<string, number>): void {
   const pools = index.get('pool');
-  const groups = index.get('poolgroup');
-  const addPool = (uuid: string | undefined): void => {
-    const t = uuid === undefined ? undefined : pools?.get(uuid)?.server_timeout;
-    if (typeof t === 'number' && Number.isFinite(t) && t > 0) out.set(uuid!, t);
-  };
-  const addGroup = (uuid: string | undefined): void => {
-    const members = uuid === undefined ? undefined : groups?.get(uuid)?.members;
-    if (Array.isArray(members)) for (const m of members) addPool(m?.pool_ref === undefined ? undefined : String(m.pool_ref));
-  };
-  addPool(vs.defaultPool);
-  addGroup(vs.defaultPoolGroup);
-  for (const r of vs.rules) {
-    if (r.terminal?.kind === 'pool') addPool(r.terminal.pool);
-    else if (r.terminal?.kind === 'poolgroup') addGroup(r.terminal.poolGroup);
+  for (const uuid of poolsOfVs(vs, index)) {
+    const t = pools?.get(uuid)?.server_timeout;
+    if (typeof t === 'number' && Number.isFinite(t) && t > 0) out.set(uuid, t);
   }
 }
 
