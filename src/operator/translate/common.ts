@@ -69,6 +69,14 @@ export function tooLongMessage(type: string, name: string): string {
   return `${type} name ${name.slice(0, 60)}… is ${name.length} characters, over the controller's limit of 255: not created`;
 }
 
+/** True when `name` is over the controller's limit; then each outcome (one, or each route's) gets a NameTooLong Warning. */
+export function nameTooLong(type: string, name: string, who: ObjectOutcome | readonly { out: ObjectOutcome }[]): boolean {
+  if (!ObjectSet.tooLong(name)) return false;
+  if (Array.isArray(who)) for (const r of who) warn(r.out, 'NameTooLong', tooLongMessage(type, name));
+  else warn(who as ObjectOutcome, 'NameTooLong', tooLongMessage(type, name));
+  return true;
+}
+
 export function byKey<T>(map: Map<string, T>): Array<[string, T]> {
   return [...map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }

@@ -5,9 +5,9 @@
 // (ingress.ts): the child's httppolicysets route by the Ingress v1 path rules. Names go through
 // AKO's Encode: `P + hex(sha1(name))`.
 import type { OwnedType } from './types.js';
-import { ObjectSet, ref } from './objects.js';
+import { ref } from './objects.js';
 import { Names, pathPart, sha1Name } from './names.js';
-import { pushTo, tooLongMessage, warn } from './common.js';
+import { nameTooLong, pushTo, warn } from './common.js';
 import type { ParsedIngress } from './ingress-parse.js';
 import { addChildVs, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
 
@@ -53,7 +53,7 @@ export function buildEvh(ctx: Ctx, plans: Map<string, HostPlan>, parsed: ParsedI
   for (const h of [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
     if (h.blocked || (h.routes.length === 0 && !h.cert)) continue;
     const parent = parentOf(h);
-    if (ObjectSet.tooLong(parent)) { for (const r of h.routes) warn(r.out, 'NameTooLong', tooLongMessage('virtualservice', parent)); continue; }
+    if (nameTooLong('virtualservice', parent, h.routes)) continue;
     pushTo(groups, parent, h);
   }
   let defaultParent: string | undefined;
@@ -63,7 +63,7 @@ export function buildEvh(ctx: Ctx, plans: Map<string, HostPlan>, parsed: ParsedI
     defaultParent = perNamespace ? evhNames.parent(names, `NS-${defaultOwner.ns}`) : evhNames.parent(names, 0);
     if (!groups.has(defaultParent)) groups.set(defaultParent, []);
     defaultPool = names.defaultBackendPool(defaultOwner.ns, defaultOwner.name);
-    if (ObjectSet.tooLong(defaultPool)) { warn(defaultOwner.out, 'NameTooLong', tooLongMessage('pool', defaultPool)); defaultPool = undefined; }
+    if (nameTooLong('pool', defaultPool, defaultOwner.out)) defaultPool = undefined;
     else pool(ctx, defaultPool, defaultOwner.defaultBackend!, { ns: defaultOwner.ns, ing: defaultOwner.name });
   }
   for (const parent of [...groups.keys()].sort()) {

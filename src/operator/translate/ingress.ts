@@ -7,7 +7,7 @@ import type { ObjectOutcome, OwnedType } from './types.js';
 import { ObjectSet, ref, type Marker } from './objects.js';
 import { Names, shardCount, shardOf } from './names.js';
 import { EndpointIndex } from './members.js';
-import { fqdnSubdomain, inDnsDomains, pushTo, tooLongMessage, vsvipFields, warn } from './common.js';
+import { fqdnSubdomain, inDnsDomains, nameTooLong, pushTo, vsvipFields, warn } from './common.js';
 import { eligibleIngresses, parseIngress, type Backend, type HostCert, type ParsedIngress, type Route } from './ingress-parse.js';
 import { buildPassthrough, isPassthrough } from './passthrough.js';
 import { buildEvh } from './evh.js';
@@ -206,7 +206,7 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
   let defaultPool: string | undefined;
   if (defaultOwner) {
     defaultPool = names.defaultBackendPool(defaultOwner.ns, defaultOwner.name);
-    if (ObjectSet.tooLong(defaultPool)) { warn(defaultOwner.out, 'NameTooLong', tooLongMessage('pool', defaultPool)); defaultPool = undefined; }
+    if (nameTooLong('pool', defaultPool, defaultOwner.out)) defaultPool = undefined;
     else pool(ctx, defaultPool, defaultOwner.defaultBackend!, { ns: defaultOwner.ns, ing: defaultOwner.name, out: defaultOwner.out });
   }
   for (const [n, hosts] of [...shards.entries()].sort((a, b) => a[0] - b[0])) {
@@ -220,7 +220,7 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
         let name = names.insecurePool(r.host, r.path, r.ns, r.ing);
         // `/a` Exact and `/a` Prefix in one Ingress would share a name: the later one says which it is.
         if (set.has('pool', name)) name += `-${r.pathType.toLowerCase()}`;
-        if (ObjectSet.tooLong(name)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', name)); return undefined; }
+        if (nameTooLong('pool', name, r.out)) return undefined;
         pool(ctx, name, r.backend, r);
         return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', name) }, deps: [['pool', name]] };
       }, deps);
@@ -291,17 +291,14 @@ export function sharedParentVs(ctx: Ctx, parent: string, hosts: HostPlan[], serv
 function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
   const { names, set, settings } = ctx;
   const child = names.sniChild(h.host);
-  if (ObjectSet.tooLong(child)) {
-    for (const r of h.routes) warn(r.out, 'NameTooLong', tooLongMessage('virtualservice', child));
-    return undefined;
-  }
+  if (nameTooLong('virtualservice', child, h.routes)) return undefined;
   const vsDeps: Array<[OwnedType, string]> = [['virtualservice', parent]];
   const certRefs = hostCertRefs(ctx, h, names.tlsCert(h.host), vsDeps);
   // One policy set per namespace using the host.
   const policies: string[] = [];
   for (const [ns, routes] of routesByNamespace(h.routes)) {
     const policy = names.sniPolicy(ns, h.host);
-    if (ObjectSet.tooLong(policy)) { for (const r of routes) warn(r.out, 'NameTooLong', tooLongMessage('httppolicyset', policy)); continue; }
+    if (nameTooLong('httppolicyset', policy, routes)) continue;
     const rules: unknown[] = [];
     const deps: Array<[OwnedType, string]> = [];
     // Plain HTTP reaching the child by Host header is redirected too (the parent rule covers exact hosts).
@@ -310,7 +307,7 @@ function buildChild(ctx: Ctx, h: HostPlan, parent: string): string | undefined {
       let poolName = names.sniPool(r.ns, r.host, r.path, r.ing);
       if (set.has('pool', poolName) || set.has('pool', `${poolName}--policy-to-pool`)) poolName += `-${r.pathType.toLowerCase()}`;
       if (settings.l7.noPGForSNI) poolName += '--policy-to-pool';
-      if (ObjectSet.tooLong(poolName)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', poolName)); return undefined; }
+      if (nameTooLong('pool', poolName, r.out)) return undefined;
       pool(ctx, poolName, r.backend, r);
       if (settings.l7.noPGForSNI) return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', poolName) }, deps: [['pool', poolName]] };
       return poolGroupOf(ctx, poolName, poolName, r);
@@ -351,14 +348,14 @@ function buildDedicated(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<stri
   for (const h of [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
     if (h.blocked || h.routes.length === 0) continue;
     const vsName = names.dedicatedVs(h.host);
-    if (ObjectSet.tooLong(vsName)) { for (const r of h.routes) warn(r.out, 'NameTooLong', tooLongMessage('virtualservice', vsName)); continue; }
+    if (nameTooLong('virtualservice', vsName, h.routes)) continue;
     const rules: unknown[] = [];
     const deps: Array<[OwnedType, string]> = [];
     if (h.cert) rules.push(redirectRule(vsName, 0));
     routeRules(ctx, vsName, h.routes, rules, false, (r) => {
       let poolName = `${names.sniPool(r.ns, r.host, r.path, r.ing)}-L7-dedicated`;
       if (set.has('pool', poolName)) poolName += `-${r.pathType.toLowerCase()}`;
-      if (ObjectSet.tooLong(poolName)) { warn(r.out, 'NameTooLong', tooLongMessage('pool', poolName)); return undefined; }
+      if (nameTooLong('pool', poolName, r.out)) return undefined;
       pool(ctx, poolName, r.backend, r);
       return { action: { action: 'HTTP_SWITCHING_SELECT_POOL', pool_ref: ref('pool', poolName) }, deps: [['pool', poolName]] };
     }, deps);

@@ -8,9 +8,9 @@ import type { V1Ingress } from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../source/types.js';
 import type { OperatorSettings } from '../settings/types.js';
 import type { ObjectOutcome, OwnedType } from './types.js';
-import { ObjectSet, ref } from './objects.js';
+import { ref } from './objects.js';
 import { shardCount, shardOf } from './names.js';
-import { inDnsDomains, pushTo, tooLongMessage, vsvipFields, warn } from './common.js';
+import { inDnsDomains, nameTooLong, pushTo, vsvipFields, warn } from './common.js';
 import { parseIngress, type Route } from './ingress-parse.js';
 import { pool, redirectRule, type Ctx } from './ingress.js';
 import { akoPassthroughScript } from '../../engine/l4/passthrough.js';
@@ -68,22 +68,17 @@ export function buildPassthrough(snapshot: ClusterSnapshot, settings: OperatorSe
 /** One shard: pool groups and pools per host, then the datascript set, vsvip, the L4 VS and its insecure companion. */
 function buildShard(ctx: Ctx, vsName: string, hosts: HostPlan[], served: Map<string, string>): void {
   const { set, names } = ctx;
-  const tooLong = (h: HostPlan, type: string, name: string) => {
-    if (!ObjectSet.tooLong(name)) return false;
-    for (const r of h.routes) warn(r.out, 'NameTooLong', tooLongMessage(type, name));
-    return true;
-  };
-  if (hosts.some((h) => tooLong(h, 'virtualservice', `${vsName}-insecure`))) return;
+  if (hosts.some((h) => nameTooLong('virtualservice', `${vsName}-insecure`, h.routes))) return;
   const groups: string[] = [];
   const shardHosts: string[] = [];
   for (const h of hosts) {
     const pg = `${names.prefix}${h.host}`;
-    if (tooLong(h, 'poolgroup', pg)) continue;
+    if (nameTooLong('poolgroup', pg, h.routes)) continue;
     const members: Array<Record<string, unknown>> = [];
     const deps: Array<[OwnedType, string]> = [];
     for (const r of h.routes) {
       const poolName = `${pg}-${r.backend.svc.metadata?.name ?? ''}`;
-      if (set.has('pool', poolName) || tooLong(h, 'pool', poolName)) continue;
+      if (set.has('pool', poolName) || nameTooLong('pool', poolName, h.routes)) continue;
       pool(ctx, poolName, r.backend, { ns: r.ns, ing: r.ing, host: r.host, out: r.out });
       members.push({ pool_ref: ref('pool', poolName), ratio: 100 });
       deps.push(['pool', poolName]);
