@@ -5,7 +5,7 @@
 import type { ClusterSnapshot } from '../source/types.js';
 import type { OperatorSettings } from '../settings/types.js';
 import { l4Eligible } from '../translate/l4.js';
-import { eligibleIngresses } from '../translate/ingress-parse.js';
+import { backendKeys, eligibleIngresses } from '../translate/ingress-parse.js';
 import { namespaceFilter } from '../translate/common.js';
 import { nplMode } from '../translate/npl.js';
 
@@ -23,14 +23,9 @@ export function nplServiceKeys(snapshot: ClusterSnapshot, settings: OperatorSett
   if (!nplMode(settings)) return out;
   const nsOk = namespaceFilter(snapshot, settings);
   for (const [key, svc] of snapshot.services) if (l4Eligible(svc, settings, nsOk)) out.add(key);
-  for (const ing of eligibleIngresses(snapshot, settings)) {
-    const ns = ing.metadata?.namespace ?? 'default';
-    const backends = [ing.spec?.defaultBackend, ...(ing.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))];
-    for (const b of backends) {
-      const key = b?.service?.name ? `${ns}/${b.service.name}` : undefined;
-      if (key && snapshot.services.has(key)) out.add(key);
-    }
-  }
+  const backends = new Set<string>();
+  for (const ing of eligibleIngresses(snapshot, settings)) backendKeys(ing, backends);
+  for (const key of backends) if (snapshot.services.has(key)) out.add(key);
   return out;
 }
 

@@ -6,7 +6,7 @@
 // snapshots (providers hand a new Map per change and keep unchanged objects). Between passes only
 // each object's checksum is kept (`wanted`), not its body: a body lives while its unit is synced,
 // and a pass that must write an object it did not just build asks for its unit again (`rebuild`).
-import type { V1EndpointSlice, V1Ingress, V1IngressBackend, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../source/types.js';
 import type { OperatorSettings } from '../settings/types.js';
 import { WRITE_ORDER, type DesiredObject, type Infra, type ObjectOutcome, type Translation } from './types.js';
@@ -18,6 +18,7 @@ import { fqdnSubdomain, namespaceFilter, pushTo } from './common.js';
 import { applyInfraToServices, buildIngressesByInfra } from './crd/infrasetting.js';
 import { applyL4Rules } from './crd/l4rule.js';
 import { servicesOfPods } from './npl.js';
+import { backendKeys } from './ingress-parse.js';
 import { buildInNamespaceTenant } from './tenants.js';
 import type { CrdVerdict, KnownRefs } from './crd/index.js';
 import { translate } from './index.js';
@@ -83,14 +84,6 @@ function mapChanged<T>(a: Map<string, T>, b: Map<string, T>): boolean {
   if (a.size !== b.size) return true;
   for (const [k, v] of b) if (a.get(k) !== v) return true;
   return false;
-}
-
-/** Services an Ingress names as backends (`ns/name`), found or not: their changes rebuild the Ingress unit. */
-function backendKeys(ing: V1Ingress, into: Set<string>): void {
-  const ns = ing.metadata?.namespace ?? 'default';
-  const add = (b: V1IngressBackend | undefined) => { if (b?.service?.name) into.add(`${ns}/${b.service.name}`); };
-  add(ing.spec?.defaultBackend);
-  for (const r of ing.spec?.rules ?? []) for (const p of r.http?.paths ?? []) add(p.backend);
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -178,3 +178,11 @@ export function parseIngress(snapshot: ClusterSnapshot, settings: OperatorSettin
   }
   return p;
 }
+
+/** Services an Ingress names as backends (`ns/name`), found or not, added to `into`. */
+export function backendKeys(ing: V1Ingress, into: Set<string>): void {
+  const ns = ing.metadata?.namespace ?? 'default';
+  const add = (b: V1IngressBackend | undefined) => { if (b?.service?.name) into.add(`${ns}/${b.service.name}`); };
+  add(ing.spec?.defaultBackend);
+  for (const r of ing.spec?.rules ?? []) for (const p of r.http?.paths ?? []) add(p.backend);
+}
