@@ -225,9 +225,11 @@ export function keepSetCookie(actions: HeaderAction[], setCookie: string): boole
   return eq < 0 || !cookieDropped(actions, setCookie.slice(0, eq).trim());
 }
 
-/** Response: the Set-Cookie values the cookie actions add (adds and replaces). */
-export function addedSetCookies(actions: HeaderAction[]): string[] {
-  return pushAddedCookies(actions, []);
+/** Response: the Set-Cookie lines (CRLF-terminated) the cookie actions add (adds and replaces). */
+export function addedSetCookieLines(actions: HeaderAction[]): string {
+  let out = '';
+  for (const a of actions) if (a.cookie !== undefined && a.op !== 'remove') out += `Set-Cookie: ${a.cookie}=${a.value}\r\n`;
+  return out;
 }
 
 /** `name=value` of the cookies the cookie actions add or replace (the same for Cookie and Set-Cookie), appended to `out`. */

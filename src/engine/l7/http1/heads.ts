@@ -3,7 +3,7 @@
 // string so each goes out in a single write.
 import type { HeaderAction, ResponseInput } from '../policy.js';
 import type { Decision, RequestFacts } from '../dispatch.js';
-import { dropsHeader, hasCookieActions, headerLines, keepSetCookie, addedSetCookies, requestHeaderLines } from '../header-actions.js';
+import { dropsHeader, hasCookieActions, headerLines, keepSetCookie, addedSetCookieLines, requestHeaderLines } from '../header-actions.js';
 import type { HttpLimits } from '../routing.js';
 import type { RequestHead, ResponseHead } from './parse.js';
 
@@ -113,7 +113,7 @@ export function buildClientHead(
   }
   if (actions !== undefined && facts !== undefined) {
     h += headerLines(actions, facts, response, FRAMING);
-    for (const c of addedSetCookies(actions)) h += `Set-Cookie: ${c}\r\n`;
+    h += addedSetCookieLines(actions);
   }
   if (setCookie !== undefined) h += setCookie + '\r\n';
   if (switching) h += 'Connection: Upgrade\r\n';
