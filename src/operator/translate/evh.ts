@@ -9,7 +9,7 @@ import { ref } from './objects.js';
 import { Names, pathPart, sha1Name } from './names.js';
 import { nameTooLong, pushTo, warn } from './common.js';
 import type { ParsedIngress } from './ingress-parse.js';
-import { addChildVs, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
+import { addChildVs, byHostName, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
 
 /** `Encode(s)` with EVH on: `<cluster>--` + 40 hex digits of sha1(s) (`s` already starts with the prefix). */
 export function evhEncode(names: Names, s: string): string {
@@ -50,7 +50,7 @@ export function buildEvh(ctx: Ctx, plans: Map<string, HostPlan>, parsed: ParsedI
     dedicated ? evhNames.dedicated(names, h.host) : perNamespace ? evhNames.parent(names, `NS-${hostNs.get(h.host)}`) : evhNames.parent(names, h.shard);
 
   const groups = new Map<string, HostPlan[]>();
-  for (const h of [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
+  for (const h of byHostName(plans)) {
     if (h.blocked || (h.routes.length === 0 && !h.cert)) continue;
     const parent = parentOf(h);
     if (nameTooLong('virtualservice', parent, h.routes)) continue;

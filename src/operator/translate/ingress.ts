@@ -30,6 +30,11 @@ export interface Ctx {
   endpoints: EndpointIndex;
 }
 
+/** Host plans in host name order (names are unique keys). */
+export function byHostName<T extends { host: string }>(plans: Map<string, T>): T[] {
+  return [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1));
+}
+
 const byLengthThenExact = (a: Route, b: Route) =>
   b.match.length - a.match.length || (a.pathType === b.pathType ? 0 : a.pathType === 'Exact' ? -1 : 1) || (a.match < b.match ? -1 : a.match > b.match ? 1 : 0);
 
@@ -198,7 +203,7 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
   defaultOwner: ParsedIngress | undefined): void {
   const { names, set, settings } = ctx;
   const shards = new Map<number, HostPlan[]>();
-  for (const p of [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
+  for (const p of byHostName(plans)) {
     if (p.blocked || (p.routes.length === 0 && !p.cert)) continue;
     pushTo(shards, p.shard, p);
   }
@@ -345,7 +350,7 @@ export function addChildVs(ctx: Ctx, h: HostPlan, child: string, parent: string,
 /** DEDICATED: one normal VS per host, with its own VIP; 443 and a certificate when secure. */
 function buildDedicated(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string, { vsvip: string; vs: string }>): void {
   const { names, set } = ctx;
-  for (const h of [...plans.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
+  for (const h of byHostName(plans)) {
     if (h.blocked || h.routes.length === 0) continue;
     const vsName = names.dedicatedVs(h.host);
     if (nameTooLong('virtualservice', vsName, h.routes)) continue;

@@ -12,7 +12,7 @@ import { ref } from './objects.js';
 import { shardCount, shardOf } from './names.js';
 import { inDnsDomains, nameTooLong, pushTo, vsvipFields, warn } from './common.js';
 import { parseIngress, type Route } from './ingress-parse.js';
-import { pool, redirectRule, type Ctx } from './ingress.js';
+import { byHostName, pool, redirectRule, type Ctx } from './ingress.js';
 import { akoPassthroughScript } from '../../engine/l4/passthrough.js';
 
 export const A_PASSTHROUGH = 'passthrough.ako.vmware.com/enabled';
@@ -47,7 +47,7 @@ export function buildPassthrough(snapshot: ClusterSnapshot, settings: OperatorSe
   });
   const count = Math.max(1, shardCount(settings.l7.passthroughShardSize));
   const shards = new Map<number, HostPlan[]>();
-  for (const h of [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : 1))) {
+  for (const h of byHostName(hosts)) {
     const n = shardOf(h.host, count);
     pushTo(shards, n, h);
   }
