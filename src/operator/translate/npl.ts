@@ -84,6 +84,9 @@ function podPortOf(port: V1ServicePort, pod: PodSummary): number | undefined {
 
 const byUuid = (a: Server, b: Server) => (a.external_uuid < b.external_uuid ? -1 : a.external_uuid > b.external_uuid ? 1 : 0);
 
+/** The index slot of one label in one namespace. */
+const labelSlot = (ns: string, key: string, value: string) => `${ns}\0${key}\0${value}`;
+
 const keyOfPod = (p: PodSummary) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 /**
@@ -91,7 +94,7 @@ const keyOfPod = (p: PodSummary) => `${p.metadata.namespace}/${p.metadata.name}`
  * once per translation; the incremental translator moves the changed pods instead of indexing all.
  */
 export class NplIndex {
-  /** `ns \0 key \0 value` → pods with that label. */
+  /** labelSlot → pods with that label. */
   private readonly byLabel = new Map<string, PodSummary[]>();
 
   constructor(pods: Map<string, PodSummary>) {
@@ -99,7 +102,7 @@ export class NplIndex {
     for (const k of [...pods.keys()].sort()) {
       const pod = pods.get(k)!;
       for (const [lk, lv] of Object.entries(pod.metadata.labels ?? {})) {
-        const slot = `${pod.metadata.namespace}\0${lk}\0${lv}`;
+        const slot = labelSlot(pod.metadata.namespace, lk, lv);
         pushTo(this.byLabel, slot, pod);
       }
     }
@@ -121,7 +124,7 @@ export class NplIndex {
     const ns = pod.metadata.namespace;
     const key = keyOfPod(pod);
     for (const [lk, lv] of Object.entries(pod.metadata.labels ?? {})) {
-      const slot = `${ns}\0${lk}\0${lv}`;
+      const slot = labelSlot(ns, lk, lv);
       let list = this.byLabel.get(slot);
       if (!list) {
         if (!add) continue;
@@ -147,7 +150,7 @@ export class NplIndex {
     const selector = selectorOf(svc);
     if (selector.length === 0) return [];
     const [k, v] = selector[0]!;
-    const candidates = this.byLabel.get(`${svc.metadata?.namespace ?? 'default'}\0${k}\0${v}`) ?? [];
+    const candidates = this.byLabel.get(labelSlot(svc.metadata?.namespace ?? 'default', k, v)) ?? [];
     return selector.length === 1 ? candidates : candidates.filter((p) => matches(p.metadata.labels, selector));
   }
 
