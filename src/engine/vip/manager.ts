@@ -58,14 +58,19 @@ export class VipManager {
   async removeLeftovers(): Promise<string[]> {
     if (this.previous.length === 0) return [];
     const removed: string[] = [];
+    const deleted: VipEntry[] = [];
     const kept: VipEntry[] = [];
     for (const e of this.previous) {
       if (e.interface === this.iface && this.added.has(e.address)) continue;
-      if (await this.deleteAddress(e.address, e.interface, 'VIP left by a previous run removed')) removed.push(e.address);
+      const done = await this.deleteAddress(e.address, e.interface);
+      if (done) removed.push(e.address);
       else kept.push(e); // tried again at the next start
+      if (done === 'deleted') deleted.push(e);
     }
     this.previous = kept;
     await this.persist();
+    // Said once the record no longer lists them (whoever reads the log may read the record next).
+    for (const e of deleted) this.log.info({ vip: e.address, interface: e.interface }, 'VIP left by a previous run removed');
     return removed;
   }
 
@@ -99,21 +104,22 @@ export class VipManager {
     if (this.mode !== 'l2') return;
     // No longer renewed even if the delete fails: the kernel then removes it when its lease ends.
     this.unlease(addr);
-    if (await this.deleteAddress(addr, this.iface!, 'VIP removed')) {
+    const done = await this.deleteAddress(addr, this.iface!);
+    if (done === 'deleted') this.log.info({ vip: addr, interface: this.iface }, 'VIP removed');
+    if (done) {
       this.added.delete(addr);
       await this.persist();
     }
   }
 
-  /** `ip addr del`; an address already gone counts as removed. */
-  private async deleteAddress(addr: string, iface: string, msg: string): Promise<boolean> {
+  /** `ip addr del`: 'deleted', 'gone' (already, counts as removed) or false (failed, logged). */
+  private async deleteAddress(addr: string, iface: string): Promise<'deleted' | 'gone' | false> {
     try {
       await this.serial(() => run('ip', ['addr', 'del', `${addr}/${prefixOf(addr)}`, 'dev', iface]));
-      this.log.info({ vip: addr, interface: iface }, msg);
-      return true;
+      return 'deleted';
     } catch (err) {
       const stderr = String((err as { stderr?: string }).stderr ?? '');
-      if (ALREADY_GONE.test(stderr)) return true;
+      if (ALREADY_GONE.test(stderr)) return 'gone';
       this.log.warn({ vip: addr, interface: iface, err: stderr.trim() || (err as Error).message }, 'could not remove VIP');
       return false;
     }
