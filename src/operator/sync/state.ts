@@ -2,7 +2,7 @@
 // ako-<cluster>` (VsVips, which have no created_by, by name prefix and the clustername marker),
 // read at start and at each full sync, then kept current from the write responses.
 import type { ControllerClient } from '../controller-client/client.js';
-import { WRITE_ORDER, type OwnedType } from '../translate/types.js';
+import { WRITE_ORDER, typeNameKey, type OwnedType } from '../translate/types.js';
 import { tenantOf, tenantsToRead } from './tenants.js';
 
 export interface HeldObject {
@@ -62,7 +62,7 @@ export class ControllerState {
   constructor(readonly cluster: string, readonly cloud: string, readonly createdBy: string) {}
 
   static key(type: string, name: string): string {
-    return `${type}/${name}`;
+    return typeNameKey(type, name);
   }
 
   get(type: string, name: string): HeldObject | undefined {

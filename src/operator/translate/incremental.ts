@@ -9,7 +9,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { ClusterSnapshot } from '../source/types.js';
 import type { OperatorSettings } from '../settings/types.js';
-import { WRITE_ORDER, type DesiredObject, type Infra, type ObjectOutcome, type Translation } from './types.js';
+import { WRITE_ORDER, typeNameKey, type DesiredObject, type Infra, type ObjectOutcome, type Translation } from './types.js';
 import { ObjectSet } from './objects.js';
 import { Names } from './names.js';
 import { EndpointIndex, sliceServiceKey, sortSlices } from './members.js';
@@ -51,7 +51,7 @@ const NO_KEYS = new Set<string>();
 const NO_OUTCOMES: readonly string[] = [];
 
 export function objectKey(o: { type: string; name: string }): string {
-  return `${o.type}/${o.name}`;
+  return typeNameKey(o.type, o.name);
 }
 
 export function outcomeKey(o: ObjectOutcome): string {

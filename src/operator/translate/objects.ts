@@ -1,7 +1,7 @@
 // The set of desired controller objects one translation builds: common fields (tenant, cloud,
 // created_by, markers), the checksum, the 255-character name limit, and dependency tracking.
 import { fnvValue, MAX_NAME_LENGTH } from './names.js';
-import type { DesiredObject, Infra, OwnedType } from './types.js';
+import { typeNameKey, type DesiredObject, type Infra, type OwnedType } from './types.js';
 
 const HAS_CKSUM = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset']);
 const HAS_CREATED_BY = new Set<OwnedType>(['virtualservice', 'pool', 'poolgroup', 'httppolicyset', 'l4policyset', 'vsdatascriptset', 'sslkeyandcertificate', 'pkiprofile']);
@@ -49,11 +49,11 @@ export class ObjectSet {
   }
 
   has(type: OwnedType, name: string): boolean {
-    return this.byKey.has(`${type}/${name}`);
+    return this.byKey.has(typeNameKey(type, name));
   }
 
   get(type: OwnedType, name: string): DesiredObject | undefined {
-    return this.byKey.get(`${type}/${name}`);
+    return this.byKey.get(typeNameKey(type, name));
   }
 
   /** Every object of a type built so far (CRD rules adjust them before `finish`). */
@@ -73,7 +73,7 @@ export class ObjectSet {
     body.markers = [this.clusterMarker, ...markers];
     const obj: DesiredObject = { type, name, body, cksum: '', deps: deps.map(([t, n]) => `${t}/${n}`) };
     if (this.tenant) obj.tenant = this.tenant.name;
-    this.byKey.set(`${type}/${name}`, obj);
+    this.byKey.set(typeNameKey(type, name), obj);
     return obj;
   }
 

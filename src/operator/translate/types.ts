@@ -9,6 +9,11 @@ export const WRITE_ORDER = [
 ] as const;
 export type OwnedType = (typeof WRITE_ORDER)[number];
 
+/** An object's key, `type/name`: the one spelling translation, CRD refs and the sync's held state all use. */
+export function typeNameKey(type: string, name: string): string {
+  return `${type}/${name}`;
+}
+
 export interface DesiredObject {
   type: OwnedType;
   name: string;

@@ -1,6 +1,7 @@
 // CRD handling shared types: the controller objects a CRD names (checked against the controller
 // before translation) and the verdict each CRD object gets (status Accepted / Rejected).
 import type { ObjectRef } from '../../status/types.js';
+import { typeNameKey } from '../types.js';
 
 /** A controller object a CRD names, e.g. `{type: 'sslprofile', name: 'System-Standard', field: 'spec.virtualhost.tls.sslProfile'}`. */
 export interface RefNeed {
@@ -13,7 +14,7 @@ export interface RefNeed {
 export type KnownRefs = Map<string, { name?: string; subnet?: { addr: string; mask: number } } | null>;
 
 export function refKey(type: string, name: string): string {
-  return `${type}/${name}`;
+  return typeNameKey(type, name);
 }
 
 export interface CrdVerdict {
