@@ -128,7 +128,8 @@ export class VipManager {
   private async persist(): Promise<void> {
     if (!this.record) return;
     const iface = this.iface ?? '';
-    const entries = [...this.previous, ...[...this.added].map((address) => ({ address, interface: iface }))];
+    // A previous run's address this run holds again is listed once.
+    const entries = [...this.previous.filter((e) => e.interface !== iface || !this.added.has(e.address)), ...[...this.added].map((address) => ({ address, interface: iface }))];
     await this.record.save(entries).catch((err: Error) => this.log.warn({ file: this.record!.path, err: err.message }, 'could not record the VIPs added'));
   }
 
