@@ -9,7 +9,7 @@ import { ref } from './objects.js';
 import { Names, pathPart, sha1Name } from './names.js';
 import { nameTooLong, pushTo, warn } from './common.js';
 import type { ParsedIngress } from './ingress-parse.js';
-import { addChildVs, byHostName, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
+import { addChildVs, byHostName, defaultBackendPool, hostCertRefs, sharedParentVs, pool, poolGroupOf, redirectRule, routeRules, routesByNamespace, type Ctx, type HostPlan } from './ingress.js';
 
 /** `Encode(s)` with EVH on: `<cluster>--` + 40 hex digits of sha1(s) (`s` already starts with the prefix). */
 export function evhEncode(names: Names, s: string): string {
@@ -62,9 +62,7 @@ export function buildEvh(ctx: Ctx, plans: Map<string, HostPlan>, parsed: ParsedI
   else if (defaultOwner) {
     defaultParent = perNamespace ? evhNames.parent(names, `NS-${defaultOwner.ns}`) : evhNames.parent(names, 0);
     if (!groups.has(defaultParent)) groups.set(defaultParent, []);
-    defaultPool = names.defaultBackendPool(defaultOwner.ns, defaultOwner.name);
-    if (nameTooLong('pool', defaultPool, defaultOwner.out)) defaultPool = undefined;
-    else pool(ctx, defaultPool, defaultOwner.defaultBackend!, { ns: defaultOwner.ns, ing: defaultOwner.name });
+    defaultPool = defaultBackendPool(ctx, defaultOwner, undefined);
   }
   for (const parent of [...groups.keys()].sort()) {
     const hosts = groups.get(parent)!;

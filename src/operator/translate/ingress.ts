@@ -83,6 +83,14 @@ function hostMetadata(h: HostPlan): string {
   return JSON.stringify({ hostnames: [h.host], namespace_ingress_name: [...new Set(h.routes.map((r) => `${r.ns}/${r.ing}`))].sort() });
 }
 
+/** The pool of `owner`'s spec.defaultBackend, or undefined when its name is too long; `out` gets its members' Warnings. */
+export function defaultBackendPool(ctx: Ctx, owner: ParsedIngress, out: ObjectOutcome | undefined): string | undefined {
+  const name = ctx.names.defaultBackendPool(owner.ns, owner.name);
+  if (nameTooLong('pool', name, owner.out)) return undefined;
+  pool(ctx, name, owner.defaultBackend!, { ns: owner.ns, ing: owner.name, out });
+  return name;
+}
+
 /** Plans every host: which Ingress routes it keeps, its certificate, its shard. */
 export function planHosts(parsed: ParsedIngress[], count: number, scheme: 'hostname' | 'namespace'): Map<string, HostPlan> {
   const plans = new Map<string, HostPlan>();
@@ -208,12 +216,7 @@ function buildShared(ctx: Ctx, plans: Map<string, HostPlan>, served: Map<string,
     pushTo(shards, p.shard, p);
   }
   if (defaultOwner && !shards.has(0)) shards.set(0, []);
-  let defaultPool: string | undefined;
-  if (defaultOwner) {
-    defaultPool = names.defaultBackendPool(defaultOwner.ns, defaultOwner.name);
-    if (nameTooLong('pool', defaultPool, defaultOwner.out)) defaultPool = undefined;
-    else pool(ctx, defaultPool, defaultOwner.defaultBackend!, { ns: defaultOwner.ns, ing: defaultOwner.name, out: defaultOwner.out });
-  }
+  const defaultPool = defaultOwner ? defaultBackendPool(ctx, defaultOwner, defaultOwner.out) : undefined;
   for (const [n, hosts] of [...shards.entries()].sort((a, b) => a[0] - b[0])) {
     const parent = names.sharedL7(n);
     const rules: unknown[] = [];
