@@ -114,12 +114,17 @@ export function childDatascriptError(index: SnapshotIndex, vs: Record<string, an
 
 const NO_CLIENT = { clientIp: '', clientPort: 0 };
 
+/** The pool to send to in the pool group an SNI selected. */
+export function sniPool(route: SniRoute, poolGroup: string): PoolRuntime | undefined {
+  return route.pools.poolGroup(poolGroup)?.pickPool(NO_CLIENT);
+}
+
 /**
  * Reads the client's ClientHello (the client must be paused, as listeners accept), then either
- * calls `routed` with the pool chooser of the selected pool group, the peeked bytes put back in
- * front of the stream, or closes the client: no SNI, not TLS, too large, too slow, no such group.
+ * tells `routed` the UUID of the selected pool group, the peeked bytes put back in front of the
+ * stream, or closes the client: no SNI, not TLS, too large, too slow, no such group.
  */
-export function peekSni(client: net.Socket, route: SniRoute, routed: (choose: () => PoolRuntime | undefined) => void): void {
+export function peekSni(client: net.Socket, route: SniRoute, routed: (poolGroup: string) => void): void {
   new SniPeek(client, route, routed).start();
 }
 
@@ -127,7 +132,7 @@ class SniPeek {
   private buf: Buffer | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly client: net.Socket, private readonly route: SniRoute, private readonly routed: (choose: () => PoolRuntime | undefined) => void) {}
+  constructor(private readonly client: net.Socket, private readonly route: SniRoute, private readonly routed: (poolGroup: string) => void) {}
 
   start(): void {
     this.client.on('data', this.onData);
@@ -148,8 +153,7 @@ class SniPeek {
     this.client.pause();
     // The peeked bytes go first to the server, with the rest of the stream.
     this.client.unshift(this.buf);
-    const { pools } = this.route;
-    this.routed(() => pools.poolGroup(uuid)?.pickPool(NO_CLIENT));
+    this.routed(uuid);
   };
 
   private readonly stop = (): void => {

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import type { PoolRuntime, Upstream } from '../contracts.js';
 import type { EngineMetrics } from '../runtime/metrics.js';
-import { peekSni, type SniRoute } from './passthrough.js';
+import { peekSni, sniPool, type SniRoute } from './passthrough.js';
 
 /** What a TCP listener needs from the runtime; swapped atomically when the VS changes. */
 export interface L4Route {
@@ -28,8 +28,8 @@ class TcpSession {
   private readonly started = Date.now();
   private closed = false;
   private connected = false;
-  /** The route's pool, or the pool group an SNI passthrough selected. */
-  private choose: () => PoolRuntime | undefined;
+  /** The pool group an SNI passthrough selected; undefined: the route's pool. */
+  private sniGroup: string | undefined;
 
   constructor(private readonly client: net.Socket, private readonly listener: TcpListener, private readonly route: L4Route) {
     client.setNoDelay(true);
@@ -39,18 +39,18 @@ class TcpSession {
       client.setTimeout(route.idleTimeoutMs);
       client.on('timeout', this.onError);
     }
-    this.choose = route.pool;
-    if (route.sni) peekSni(client, route.sni, this.onSni);
+    // The callback only for SNI passthrough: other sessions allocate none.
+    if (route.sni) peekSni(client, route.sni, (poolGroup) => this.sniRouted(poolGroup));
     else this.connect();
   }
 
-  private readonly onSni = (choose: () => PoolRuntime | undefined): void => {
-    this.choose = choose;
+  private sniRouted(poolGroup: string): void {
+    this.sniGroup = poolGroup;
     this.connect();
-  };
+  }
 
   private connect(): void {
-    const pool = this.choose();
+    const pool = this.sniGroup === undefined ? this.route.pool() : sniPool(this.route.sni!, this.sniGroup);
     const server = pool?.pick({ clientIp: this.client.remoteAddress ?? '', clientPort: this.client.remotePort ?? 0 });
     if (!pool || !server) {
       // No healthy server: close the client at once (RST) and count it.
