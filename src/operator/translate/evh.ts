@@ -62,7 +62,7 @@ export function buildEvh(ctx: Ctx, plans: Map<string, HostPlan>, parsed: ParsedI
   else if (defaultOwner) {
     defaultParent = perNamespace ? evhNames.parent(names, `NS-${defaultOwner.ns}`) : evhNames.parent(names, 0);
     if (!groups.has(defaultParent)) groups.set(defaultParent, []);
-    defaultPool = defaultBackendPool(ctx, defaultOwner, undefined);
+    defaultPool = defaultBackendPool(ctx, defaultOwner, defaultOwner.out);
   }
   for (const parent of [...groups.keys()].sort()) {
     const hosts = groups.get(parent)!;
