@@ -142,6 +142,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let fastDelay = opts.fastRetryMs ?? 500;
   let networkDelay = 500;
   let retryTimer: NodeJS.Timeout | undefined;
+  let retryAt = 0;
   let checkTimer: NodeJS.Timeout | undefined;
   let fullSyncTimer: NodeJS.Timeout | undefined;
   let deleteDone = false;
@@ -175,8 +176,15 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     else wakeIdle();
   }
 
+  /** The earliest retry asked for wins: a slow (90 s) retry must not hold back a sooner one. */
   function scheduleRetry(delay: number): void {
-    if (retryTimer || closed) return;
+    if (closed) return;
+    const at = Date.now() + delay;
+    if (retryTimer) {
+      if (at >= retryAt) return;
+      clearTimeout(retryTimer);
+    }
+    retryAt = at;
     retryTimer = setTimeout(() => { retryTimer = undefined; kick(); }, delay);
     updateDepth();
   }
@@ -261,7 +269,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       const e = err instanceof ControllerError ? err : undefined;
       metrics.errors.inc({ class: e?.errorClass ?? 'network' });
       log.warn({ class: e?.errorClass }, `static routes not written: ${(err as Error).message} (retrying)`);
-      scheduleRetry(e?.retry === 'slow' ? (opts.slowRetryMs ?? 90_000) : fastDelay);
+      // Unreachable controller: the same short backoff as failed writes, so routes land soon after its return.
+      const network = !e || e.errorClass === 'network';
+      scheduleRetry(network ? networkDelay : e.retry === 'slow' ? (opts.slowRetryMs ?? 90_000) : fastDelay);
     }
   }
 
