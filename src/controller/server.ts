@@ -16,6 +16,7 @@ import { StoreEngineHost } from './enginehost.js';
 import { Auth, type RequestAuth } from './api/auth.js';
 import { registerApiRoutes, API_VERSION } from './api/routes.js';
 import { registerUserTokenRoutes } from './api/user-tokens.js';
+import { orderClientErrors } from './api/client-errors.js';
 import { openApiDocument } from './api/openapi.js';
 import { registerMacro } from './api/macro.js';
 import { registerMetrics, metricsAccess, MIN_METRICS_TOKEN } from './metrics.js';
@@ -127,7 +128,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const fopts: FastifyServerOptions & { https?: unknown } = { logger, logController: new QuietRequestLogs(), routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }, bodyLimit: 4 * 1024 * 1024 };
   const tls = typeof opts.tls === 'object' ? opts.tls : generated;
   if (tls) fopts.https = { cert: tls.cert, key: tls.key };
+  // Set once the app exists (its hooks count the responses in flight per connection).
+  let onClientError: NonNullable<FastifyServerOptions['clientErrorHandler']> = (_err, socket) => socket.destroy();
+  fopts.clientErrorHandler = (err, socket) => onClientError(err, socket);
   const app = Fastify(fopts as FastifyServerOptions);
+  onClientError = orderClientErrors(app);
   if (generated) {
     app.log.info({ tls: certShown }, `HTTPS with a self-signed certificate (${generated.certFile}), SHA-256 fingerprint ${generated.fingerprint256}; engines pin it with --controller-ca ${generated.certFile}`);
     if (!generated.coversHost) app.log.warn({ listen: host, cert: generated.certFile }, `the certificate does not name ${host}: clients connecting to that address fail verification; delete ${generated.certFile} and its key to generate one that does`);
