@@ -14,7 +14,7 @@ test('a request followed by malformed bytes: its own answer first, then 400 and 
     const text = await new Promise<string>((resolve, reject) => {
       const s = net.connect({ host: u.hostname, port: Number(u.port) }, () => {
         // A body on DELETE without Content-Length: "{}" is read as the next (malformed) request.
-        s.end(`DELETE /api/pool/${pool.uuid} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${auth}\r\n\r\n{}`);
+        s.write(`DELETE /api/pool/${pool.uuid} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${auth}\r\n\r\n{}`);
       });
       let got = '';
       s.setEncoding('utf8');

@@ -4,6 +4,7 @@
 // reads 400 for a request that was carried out. Here the 400 waits for the responses in flight on
 // that connection, so answers stay in request order.
 import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /** The answer per parser error, as fastify's default handler gives it (408, 431, else 400). */
@@ -29,13 +30,16 @@ export function orderClientErrors(app: FastifyInstance): NonNullable<import('fas
     if (!p) sockets.set(socket, (p = { inFlight: 0 }));
     return p;
   };
-  app.addHook('onRequest', async (req) => { of(req.raw.socket).inFlight++; });
-  app.addHook('onResponse', async (req) => {
-    const socket = req.raw.socket;
-    const p = sockets.get(socket);
-    if (!p) return;
-    p.inFlight--;
-    if (p.inFlight <= 0 && p.error !== undefined) send(socket, p.error);
+  // Counted on the server's own 'request' event: it fires while the parser is still in the packet,
+  // before the bytes after the request can raise a client error (a fastify hook runs later).
+  app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    const p = of(socket);
+    p.inFlight++;
+    res.once('close', () => {
+      p.inFlight--;
+      if (p.inFlight <= 0 && p.error !== undefined) send(socket, p.error);
+    });
   });
   return (err, socket) => {
     // Timeouts and resets: nothing to answer.
