@@ -117,23 +117,38 @@ export class ObjectService {
     return this.write(info, uuid, body, caller, expectLastModified ?? lastModified, true);
   }
 
-  /** PATCH `{add|replace|delete: {...}}` on the stored object, then the same path as PUT. */
+  /**
+   * PATCH `{add|replace|delete: {...}}` on the stored object, then the same path as PUT. The patch says
+   * nothing of the version it was meant for, so a background writer (placement, SE status) changing the
+   * object between our read and our write is no conflict for the caller: read again and apply again.
+   */
   async patch(type: string, uuid: string, input: unknown, caller: Caller): Promise<ObjectRecord> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.patchOnce(type, uuid, input, caller);
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 412 || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  private async patchOnce(type: string, uuid: string, input: unknown, caller: Caller): Promise<ObjectRecord> {
     const info = infoOr404(type);
     const old = await this.store.get(uuid);
     if (!old || old.type !== type || !visibleFrom(old, caller.tenant)) throw notFound(`${notFoundMessage(info)} (${uuid})`);
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('(body): expected {"add"|"replace"|"delete": {...}}');
-    const ops = input as Record<string, unknown>;
     const body = structuredClone(old.body) as Record<string, any>;
+    const ops = input as Record<string, unknown>;
     if ('json_patch' in ops) {
       if (!Array.isArray(ops.json_patch)) throw badRequest('json_patch: expected an array of {op, path, value}');
-      ops.json_patch.forEach((p, i) => applyJsonPatch(body, p, `json_patch[${i}]`));
-      delete ops.json_patch;
+      // Values are cloned so that a retry starts from the caller's input again.
+      ops.json_patch.forEach((p, i) => applyJsonPatch(body, structuredClone(p), `json_patch[${i}]`));
     }
     for (const [op, fields] of Object.entries(ops)) {
+      if (op === 'json_patch') continue;
       if (!['add', 'replace', 'delete'].includes(op)) throw badRequest(`${op}: unknown PATCH operation (use add, replace or delete)`);
       if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw badRequest(`${op}: expected an object of fields`);
-      for (const [k, v] of Object.entries(fields)) applyPatch(body, op, k, v);
+      for (const [k, v] of Object.entries(fields)) applyPatch(body, op, k, structuredClone(v));
     }
     delete body._last_modified;
     return this.replace(type, uuid, body, caller, old.body._last_modified as string | undefined);

@@ -184,6 +184,15 @@ test('PATCH json_patch (add, replace, remove by JSON pointer)', async () => {
   assert.match(bad.body.error, /json_patch\[0\]\.op/);
 });
 
+test('concurrent PATCHes of one object all land: a PATCH names no version, so a write between its read and its write is retried, not refused', async () => {
+  const p = await t.api.create('pool', { name: 'race-pool', servers: [{ ip: { type: 'V4', addr: '10.4.1.1' } }] });
+  const adds = ['10.4.1.2', '10.4.1.3', '10.4.1.4', '10.4.1.5'];
+  const answers = await Promise.all(adds.map((addr) => t.api.patch(`/api/pool/${p.uuid}`, { add: { servers: [{ ip: { type: 'V4', addr } }] } })));
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  const got = await t.api.get(`/api/pool/${p.uuid}`);
+  assert.deepEqual(got.body.servers.map((s: any) => s.ip.addr).sort(), ['10.4.1.1', ...adds].sort());
+});
+
 test('macro API: a tree in one transaction (all or nothing), and its deletion', async () => {
   const tree = (poolName: string, port: number) => ({
     model_name: 'VirtualService',
