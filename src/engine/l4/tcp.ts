@@ -20,6 +20,18 @@ export interface L4Route {
 
 const CONNECT_ATTEMPTS = 3;
 
+// Server bytes land in one shared buffer (net's onread option) instead of a new 64 KB ArrayBuffer
+// per read; each chunk is copied out (from Buffer's small-allocation pool when short) because the
+// client socket may queue it. Hand-written pumps instead of stream.pipe: one call per chunk each
+// way, backpressure by pausing the other side, FIN passed on by 'end'.
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const SESSION = Symbol('tcp session');
+type UpSocket = net.Socket & { [SESSION]?: TcpSession };
+function onServerBytes(this: UpSocket, nread: number, buf: Buffer): boolean {
+  const s = this[SESSION];
+  return s ? s.toClient(Buffer.from(buf.subarray(0, nread))) : false;
+}
+
 class TcpSession {
   private upstream: net.Socket | undefined;
   private server: Upstream | undefined;
@@ -61,7 +73,8 @@ class TcpSession {
     this.pool = pool;
     this.server = server;
     this.attempts++;
-    const up = net.connect({ host: server.ip, port: server.port, allowHalfOpen: true, noDelay: true });
+    const up: UpSocket = net.connect({ host: server.ip, port: server.port, allowHalfOpen: true, noDelay: true, onread: { buffer: READ_BUFFER, callback: onServerBytes } });
+    up[SESSION] = this;
     this.upstream = up;
     up.once('connect', this.onConnect);
     up.on('error', this.onUpstreamError);
@@ -75,8 +88,38 @@ class TcpSession {
   private readonly onConnect = (): void => {
     const up = this.upstream!;
     this.connected = true;
-    this.client.pipe(up);
-    up.pipe(this.client);
+    const client = this.client;
+    client.on('data', this.toServer);
+    client.on('end', this.clientEnded);
+    client.on('drain', this.clientDrained);
+    up.on('end', this.serverEnded);
+    up.on('drain', this.serverDrained);
+    client.resume();
+  };
+
+  /** A server chunk; false pauses reading the server until the client drains. */
+  toClient(chunk: Buffer): boolean {
+    return this.client.write(chunk);
+  }
+
+  private readonly toServer = (chunk: Buffer): void => {
+    if (!this.upstream!.write(chunk)) this.client.pause();
+  };
+
+  private readonly clientDrained = (): void => {
+    this.upstream?.resume();
+  };
+
+  private readonly serverDrained = (): void => {
+    this.client.resume();
+  };
+
+  private readonly clientEnded = (): void => {
+    this.upstream?.end();
+  };
+
+  private readonly serverEnded = (): void => {
+    this.client.end();
   };
 
   /** Before the connection is up, try another server; afterwards, end both sides. */
