@@ -68,6 +68,10 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
   private readonly response: ResponseInput;
   /** The response head, held until the first body bytes (or the end of this upstream read) to write both at once. */
   private pendingHead: string | undefined;
+  /** Inside onUpstreamData: client writes so far in this chunk, and whether the socket is corked for the rest. */
+  private feeding = false;
+  private feedWrites = 0;
+  private corked = false;
 
   constructor(
     readonly socket: Socket,
@@ -221,10 +225,17 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     this.state = this.requestDone ? St.Await : St.Body;
     if (this.chunked === undefined && req.bodyKind === BodyKind.Chunked) this.chunked = new ChunkedDecoder();
     this.chunked?.reset();
-    up.socket.cork();
-    up.socket.write(head, 'latin1');
-    if (rest) this.relayBody(rest, 0);
-    up.socket.uncork();
+    if (rest !== undefined && !this.requestDone) {
+      // Head and the first body bytes in one write.
+      up.socket.cork();
+      up.socket.write(head, 'latin1');
+      this.relayBody(rest, 0);
+      up.socket.uncork();
+    } else {
+      // Corking a single write only costs the stream's buffering and its allocations.
+      up.socket.write(head, 'latin1');
+      if (rest !== undefined) this.relayBody(rest, 0);
+    }
   }
 
   /** Relays request body bytes from chunk[from…]; what follows the body is the next request. */
@@ -334,13 +345,13 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       if (!this.socket.write(chunk)) conn.socket.pause();
       return;
     }
-    const sock = this.socket;
-    sock.cork();
+    this.feeding = true;
+    this.feedWrites = 0;
     try {
       const tunnelBytes = this.reader.feed(chunk);
       if (tunnelBytes !== undefined && tunnelBytes.length > 0) {
         this.bytesOut += tunnelBytes.length;
-        sock.write(tunnelBytes);
+        this.toClient(tunnelBytes);
       }
     } catch (e) {
       this.upReusable = false;
@@ -351,15 +362,32 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       } else this.fail(e);
     } finally {
       this.flushHead();
-      sock.uncork();
+      this.feeding = false;
+      if (this.corked) {
+        this.corked = false;
+        this.socket.uncork();
+      }
     }
+  }
+
+  /**
+   * Writes to the client. While a server chunk is fed, the first write goes out at once and later
+   * ones are corked into one writev at the end of the chunk: most chunks (head and body of a small
+   * response) make a single write, which corking would only buffer and copy.
+   */
+  private toClient(data: Buffer | string): boolean {
+    if (this.feeding && this.feedWrites++ === 1 && !this.corked) {
+      this.corked = true;
+      this.socket.cork();
+    }
+    return this.socket.write(data, 'latin1');
   }
 
   private flushHead(): void {
     const head = this.pendingHead;
     if (head === undefined) return;
     this.pendingHead = undefined;
-    if (!this.socket.destroyed) this.socket.write(head, 'latin1');
+    if (!this.socket.destroyed) this.toClient(head);
   }
 
   onUpstreamClosed(conn: UpstreamConn, err: Error | undefined): void {
@@ -425,7 +453,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       this.socket.setTimeout(0);
       // A WebSocket may stay quiet for long: the server timeout covers exchanges, not tunnels.
       this.up!.setTimeout(0);
-      this.socket.write(buildClientHead(head, undefined, true, false), 'latin1');
+      this.toClient(buildClientHead(head, undefined, true, false));
       if (this.buf) {
         this.up!.socket.write(this.buf);
         this.buf = undefined;
@@ -435,7 +463,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     }
     if (head.status < 200) {
       // 100 Continue and other interim responses go to HTTP/1.1 clients only.
-      if (req.versionMinor === 1) this.socket.write(buildClientHead(head, undefined, false, false), 'latin1');
+      if (req.versionMinor === 1) this.toClient(buildClientHead(head, undefined, false, false));
       return true;
     }
     if (head.close || head.versionMinor === 0) this.upReusable = false;
@@ -472,10 +500,10 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
       const both = Buffer.allocUnsafe(head.length + chunk.length);
       both.write(head, 0, 'latin1');
       chunk.copy(both, head.length);
-      ok = this.socket.write(both);
+      ok = this.toClient(both);
     } else {
       this.flushHead();
-      ok = this.socket.write(chunk);
+      ok = this.toClient(chunk);
     }
     if (!ok) this.up?.socket.pause();
   }
@@ -505,7 +533,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     this.bytesOut += bytes.length;
     this.status = r.status;
     this.responseStarted = true;
-    this.socket.write(bytes);
+    this.toClient(bytes);
     this.decision.pool = undefined;
     this.decision.upstream = undefined;
     this.record(r.status);
