@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { createHash } from 'node:crypto';
 import { EngineRuntime } from '../../src/engine/runtime/runtime.js';
 import { VipManager } from '../../src/engine/vip/manager.js';
 import { SnapshotBuilder, silentLog, tcpBackend, tcpExchange, udpBackend, udpExchange, until, uuid, type Backend } from './support.js';
@@ -72,6 +73,55 @@ test('TCP: large transfers keep order under backpressure', async () => {
     c.write(payload);
   });
   assert.ok(got.equals(payload));
+});
+
+test('TCP: a server that stops reading holds the client back (no read-ahead into memory); every byte arrives once it reads', async () => {
+  const CHUNK = 64 * 1024;
+  const TOTAL = 256 * 1024 * 1024; // far beyond what loopback socket buffers hold
+  const piece = (i: number): Buffer => Buffer.alloc(CHUNK, (i * 7) % 251);
+  let held: net.Socket | undefined;
+  let received = 0;
+  const sinkHash = createHash('sha256');
+  const sink = net.createServer({ pauseOnConnect: true }, (sock) => {
+    held = sock;
+    sock.on('data', (d: Buffer) => {
+      sinkHash.update(d);
+      received += d.length;
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.21.11.2', r));
+  cleanups.push(() => new Promise((r) => { held?.destroy(); sink.close(r); }));
+  const s = new SnapshotBuilder();
+  s.l4vs('hold', '127.21.1.9', [9009], s.pool('p', [{ ip: '127.21.11.2', port: (sink.address() as net.AddressInfo).port }]));
+  const rt = runtime();
+  await rt.apply(s.build());
+  const c = net.connect({ host: '127.21.1.9', port: 9009 });
+  cleanups.push(async () => c.destroy());
+  let flushed = 0;
+  const sent = createHash('sha256');
+  const writing = (async () => {
+    for (let i = 0; i < TOTAL / CHUNK; i++) {
+      const b = piece(i);
+      sent.update(b);
+      if (!c.write(b, () => (flushed += CHUNK))) await new Promise((r) => c.once('drain', r));
+    }
+  })();
+  // Wait until the client's writes stop moving (held back) or all went out (not held back).
+  let last = -1;
+  let since = Date.now();
+  while (flushed < TOTAL && (flushed !== last || Date.now() - since < 1000)) {
+    if (flushed !== last) {
+      last = flushed;
+      since = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(flushed < TOTAL * 0.75, `the client got ${flushed} of ${TOTAL} bytes out while the server read nothing`);
+  await until('the server connection', () => held !== undefined);
+  held!.resume();
+  await writing;
+  await until('every byte at the server', () => received === TOTAL, 60_000);
+  assert.equal(sinkHash.digest('hex'), sent.digest('hex'));
 });
 
 test('TCP: no healthy server closes the client at once and is counted', async () => {

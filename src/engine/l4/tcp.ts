@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { PoolRuntime, Upstream } from '../contracts.js';
 import type { EngineMetrics } from '../runtime/metrics.js';
 import { peekSni, sniPool, type SniRoute } from './passthrough.js';
+import { adoptShared, connectShared, readInto } from '../runtime/shared-read.js';
 
 /** What a TCP listener needs from the runtime; swapped atomically when the VS changes. */
 export interface L4Route {
@@ -20,17 +21,8 @@ export interface L4Route {
 
 const CONNECT_ATTEMPTS = 3;
 
-// Server bytes land in one shared buffer (net's onread option) instead of a new 64 KB ArrayBuffer
-// per read; each chunk is copied out (from Buffer's small-allocation pool when short) because the
-// client socket may queue it. Hand-written pumps instead of stream.pipe: one call per chunk each
-// way, backpressure by pausing the other side, FIN passed on by 'end'.
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-const SESSION = Symbol('tcp session');
-type UpSocket = net.Socket & { [SESSION]?: TcpSession };
-function onServerBytes(this: UpSocket, nread: number, buf: Buffer): boolean {
-  const s = this[SESSION];
-  return s ? s.toClient(Buffer.from(buf.subarray(0, nread))) : false;
-}
+// Hand-written pumps instead of stream.pipe: one call per chunk each way (reads through the shared
+// buffer), backpressure by pausing the other side, a FIN passed on by 'end'.
 
 class TcpSession {
   private upstream: net.Socket | undefined;
@@ -73,8 +65,7 @@ class TcpSession {
     this.pool = pool;
     this.server = server;
     this.attempts++;
-    const up: UpSocket = net.connect({ host: server.ip, port: server.port, allowHalfOpen: true, noDelay: true, onread: { buffer: READ_BUFFER, callback: onServerBytes } });
-    up[SESSION] = this;
+    const up = connectShared({ host: server.ip, port: server.port, allowHalfOpen: true, noDelay: true });
     this.upstream = up;
     up.once('connect', this.onConnect);
     up.on('error', this.onUpstreamError);
@@ -89,18 +80,18 @@ class TcpSession {
     const up = this.upstream!;
     this.connected = true;
     const client = this.client;
-    client.on('data', this.toServer);
     client.on('end', this.clientEnded);
     client.on('drain', this.clientDrained);
     up.on('end', this.serverEnded);
     up.on('drain', this.serverDrained);
+    readInto(up, this.toClient);
+    readInto(client, this.toServer);
     client.resume();
   };
 
-  /** A server chunk; false pauses reading the server until the client drains. */
-  toClient(chunk: Buffer): boolean {
-    return this.client.write(chunk);
-  }
+  private readonly toClient = (chunk: Buffer): void => {
+    if (!this.client.write(chunk)) this.upstream!.pause();
+  };
 
   private readonly toServer = (chunk: Buffer): void => {
     if (!this.upstream!.write(chunk)) this.client.pause();
@@ -206,7 +197,8 @@ export class TcpListener {
       return;
     }
     this.metrics.connectionOpened(route.vsUuid);
-    this.sessions.add(new TcpSession(client, this, route));
+    // SNI passthrough peeks and puts bytes back through the stream: it keeps the accepted socket.
+    this.sessions.add(new TcpSession(route.sni ? client : adoptShared(client), this, route));
   };
 
   sessionEnded(s: TcpSession): void {

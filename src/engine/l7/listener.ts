@@ -9,6 +9,7 @@ import type { L7Context, L7Listener, L7ListenerSpec, SnapshotIndex } from '../co
 import { buildRoutes, childFor, type ListenerRoutes } from './routing.js';
 import { CertContexts, pickContext } from './certificates.js';
 import { readHello } from './tls/hello-reader.js';
+import { adoptShared } from '../runtime/shared-read.js';
 import { SessionCache } from './tls/session-cache.js';
 import type { HelloFacts } from './tls/client-hello.js';
 import { sharedUpstreamPool, type UpstreamPool } from './upstream-pool.js';
@@ -127,10 +128,16 @@ export class L7ListenerImpl implements L7Listener, ListenerState {
   }
 
   listen(): Promise<void> {
-    const server = this.spec.tls ? this.createTls() : createNetServer({ noDelay: true });
+    // Plain HTTP: accepted paused, then moved to a socket that reads through the shared buffer.
+    const server = this.spec.tls ? this.createTls() : createNetServer({ noDelay: true, pauseOnConnect: true });
     // Admission first: a refused socket is destroyed before any handler sees it.
-    server.prependListener('connection', this.admit);
-    if (!this.spec.tls) server.on('connection', (s: Socket) => this.startConnection(s, undefined, ''));
+    if (this.spec.tls) server.prependListener('connection', this.admit);
+    else
+      server.on('connection', (raw: Socket) => {
+        const s = adoptShared(raw);
+        this.admit(s);
+        this.startConnection(s, undefined, '');
+      });
     this.server = server;
     this.sweeper = setInterval(this.sweepSlowHeads, Math.max(50, Math.min(1000, this.routes.limits.headerTimeoutMs / 4)));
     this.sweeper.unref();

@@ -1,7 +1,8 @@
 // Keep-alive connections to backend servers, shared by every L7 listener of the process.
 // Each pooled socket has its event handlers bound once; the exchange using it is its `owner`,
 // so no closure is made per request.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectShared, readInto } from '../runtime/shared-read.js';
 import type { Upstream } from '../contracts.js';
 
 export interface UpstreamOwner {
@@ -16,17 +17,6 @@ export interface UpstreamOwner {
 
 /** Idle sockets older than this are closed: below the 5 s keep-alive timeout of Node servers and similar. */
 const IDLE_MS = 4_000;
-
-// Reads land in one shared buffer (the onread option) instead of a new 64 KB ArrayBuffer per read,
-// which Node allocates, shrinks and later frees through the GC for every 'data' event. A chunk is
-// copied out (from Buffer's small-allocation pool when short) because owners keep or queue it.
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-const CONN = Symbol('upstream conn');
-function onRead(this: Socket & { [CONN]?: UpstreamConn }, nread: number, buf: Buffer): boolean {
-  const c = this[CONN];
-  if (c) c.onData(Buffer.from(buf.subarray(0, nread)));
-  return true;
-}
 const MAX_IDLE_PER_SERVER = 512;
 
 export class UpstreamConn {
@@ -46,6 +36,7 @@ export class UpstreamConn {
   ) {
     socket.setNoDelay(true);
     socket.on('connect', this.onConnect);
+    readInto(socket, this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
@@ -71,11 +62,11 @@ export class UpstreamConn {
     this.owner?.onUpstreamConnect(this);
   };
 
-  onData(chunk: Buffer): void {
+  private onData = (chunk: Buffer): void => {
     if (this.owner) this.owner.onUpstreamData(this, chunk);
     // Bytes on an idle connection are a protocol error from the server: drop it.
     else this.socket.destroy();
-  }
+  };
 
   private onEnd = (): void => {
     this.finish(undefined);
@@ -131,9 +122,8 @@ export class UpstreamPool {
       c.socket.resume();
       return c;
     }
-    const socket = connect({ host: u.ip, port: u.port, onread: { buffer: READ_BUFFER, callback: onRead } });
+    const socket = connectShared({ host: u.ip, port: u.port });
     const c = new UpstreamConn(socket, u, this);
-    (socket as Socket & { [CONN]?: UpstreamConn })[CONN] = c;
     c.owner = owner;
     c.setTimeout(timeoutMs);
     return c;

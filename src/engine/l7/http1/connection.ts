@@ -14,6 +14,7 @@ import { serializeHttp1, textResponse, type LocalResponse } from '../responses.j
 import type { ListenerState } from '../listener-state.js';
 import { buildUpstreamHead, buildClientHead } from './heads.js';
 import type { ResponseInput } from '../policy.js';
+import { readInto } from '../../runtime/shared-read.js';
 
 const enum St {
   /** Waiting for (the rest of) a request head. */
@@ -113,7 +114,7 @@ export class Http1Connection implements UpstreamOwner, ResponseSink {
     };
     this.pick = { clientIp: this.facts.clientIp, clientPort: socket.remotePort ?? 0, uri: '', header: this.facts.header };
     // TCP_NODELAY is set at accept (the listener's server has noDelay); a TLS socket would set it again.
-    socket.on('data', this.onData);
+    readInto(socket, this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
