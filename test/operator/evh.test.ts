@@ -40,3 +40,24 @@ test('EVH: a secure host whose secret is missing gets no child and a Warning; th
   const withSecret = translate(f.snapshot, f.settings, f.infra);
   assert.equal(withSecret.objects.find((o) => o.type === 'virtualservice' && o.name === child)?.body.vh_parent_vs_ref, '/api/virtualservice?name=c1--Shared-L7-EVH-7');
 });
+
+test('EVH fqdnReusePolicy Strict: claims follow the Ingresses that exist; with the claimer gone the next oldest namespace takes the host', () => {
+  const f = loadFixture('ingress-evh-strict.yaml');
+  const hostsOf = (t: ReturnType<typeof translate>, ns: string, name: string) =>
+    t.outcomes.find((o) => o.ref.namespace === ns && o.ref.name === name)!.vips.map((v) => v.hostname);
+  const before = translate(f.snapshot, f.settings, f.infra);
+  assert.deepEqual(hostsOf(before, 'blue', 'b'), []);
+  assert.deepEqual(hostsOf(before, 'green', 'g'), ['other.avi.internal']);
+  // red's Ingresses deleted: blue (older than green) now claims both of its hosts, so green is refused.
+  f.snapshot.ingresses.delete('red/r');
+  f.snapshot.ingresses.delete('red/r2');
+  const after = translate(f.snapshot, f.settings, f.infra);
+  assert.deepEqual(hostsOf(after, 'blue', 'b'), ['other.avi.internal', 'shop.avi.internal']);
+  const green = after.outcomes.find((o) => o.ref.name === 'g')!;
+  assert.deepEqual(green.vips, []);
+  assert.match(green.warnings[0]!.message, /other\.avi\.internal \(namespace blue\)/);
+  // InterNamespaceAllowed (the default) merges hosts across namespaces: only the very same path is refused.
+  const merged = translate(f.snapshot, { ...f.settings, l7: { ...f.settings.l7, fqdnReusePolicy: 'InterNamespaceAllowed' } }, f.infra);
+  assert.deepEqual(hostsOf(merged, 'blue', 'b'), ['other.avi.internal', 'shop.avi.internal']);
+  assert.deepEqual(merged.outcomes.find((o) => o.ref.name === 'g')!.warnings.map((w) => w.reason), ['DuplicateHostPath']);
+});

@@ -51,6 +51,12 @@ export interface OperatorSettings {
     noPGForSNI: boolean;
     /** Older charts' `L7ShardingScheme`: shard by host (default) or by the Ingress namespace. */
     shardScheme: 'hostname' | 'namespace';
+    /**
+     * EVH only: `InterNamespaceAllowed` merges a host's paths from every namespace; with `Strict` the
+     * namespace of the oldest Ingress naming a host claims it, and an Ingress of another namespace
+     * naming a claimed host is not served at all.
+     */
+    fqdnReusePolicy: 'InterNamespaceAllowed' | 'Strict';
   };
   l4: {
     defaultLBController: boolean;

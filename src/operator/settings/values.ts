@@ -12,7 +12,7 @@ export function defaultSettings(): OperatorSettings {
     blockedNamespaceList: [], namespaceSelector: { labelKey: '', labelValue: '' }, akoNamespace: 'avi-system',
     disableStaticRouteSync: false, cniPlugin: '',
     network: { vipNetworkList: [], defaultDomain: '', enableRHI: false, bgpPeerLabels: [] },
-    l7: { defaultIngController: true, serviceType: 'ClusterIP', shardVSSize: 'LARGE', passthroughShardSize: 'SMALL', noPGForSNI: false, shardScheme: 'hostname' },
+    l7: { defaultIngController: true, serviceType: 'ClusterIP', shardVSSize: 'LARGE', passthroughShardSize: 'SMALL', noPGForSNI: false, shardScheme: 'hostname', fqdnReusePolicy: 'InterNamespaceAllowed' },
     l4: { defaultLBController: true, autoFQDN: 'default' },
     controller: { serviceEngineGroupName: 'Default-Group', controllerVersion: '', cloudName: 'Default-Cloud', controllerHost: '', tenantName: 'admin', vrfName: '' },
     nodePortSelector: { key: '', value: '' },
@@ -146,6 +146,7 @@ const APPLIED: Record<string, Apply> = {
   'L7Settings.noPGForSNI': set(bool, (s, v) => { s.l7.noPGForSNI = v; }),
   'L7Settings.l7ShardingScheme': set(oneOf(['hostname', 'namespace'] as const), (s, v) => { s.l7.shardScheme = v; }),
   'L7Settings.L7ShardingScheme': set(oneOf(['hostname', 'namespace'] as const), (s, v) => { s.l7.shardScheme = v; }),
+  'L7Settings.fqdnReusePolicy': set(oneOf(['InterNamespaceAllowed', 'Strict'] as const), (s, v) => { s.l7.fqdnReusePolicy = v; }),
   'L4Settings.defaultLBController': set(bool, (s, v) => { s.l4.defaultLBController = v; }),
   'L4Settings.autoFQDN': set(str, (s, v) => { s.l4.autoFQDN = v === 'default' || v === 'flat' ? v : 'disabled'; }),
   // Deprecated: used only when NetworkSettings.defaultDomain is empty (see finish()).
@@ -187,7 +188,6 @@ const UNSUPPORTED: Record<string, unknown> = {
   'NetworkSettings.nodeNetworkList': [],
   'NetworkSettings.nsxtT1LR': '',
   'L7Settings.enableMCI': false,
-  'L7Settings.fqdnReusePolicy': 'InterNamespaceAllowed',
   'ControllerSettings.dedicatedTenantMode': false,
 };
 
@@ -263,6 +263,7 @@ function finish(s: OperatorSettings, raw: Map<string, unknown>, env: NodeJS.Proc
   envApply('ENABLE_EVH', 'AKOSettings.enableEVH');
   envApply('VIP_PER_NAMESPACE', 'AKOSettings.vipPerNamespace');
   envApply('DISABLE_STATIC_ROUTE_SYNC', 'AKOSettings.disableStaticRouteSync');
+  envApply('FQDN_REUSE_POLICY', 'L7Settings.fqdnReusePolicy');
   envApply('CNI_PLUGIN', 'AKOSettings.cniPlugin');
   envApply('PORTICO_USERNAME', 'avicredentials.username');
   envApply('PORTICO_PASSWORD', 'avicredentials.password');
@@ -274,6 +275,11 @@ function finish(s: OperatorSettings, raw: Map<string, unknown>, env: NodeJS.Proc
   if (s.vipPerNamespace && !s.enableEVH) {
     problems.push({ key: 'AKOSettings.vipPerNamespace', message: 'needs AKOSettings.enableEVH: true (ignored in SNI mode)' });
     s.vipPerNamespace = false;
+  }
+  // As AKO: the FQDN reuse policy is read in EVH mode only.
+  if (s.l7.fqdnReusePolicy === 'Strict' && !s.enableEVH) {
+    problems.push({ key: 'L7Settings.fqdnReusePolicy', message: 'Strict needs AKOSettings.enableEVH: true (ignored in SNI mode)' });
+    s.l7.fqdnReusePolicy = 'InterNamespaceAllowed';
   }
 }
 

@@ -35,6 +35,31 @@ const EVERY_PATH = [{ match_criteria: 'BEGINS_WITH', match_str: ['/'] }];
 type Served = Map<string, { vsvip: string; vs: string }>;
 
 /**
+ * `L7Settings.fqdnReusePolicy: Strict` (§4 EVH): walking the Ingresses oldest first, the first to
+ * name a host claims it for its namespace; an Ingress of another namespace that names a claimed
+ * host is not served at all (routes, TLS and default backend dropped) and its status says why. A
+ * rejected Ingress claims nothing. Claims follow the Ingresses that exist now, so a host is free
+ * again once the Ingresses that claimed it are gone (AKO hands it over only on a later resync).
+ */
+export function claimHostsStrictly(parsed: ParsedIngress[]): void {
+  const claims = new Map<string, string>();
+  for (const p of parsed) {
+    const hosts = new Set([...p.routes.map((r) => r.host), ...p.tlsHosts.keys()]);
+    const taken = [...hosts].filter((h) => (claims.get(h) ?? p.ns) !== p.ns).sort();
+    if (taken.length > 0) {
+      const which = taken.map((h) => `${h} (namespace ${claims.get(h)})`).join(', ');
+      warn(p.out, 'HostAlreadyClaimed', `host${taken.length > 1 ? 's' : ''} already claimed by another namespace: ${which}; with L7Settings.fqdnReusePolicy Strict the ingress is not served`);
+      p.routes = [];
+      p.tlsHosts = new Map();
+      p.hosts = [];
+      delete p.defaultBackend;
+      continue;
+    }
+    for (const h of hosts) claims.set(h, p.ns);
+  }
+}
+
+/**
  * Builds the EVH parents and children for the planned hosts (status goes into `served`).
  * Returns the parent that serves `defaultOwner`'s spec.defaultBackend, if any.
  */

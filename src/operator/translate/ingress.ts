@@ -10,7 +10,7 @@ import { EndpointIndex } from './members.js';
 import { fqdnSubdomain, inDnsDomains, nameTooLong, pushTo, vsvipFields, warn } from './common.js';
 import { eligibleIngresses, parseIngress, type Backend, type HostCert, type ParsedIngress, type Route } from './ingress-parse.js';
 import { buildPassthrough, isPassthrough } from './passthrough.js';
-import { buildEvh } from './evh.js';
+import { buildEvh, claimHostsStrictly } from './evh.js';
 
 export interface HostPlan {
   host: string;
@@ -150,6 +150,7 @@ export function buildIngresses(snapshot: ClusterSnapshot, settings: OperatorSett
   const subdomain = fqdnSubdomain(set.infra, settings);
   const parsed = ingresses.map((i) => parseIngress(snapshot, settings, i, subdomain));
   for (const p of parsed) outcomes.push(p.out);
+  if (settings.enableEVH && settings.l7.fqdnReusePolicy === 'Strict') claimHostsStrictly(parsed);
   const ctx: Ctx = { settings, set, names, endpoints };
   const count = shardCount(settings.l7.shardVSSize);
   const plans = planHosts(parsed, count, settings.l7.shardScheme);

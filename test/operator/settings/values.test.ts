@@ -106,3 +106,18 @@ test('EVH: enableEVH and vipPerNamespace are applied (values and env); vipPerNam
   assert.equal(env.settings.enableEVH, true);
   assert.equal(env.settings.vipPerNamespace, true);
 });
+
+test('EVH: L7Settings.fqdnReusePolicy (values and env FQDN_REUSE_POLICY); Strict without EVH and unknown values are reported', () => {
+  assert.equal(settingsFromValues(undefined).settings.l7.fqdnReusePolicy, 'InterNamespaceAllowed');
+  const strict = settingsFromValues({ AKOSettings: { enableEVH: true }, L7Settings: { fqdnReusePolicy: 'Strict' } });
+  assert.deepEqual(strict.problems, []);
+  assert.equal(strict.settings.l7.fqdnReusePolicy, 'Strict');
+  const sni = settingsFromValues({ L7Settings: { fqdnReusePolicy: 'Strict' } });
+  assert.deepEqual(sni.problems.map((p) => p.key), ['L7Settings.fqdnReusePolicy']);
+  assert.equal(sni.settings.l7.fqdnReusePolicy, 'InterNamespaceAllowed');
+  const bad = settingsFromValues({ AKOSettings: { enableEVH: true }, L7Settings: { fqdnReusePolicy: 'Loose' } });
+  assert.match(bad.problems[0]!.message, /InterNamespaceAllowed\|Strict/);
+  assert.equal(bad.settings.l7.fqdnReusePolicy, 'InterNamespaceAllowed');
+  const env = settingsFromValues(undefined, { ENABLE_EVH: 'true', FQDN_REUSE_POLICY: 'Strict' });
+  assert.equal(env.settings.l7.fqdnReusePolicy, 'Strict');
+});
