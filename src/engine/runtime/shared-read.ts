@@ -66,12 +66,3 @@ export function readInto(socket: Socket, sink: ReadSink): void {
     s.resume();
   } else socket.on('data', sink);
 }
-
-/** Stops delivering to the sink readInto gave (the socket pauses). */
-export function stopReading(socket: Socket, sink: ReadSink): void {
-  const s = socket as Reading;
-  if (s[SHARED_READS]) {
-    if (s[SINK] === sink) s[SINK] = undefined;
-    s.pause();
-  } else socket.off('data', sink);
-}
