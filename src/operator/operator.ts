@@ -264,7 +264,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   /** Pod CIDR routes on the VRF context (AKO's static route sync); a failure is retried like a failed write. */
   async function syncStaticRoutes(): Promise<void> {
     try {
-      await staticRoutes.run(snapshot!.nodes, settings.deleteConfig, snapshot!.custom.get('AviInfraSetting'));
+      await staticRoutes.run(snapshot!.nodes, settings.deleteConfig, snapshot!.custom.get('AviInfraSetting'), snapshot!.custom);
     } catch (err) {
       const e = err instanceof ControllerError ? err : undefined;
       metrics.errors.inc({ class: e?.errorClass ?? 'network' });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { V1Node } from '@kubernetes/client-node';
 import { checkSeGroupLabels, desiredStaticRoutes, mergeStaticRoutes, readModifyWrite, staticRouteSyncOn, type StaticRoute } from '../../src/operator/sync/static-routes.js';
+import { cniKind, cniPodCidrs } from '../../src/operator/sync/cni-cidrs.js';
 import { settingsFromValues } from '../../src/operator/settings/values.js';
 import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import { createKubernetesProvider } from '../../src/operator/source/kubernetes.js';
@@ -75,6 +76,62 @@ describe('static routes: nodes in → routes out', () => {
   }
 });
 
+describe('static routes: Pod CIDRs from the CNI\'s objects (cniPlugin)', () => {
+  const custom = (kind: string, objects: object[]) => new Map([[kind, new Map(objects.map((o, i) => [`o${i}`, o]))]]);
+  const block = (nodeName: string, cidr: string, state = 'confirmed', deleted = 'false') =>
+    ({ apiVersion: 'crd.projectcalico.org/v1', kind: 'BlockAffinity', metadata: { name: `${nodeName}-${cidr.replace(/[./]/g, '-')}` }, spec: { node: nodeName, cidr, state, deleted } });
+  const run = (plugin: string, nodes: V1Node[], objects: Map<string, Map<string, unknown>>) =>
+    desiredStaticRoutes(nodes, 'k1', undefined, { plugin, byNode: cniPodCidrs(plugin, objects) });
+
+  test('calico: confirmed blockaffinities per node (sorted); pending and deleted blocks left out; spec.podCIDRs ignored', () => {
+    const { routes, problems } = run('calico', [node('n1', '10.0.0.1', { podCIDRs: ['10.244.1.0/24'] }), node('n2', '10.0.0.2'), node('n3', '10.0.0.3')], custom('BlockAffinity', [
+      block('n1', '192.168.10.64/26'), block('n1', '192.168.10.0/26'), block('n2', '192.168.20.0/26'),
+      block('n2', '192.168.20.64/26', 'pending'), block('n2', '192.168.20.128/26', 'confirmed', 'true'),
+    ]));
+    assert.deepEqual(brief(routes), [
+      'k1-1 192.168.10.0/26 via 10.0.0.1 [clustername=k1]', 'k1-2 192.168.10.64/26 via 10.0.0.1 [clustername=k1]', 'k1-3 192.168.20.0/26 via 10.0.0.2 [clustername=k1]',
+    ]);
+    // n3 has no block yet (no pods there): no route, and nothing to report.
+    assert.deepEqual(problems, []);
+  });
+
+  test('cilium: CiliumNode spec.ipam.podCIDRs; openshift: HostSubnet host → subnet', () => {
+    const cilium = run('cilium', [node('c1', '10.0.1.1'), node('c2', '10.0.1.2')], custom('CiliumNode', [
+      { apiVersion: 'cilium.io/v2', kind: 'CiliumNode', metadata: { name: 'c1' }, spec: { ipam: { podCIDRs: ['10.0.128.0/24', 'fd00::/96'] } } },
+      { apiVersion: 'cilium.io/v2', kind: 'CiliumNode', metadata: { name: 'c2' }, spec: { ipam: { podCIDRs: ['10.0.129.0/24'] } } },
+    ]));
+    assert.deepEqual(brief(cilium.routes), ['k1-1 10.0.128.0/24 via 10.0.1.1 [clustername=k1]', 'k1-2 10.0.129.0/24 via 10.0.1.2 [clustername=k1]']);
+    const openshift = run('openshift', [node('o1', '10.0.2.1')], custom('HostSubnet', [
+      { apiVersion: 'network.openshift.io/v1', kind: 'HostSubnet', metadata: { name: 'o1' }, host: 'o1', hostIP: '10.0.2.1', subnet: '10.128.0.0/23' },
+    ]));
+    assert.deepEqual(brief(openshift.routes), ['k1-1 10.128.0.0/23 via 10.0.2.1 [clustername=k1]']);
+  });
+
+  test('ovn-kubernetes: the k8s.ovn.org/node-subnets annotation (string or list); unreadable → named; ako.vmware.com/pod-cidrs still wins', () => {
+    const ovn = (name: string, ip: string, value: string, podCidrs?: string): V1Node => {
+      const n = node(name, ip, { podCIDRs: ['10.244.0.0/24'] }, podCidrs);
+      n.metadata!.annotations = { ...n.metadata!.annotations, 'k8s.ovn.org/node-subnets': value };
+      return n;
+    };
+    const { routes, problems } = run('ovn-kubernetes', [
+      ovn('a', '10.0.3.1', '{"default":"10.128.0.0/23"}'),
+      ovn('b', '10.0.3.2', '{"default":["10.128.2.0/23","10.128.4.0/23"]}'),
+      ovn('c', '10.0.3.3', 'not json'),
+      ovn('d', '10.0.3.4', '{"default":"10.128.6.0/23"}', '10.77.0.0/24'),
+    ], new Map());
+    assert.deepEqual(brief(routes), [
+      'k1-1 10.128.0.0/23 via 10.0.3.1 [clustername=k1]', 'k1-2 10.128.2.0/23 via 10.0.3.2 [clustername=k1]', 'k1-3 10.128.4.0/23 via 10.0.3.2 [clustername=k1]', 'k1-4 10.77.0.0/24 via 10.0.3.4 [clustername=k1]',
+    ]);
+    assert.equal(problems.length, 1);
+    assert.match(`${problems[0]!.node}: ${problems[0]!.message}`, /^c: no readable k8s\.ovn\.org\/node-subnets annotation/);
+  });
+
+  test('which kind each CNI is read from', () => {
+    assert.deepEqual(['calico', 'Canal', 'cilium', 'openshift', 'ovn-kubernetes', 'antrea', ''].map((p) => cniKind(p)?.kind), ['BlockAffinity', 'BlockAffinity', 'CiliumNode', 'HostSubnet', undefined, undefined, undefined]);
+    assert.equal(cniPodCidrs('antrea', new Map()), undefined);
+  });
+});
+
 describe('static routes: merged into the VRF context', () => {
   const user = route('user-1', '192.168.0.0/16', '10.0.0.254');
   const other = route('k2-1', '10.99.1.0/24', '10.1.0.1', [{ key: 'clustername', value: 'k2' }]);
@@ -113,13 +170,30 @@ describe('static routes: when the sync is on (settings)', () => {
       assert.equal(staticRouteSyncOn(settings), on);
     });
   }
-  test('cniPlugin calico: reported (Pod CIDRs come from the node, not from blockaffinities)', () => {
+  test('cniPlugin calico is taken as it is (lower-cased), nothing reported', () => {
     const { settings, problems } = settingsFromValues({ AKOSettings: { clusterName: 'k1', cniPlugin: 'Calico' } }, {});
     assert.equal(settings.cniPlugin, 'calico');
-    assert.equal(problems.length, 1);
-    assert.equal(problems[0]!.key, 'AKOSettings.cniPlugin');
-    assert.match(problems[0]!.message, /spec\.podCIDRs or the ako\.vmware\.com\/pod-cidrs annotation/);
+    assert.deepEqual(problems, []);
   });
+});
+
+const BLOCK_AFFINITY_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+  metadata: { name: 'blockaffinities.crd.projectcalico.org' },
+  spec: {
+    group: 'crd.projectcalico.org', scope: 'Cluster',
+    names: { kind: 'BlockAffinity', plural: 'blockaffinities', singular: 'blockaffinity', listKind: 'BlockAffinityList' },
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+};
+
+const calicoNode = (name: string, ip: string) => ({
+  apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { podCIDRs: ['10.244.99.0/24'] },
+  status: { addresses: [{ type: 'InternalIP', address: ip }] },
+});
+const block = (nodeName: string, cidr: string, state = 'confirmed') => ({
+  apiVersion: 'crd.projectcalico.org/v1', kind: 'BlockAffinity',
+  metadata: { name: `${nodeName}-${cidr.replace(/[./]/g, '-')}` }, spec: { node: nodeName, cidr, state, deleted: 'false' },
 });
 
 describe('static routes against the real controller, through the Kubernetes API double', () => {
@@ -160,6 +234,30 @@ describe('static routes against the real controller, through the Kubernetes API 
   const vrf = async () => (await ctl!.api('GET', '/api/vrfcontext?name=global')).body.results[0];
   const vrfRoutes = async () => brief((await vrf()).static_routes ?? []);
   const kubeNode = (n: V1Node) => ({ ...n, metadata: { ...n.metadata } });
+
+  async function calicoOperator(clusterName: string) {
+    // Its own SE group: Default-Group carries the label of cluster "routes".
+    await ctl!.api('POST', '/api/serviceenginegroup', { name: `${clusterName}-seg` });
+    const { settings, problems } = settingsFromValues({
+      AKOSettings: { clusterName, fullSyncFrequency: '0', cniPlugin: 'calico' },
+      NetworkSettings: { vipNetworkList: [{ networkName: 'local-vip' }] },
+      ControllerSettings: { serviceEngineGroupName: `${clusterName}-seg` },
+    }, {});
+    assert.deepEqual(problems, []);
+    const kubeConfig = double.kubeConfig();
+    const op = await startOperator({
+      controller: ctl!.url, provider: createKubernetesProvider({ kubeConfig, debounceMs: 20, retryMinMs: 100, retryMaxMs: 300, cniKind: cniKind(settings.cniPlugin) }),
+      sink: createKubernetesStatusSink(kubeConfig), settings, listen: '127.113.0.3:0', username: 'admin', password: ADMIN_PASSWORD,
+      fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
+    });
+    operators.push(op);
+    return op;
+  }
+
+  /** The cluster's routes to the Calico test nodes (10.1.0.x), without route ids: nodes of the test above are in the double too. */
+  const ourRoutes = async (clusterName: string): Promise<string[]> =>
+    (await vrfRoutes()).filter((r) => r.endsWith(`[clustername=${clusterName}]`) && r.includes(' via 10.1.0.')).map((r) => r.replace(/ \[.*\]$/, '').replace(/^\S+ /, ''));
+
 
   test('SE group labelled; routes follow nodes; others kept; 412 retried; another cluster refused; deleteConfig', async (t) => {
     if (skip) return t.skip(skip);
@@ -234,5 +332,30 @@ describe('static routes against the real controller, through the Kubernetes API 
     op.resync();
     await eventually(async () => JSON.stringify(await vrfRoutes()) === JSON.stringify([...kept, 'user-2 172.16.0.0/12 via 10.0.0.253']), 'only our routes removed by deleteConfig', 10_000)
       .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await vrfRoutes())}`); });
+  });
+
+  test('cniPlugin calico: routes from confirmed BlockAffinities (not spec.podCIDRs), following Calico as blocks come and go; the CRD may be installed late', { timeout: 60_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    double.create(calicoNode('cal-1', '10.1.0.1') as any);
+    double.create(calicoNode('cal-2', '10.1.0.2') as any);
+    // Started before Calico's CRD exists: the operator comes up and serves; the kind is retried.
+    const op = await calicoOperator('cal');
+    await eventually(async () => (await fetch(`${op.url}/api/status`)).ok, 'the operator ready without the CRD');
+    assert.deepEqual(await ourRoutes('cal'), [], 'no route from spec.podCIDRs with cniPlugin calico');
+
+    double.create(BLOCK_AFFINITY_CRD as any);
+    double.create(block('cal-1', '192.168.1.0/26') as any);
+    double.create(block('cal-2', '192.168.2.0/26') as any);
+    double.create(block('cal-2', '192.168.2.64/26', 'pending') as any);
+    const want1 = ['192.168.1.0/26 via 10.1.0.1', '192.168.2.0/26 via 10.1.0.2'];
+    await eventually(async () => JSON.stringify(await ourRoutes('cal')) === JSON.stringify(want1), 'routes of the confirmed blocks', 20_000)
+      .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await ourRoutes('cal'))}`); });
+
+    // Calico confirms the pending block and releases cal-1's: the routes follow.
+    double.update(block('cal-2', '192.168.2.64/26') as any);
+    double.delete('crd.projectcalico.org/v1', 'BlockAffinity', 'cal-1-192-168-1-0-26');
+    const want2 = ['192.168.2.0/26 via 10.1.0.2', '192.168.2.64/26 via 10.1.0.2'];
+    await eventually(async () => JSON.stringify(await ourRoutes('cal')) === JSON.stringify(want2), 'routes follow the blocks', 20_000)
+      .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await ourRoutes('cal'))}`); });
   });
 });

@@ -228,6 +228,21 @@ describe('portico-operator chart: HA and secondary instances', () => {
     assert.ok((container(r).args as string[]).includes('0.0.0.0:9191'));
   });
 
+  it('reads the CNI\'s Pod CIDR objects only for the cniPlugin that has them (Calico/canal, Cilium, OpenShift)', async () => {
+    const groupsFor = (cniPlugin?: string) => {
+      const rr = renderChart(chart, { values: cniPlugin === undefined ? [] : [{ AKOSettings: { cniPlugin } }] });
+      return (must(rr, 'ClusterRole').rules as Obj[]).filter((x) => ['crd.projectcalico.org', 'cilium.io', 'network.openshift.io'].includes(x.apiGroups[0]))
+        .map((x) => `${x.apiGroups[0]}/${x.resources.join(',')}:${x.verbs.join(',')}`);
+    };
+    assert.deepEqual(groupsFor(), []);
+    assert.deepEqual(groupsFor('antrea'), []);
+    assert.deepEqual(groupsFor('calico'), ['crd.projectcalico.org/blockaffinities:get,list,watch']);
+    assert.deepEqual(groupsFor('canal'), ['crd.projectcalico.org/blockaffinities:get,list,watch']);
+    assert.deepEqual(groupsFor('cilium'), ['cilium.io/ciliumnodes:get,list,watch']);
+    assert.deepEqual(groupsFor('openshift'), ['network.openshift.io/hostsubnets:get,list,watch']);
+    await assertAllValid(renderChart(chart, { values: [{ AKOSettings: { cniPlugin: 'calico' } }] }));
+  });
+
   it('lets users loosen the security context explicitly, keeping the rest', () => {
     const r = renderChart(chart, { values: [{ securityContext: { readOnlyRootFilesystem: false } }] });
     assert.equal(container(r).securityContext.readOnlyRootFilesystem, false);

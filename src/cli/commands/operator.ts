@@ -12,6 +12,8 @@ import type { StatusSink } from '../../operator/status/types.js';
 import { createMemoryStatusSink } from '../../operator/status/memory.js';
 import { leaderTimings, startLeaderElection, type LeaderElection } from '../../operator/leader.js';
 import { createPodEvents, podRefFromEnv, type PodEvents } from '../../operator/status/pod-events.js';
+import { cniKind } from '../../operator/sync/cni-cidrs.js';
+import { staticRouteSyncOn } from '../../operator/sync/static-routes.js';
 
 interface OperatorCliOptions {
   controller: string;
@@ -81,7 +83,7 @@ export function registerOperator(program: Command): void {
         const { createKubernetesStatusSink } = await import('../../operator/status/kubernetes.js');
         try {
           const kubeConfig = loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster });
-          provider = createKubernetesProvider({ kubeConfig, pods: settings.l7.serviceType === 'NodePortLocal', logger: sourceLog });
+          provider = createKubernetesProvider({ kubeConfig, pods: settings.l7.serviceType === 'NodePortLocal', cniKind: staticRouteSyncOn(settings) ? cniKind(settings.cniPlugin) : undefined, logger: sourceLog });
           sink = createKubernetesStatusSink(kubeConfig, { logger: sourceLog });
           const events = createPodEvents({ sink, pod: podRefFromEnv(), kubeConfig, enabled: () => settings.enableEvents, logger: sourceLog });
           podEvents = events;

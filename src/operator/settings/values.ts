@@ -110,8 +110,6 @@ function strings(v: unknown, key: string, problems: SettingsProblem[]): string[]
 const set = <T>(parse: (v: unknown, key: string, p: SettingsProblem[]) => T | undefined, assign: (s: OperatorSettings, v: T) => void): Apply =>
   (s, v, key, p) => { const x = parse(v, key, p); if (x !== undefined) assign(s, x); };
 
-const OWN_POD_CIDR_SOURCES = ['calico', 'openshift', 'ovn-kubernetes', 'cilium'];
-
 const APPLIED: Record<string, Apply> = {
   'AKOSettings.clusterName': set(str, (s, v) => { s.clusterName = v; }),
   'AKOSettings.logLevel': set(oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'] as const), (s, v) => { s.logLevel = v; }),
@@ -124,13 +122,8 @@ const APPLIED: Record<string, Apply> = {
   'AKOSettings.enableEVH': set(bool, (s, v) => { s.enableEVH = v; }),
   'AKOSettings.vipPerNamespace': set(bool, (s, v) => { s.vipPerNamespace = v; }),
   'AKOSettings.disableStaticRouteSync': set(bool, (s, v) => { s.disableStaticRouteSync = v; }),
-  'AKOSettings.cniPlugin': (s, v, key, p) => {
-    const x = str(v, key, p)?.toLowerCase();
-    if (x === undefined) return;
-    s.cniPlugin = x;
-    // AKO reads these CNIs' Pod CIDRs from their own objects; Portico reads the node's (spec or annotation).
-    if (OWN_POD_CIDR_SOURCES.includes(x)) p.push({ key, message: `${x}: Pod CIDRs are read from node spec.podCIDRs or the ako.vmware.com/pod-cidrs annotation, not from ${x}'s own objects` });
-  },
+  // calico/canal, cilium, openshift and ovn-kubernetes: Pod CIDRs come from the CNI's objects (sync/cni-cidrs.ts).
+  'AKOSettings.cniPlugin': set(str, (s, v) => { s.cniPlugin = v.toLowerCase(); }),
   'AKOSettings.blockedNamespaceList': set(strings, (s, v) => { s.blockedNamespaceList = v; }),
   'AKOSettings.namespaceSelector.labelKey': set(str, (s, v) => { s.namespaceSelector.labelKey = v; }),
   'AKOSettings.namespaceSelector.labelValue': set(str, (s, v) => { s.namespaceSelector.labelValue = v; }),

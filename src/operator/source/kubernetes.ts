@@ -35,6 +35,12 @@ export interface KubernetesProviderOptions extends KubeConfigOptions {
   resyncMs?: number;
   /** Watch Pods (L7Settings.serviceType NodePortLocal: members from Antrea's pod annotation). */
   pods?: boolean;
+  /**
+   * A cluster-scoped kind of the CNI that holds Pod CIDRs (Calico BlockAffinity, CiliumNode,
+   * HostSubnet; sync/cni-cidrs.ts), watched into `custom` like the CRDs: if it is not served, that
+   * is reported and retried, and nothing else waits for it.
+   */
+  cniKind?: { kind: string; group: string; version: string; plural: string };
   /** The ako.vmware.com kinds to watch when their CRDs are installed (default WATCHED_CRD_KINDS). */
   crdKinds?: readonly string[];
   /** How often to look for ako.vmware.com CRDs being installed or removed (default 30 s). */
@@ -193,6 +199,8 @@ class KubernetesProvider implements SnapshotProvider {
   private readonly state = emptySnapshot();
   private readonly core: WatchedKind[] = [];
   private readonly crds = new Map<string, { spec: CrdKind; watched: WatchedKind }>();
+  /** Kinds that may be missing without holding back the first snapshot (the CNI's). */
+  private readonly optional: WatchedKind[] = [];
   private readonly emitter;
   private onChange: ((s: ClusterSnapshot, p: SourceProblem[]) => void) | undefined;
   private initialDone = false;
@@ -232,9 +240,18 @@ class KubernetesProvider implements SnapshotProvider {
     this.watchCore('Namespace', '/api/v1/namespaces', 'namespaces', () => core.listNamespace());
     this.watchCore('Node', '/api/v1/nodes', 'nodes', () => core.listNode());
     if (this.opts.pods) this.watchCore('Pod', '/api/v1/pods', 'pods', () => core.listPodForAllNamespaces(), (o) => summarizeWatchedPod(o as never));
+    const cni = this.opts.cniKind;
+    if (cni) {
+      const map = new Map<string, CustomObject>();
+      this.state.custom.set(cni.kind, map);
+      const custom = this.kc.makeApiClient(CustomObjectsApi);
+      const list = (): Promise<KubernetesListObject<AnyObject>> =>
+        custom.listClusterCustomObject({ group: cni.group, version: cni.version, plural: cni.plural }) as Promise<KubernetesListObject<AnyObject>>;
+      this.optional.push(new WatchedKind(cni.kind, this.kc, `/apis/${cni.group}/${cni.version}/${cni.plural}`, list, map, this.changed, this.retry));
+    }
     const synced = new Promise<void>((resolve) => { this.syncWaiter = resolve; });
     await this.refreshCrds();
-    await Promise.all([...this.core, ...[...this.crds.values()].map((c) => c.watched)].map((w) => w.start()));
+    await Promise.all(this.watchers().map((w) => w.start()));
     this.checkInitialSync();
     await synced;
     const discoveryMs = this.opts.crdDiscoveryMs ?? 30_000;
@@ -242,11 +259,15 @@ class KubernetesProvider implements SnapshotProvider {
     if (this.opts.resyncMs && !this.stopped) this.resyncTimer = setInterval(() => this.emitter.poke(), this.opts.resyncMs);
   }
 
+  private watchers(): WatchedKind[] {
+    return [...this.core, ...[...this.crds.values()].map((c) => c.watched), ...this.optional];
+  }
+
   /** The first snapshot waits for every core kind; a CRD kind that fails to list does not hold it back. */
   private checkInitialSync(): void {
     if (this.initialDone || this.stopped) return;
     if (!this.core.every((w) => w.synced)) return;
-    if (![...this.crds.values()].every(({ watched }) => watched.synced || watched.failedBeforeSync)) return;
+    if (![...[...this.crds.values()].map((c) => c.watched), ...this.optional].every((w) => w.synced || w.failedBeforeSync)) return;
     this.initialDone = true;
     this.emit();
     this.syncWaiter?.();
@@ -318,7 +339,7 @@ class KubernetesProvider implements SnapshotProvider {
 
   private problems(): SourceProblem[] {
     const out: SourceProblem[] = [];
-    for (const w of [...this.core, ...[...this.crds.values()].map((c) => c.watched)]) {
+    for (const w of this.watchers()) {
       if (w.problem) out.push({ where: `${w.kind} (list/watch)`, message: w.problem });
     }
     return out;
@@ -345,7 +366,7 @@ class KubernetesProvider implements SnapshotProvider {
     this.emitter.cancel();
     if (this.discoveryTimer) clearInterval(this.discoveryTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    await Promise.all([...this.core, ...[...this.crds.values()].map((c) => c.watched)].map((w) => w.stop()));
+    await Promise.all(this.watchers().map((w) => w.stop()));
     this.syncWaiter?.();
   }
 }

@@ -14,6 +14,7 @@ import { endpointsToSlices, ingressV1beta1ToV1, normalizeSecret } from './conver
 import { summarizePod } from './pods.js';
 import { parseManifest, type ManifestObject, type ParsedFile } from './manifest-parse.js';
 import { AKO_CRD_GROUP, AKO_CRD_KINDS, type SourceLogger } from './kubernetes.js';
+import { CNI_API_VERSIONS } from '../sync/cni-cidrs.js';
 import { emptySnapshot, type ClusterSnapshot, type CustomObject, type SnapshotProvider, type SourceProblem } from './types.js';
 
 export interface ManifestProviderOptions {
@@ -323,6 +324,11 @@ function prepare(parsed: ParsedFile): { placed: Placed[]; problems: SourceProble
     const { apiVersion, kind } = object;
     if (apiVersion.startsWith(`${AKO_CRD_GROUP}/`)) {
       placed.push(placedOf(kind, { custom: true }, scoped(object, !CLUSTER_SCOPED_CRDS.has(kind)), where));
+      continue;
+    }
+    // The CNI's Pod CIDR objects (Calico BlockAffinity, CiliumNode, HostSubnet), for static routes.
+    if (CNI_API_VERSIONS[kind] === apiVersion) {
+      placed.push(placedOf(kind, { custom: true }, scoped(object, false), where));
       continue;
     }
     const rule = KINDS[kind];

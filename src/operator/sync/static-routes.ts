@@ -9,8 +9,10 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { ControllerClient } from '../controller-client/client.js';
 import { ControllerError } from '../controller-client/errors.js';
 import type { OperatorSettings } from '../settings/types.js';
+import { cniPodCidrs, ovnNodeSubnets, OVN_SUBNETS_ANNOTATION } from './cni-cidrs.js';
 
 export const POD_CIDRS_ANNOTATION = 'ako.vmware.com/pod-cidrs';
+const NO_CUSTOM: ReadonlyMap<string, ReadonlyMap<string, unknown>> = new Map();
 export const CLUSTER_LABEL = 'clustername';
 
 export interface StaticRoute {
@@ -41,14 +43,31 @@ function v4Prefix(cidr: string): StaticRoute['prefix'] | undefined {
   return { ip_addr: { addr: cidr.slice(0, cidr.indexOf('/')), type: 'V4' }, mask: Number(m[5]) };
 }
 
-/** The node's Pod CIDRs: the annotation when present (comma-separated), else spec.podCIDRs (spec.podCIDR). */
-function podCidrs(node: V1Node): { cidrs: string[]; problem?: string } {
+/** Where Pod CIDRs come from besides the node: the CNI (`cniPlugin`) and what its objects hold per node. */
+export interface CniCidrs {
+  plugin: string;
+  /** Node name → CIDRs from the CNI's objects (Calico, Cilium, OpenShift SDN); undefined: the CNI uses the node's. */
+  byNode?: ReadonlyMap<string, string[]>;
+}
+
+/**
+ * The node's Pod CIDRs: the ako.vmware.com/pod-cidrs annotation when present (comma-separated),
+ * else the CNI's own objects or OVN's node annotation, else spec.podCIDRs (spec.podCIDR).
+ */
+function podCidrs(node: V1Node, cni: CniCidrs | undefined): { cidrs: string[]; problem?: string } {
   const annotation = node.metadata?.annotations?.[POD_CIDRS_ANNOTATION];
   if (annotation !== undefined) {
     const cidrs = annotation.split(',').map((c) => c.trim()).filter(Boolean);
     const bad = cidrs.find((c) => !v4Prefix(c));
     if (bad) return { cidrs: [], problem: `annotation ${POD_CIDRS_ANNOTATION}: ${JSON.stringify(bad)} is not an IPv4 CIDR` };
     return { cidrs };
+  }
+  // A node the CNI allocated nothing to yet (a Calico node without pods) has no route: not a problem.
+  if (cni?.byNode) return { cidrs: cni.byNode.get(node.metadata?.name ?? '') ?? [] };
+  if (cni?.plugin === 'ovn-kubernetes') {
+    const ovn = ovnNodeSubnets(node);
+    if (!ovn) return { cidrs: [], problem: `no readable ${OVN_SUBNETS_ANNOTATION} annotation (cniPlugin ovn-kubernetes)` };
+    return { cidrs: ovn };
   }
   const spec = node.spec?.podCIDRs?.length ? node.spec.podCIDRs : node.spec?.podCIDR ? [node.spec.podCIDR] : [];
   if (!spec.length) return { cidrs: [], problem: `no Pod CIDR (spec.podCIDRs is empty and there is no ${POD_CIDRS_ANNOTATION} annotation)` };
@@ -58,10 +77,10 @@ function podCidrs(node: V1Node): { cidrs: string[]; problem?: string } {
 /** What one node gives: its IPv4 InternalIP and IPv4 Pod CIDR prefixes, or why it gives none. */
 interface NodeRoutes { ip?: string; prefixes: StaticRoute['prefix'][]; problem?: string }
 
-function nodeRoutes(node: V1Node): NodeRoutes {
+function nodeRoutes(node: V1Node, cni: CniCidrs | undefined): NodeRoutes {
   const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP' && net.isIPv4(a.address))?.address;
   if (!ip) return { prefixes: [], problem: 'no IPv4 InternalIP in status.addresses' };
-  const { cidrs, problem } = podCidrs(node);
+  const { cidrs, problem } = podCidrs(node, cni);
   if (problem) return { prefixes: [], problem };
   // IPv6 Pod CIDRs of a dual-stack node are left out (v4Prefix → undefined).
   return { ip, prefixes: cidrs.map(v4Prefix).filter((p): p is StaticRoute['prefix'] => !!p) };
@@ -72,9 +91,10 @@ function nodeRoutes(node: V1Node): NodeRoutes {
  * nodes by name, each node's Pod CIDRs in order, route_id `<clusterName>-1`, `-2`, …. IPv6 Pod
  * CIDRs are skipped (ipFamily V4, as AKO's default), as are a prefix already routed by an
  * earlier node (AKO: "static route prefix already exists"). `cache` keeps each node object's
- * reading, so a pass after one node changed reads only that one.
+ * reading, so a pass after one node changed reads only that one (not used when the CIDRs come
+ * from the CNI's objects, which change apart from the node).
  */
-export function desiredStaticRoutes(nodes: Iterable<V1Node>, clusterName: string, cache?: WeakMap<V1Node, NodeRoutes>): { routes: StaticRoute[]; problems: NodeRouteProblem[] } {
+export function desiredStaticRoutes(nodes: Iterable<V1Node>, clusterName: string, cache?: WeakMap<V1Node, NodeRoutes>, cni?: CniCidrs): { routes: StaticRoute[]; problems: NodeRouteProblem[] } {
   const routes: StaticRoute[] = [];
   const problems: NodeRouteProblem[] = [];
   const seen = new Set<string>();
@@ -82,8 +102,8 @@ export function desiredStaticRoutes(nodes: Iterable<V1Node>, clusterName: string
   const sorted = [...nodes].sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   for (const node of sorted) {
     const name = node.metadata?.name ?? '';
-    let r = cache?.get(node);
-    if (!r) { r = nodeRoutes(node); cache?.set(node, r); }
+    let r = cni?.byNode ? undefined : cache?.get(node);
+    if (!r) { r = nodeRoutes(node, cni); if (!cni?.byNode) cache?.set(node, r); }
     if (r.problem) { problems.push({ node: name, message: r.problem }); continue; }
     for (const prefix of r.prefixes) {
       const key = `${prefix.ip_addr.addr}/${prefix.mask}`;
@@ -178,6 +198,8 @@ export interface StaticRouteLog { info(obj: object, msg?: string): void; warn(ob
  */
 export class StaticRouteSync {
   private lastNodes = new Map<string, V1Node>();
+  /** The CNI objects' CIDRs last used (JSON), so a change to them alone recomputes the routes. */
+  private lastCni = '';
   private routes: StaticRoute[] = [];
   /** `routes` as JSON (computed with them, compared on every pass). */
   private signature = '[]';
@@ -201,19 +223,23 @@ export class StaticRouteSync {
    * configured SE group (when the start-up check ran as a follower) and those AviInfraSettings
    * name (§1.6). Throws ControllerError to be retried.
    */
-  async run(nodes: ReadonlyMap<string, V1Node>, deleting: boolean, infraSettings?: ReadonlyMap<string, { spec?: Record<string, unknown> }>): Promise<void> {
+  async run(nodes: ReadonlyMap<string, V1Node>, deleting: boolean, infraSettings?: ReadonlyMap<string, { spec?: Record<string, unknown> }>,
+    custom?: ReadonlyMap<string, ReadonlyMap<string, unknown>>): Promise<void> {
     if (!staticRouteSyncOn(this.settings)) return;
     if (!deleting) await this.labelSeGroups(infraSettings);
     const clusterName = this.settings.clusterName;
+    const cni: CniCidrs = { plugin: this.settings.cniPlugin.toLowerCase(), byNode: cniPodCidrs(this.settings.cniPlugin, custom ?? NO_CUSTOM) };
+    const cniText = cni.byNode ? JSON.stringify([...cni.byNode].sort()) : '';
     // Nodes change often (status heartbeats): routes are computed again only then, written only when they differ.
-    if (!sameNodes(this.lastNodes, nodes)) {
-      const { routes, problems } = desiredStaticRoutes(nodes.values(), clusterName, this.perNode);
+    if (!sameNodes(this.lastNodes, nodes) || cniText !== this.lastCni) {
+      const { routes, problems } = desiredStaticRoutes(nodes.values(), clusterName, this.perNode, cni);
       const text = problems.map((p) => `${p.node}: ${p.message}`).join('; ');
       if (text && text !== this.reported) this.log.warn({ nodes: problems }, `static routes: nodes without a route (${text})`);
       this.reported = text;
       this.routes = routes;
       this.signature = JSON.stringify(routes);
       this.lastNodes = new Map(nodes);
+      this.lastCni = cniText;
     }
     const routes = deleting ? [] : this.routes;
     const signature = deleting ? '[]' : this.signature;

@@ -22,6 +22,7 @@ import { backendKeys } from './ingress-parse.js';
 import { buildInNamespaceTenant } from './tenants.js';
 import type { CrdVerdict, KnownRefs } from './crd/index.js';
 import { translate } from './index.js';
+import { CNI_API_VERSIONS } from '../sync/cni-cidrs.js';
 
 /** What is kept of a desired object between passes. */
 export interface WantedObject {
@@ -58,8 +59,9 @@ export function outcomeKey(o: ObjectOutcome): string {
   return `${o.ref.kind}/${o.ref.namespace}/${o.ref.name}`;
 }
 
+/** AKO CRD objects present (the CNI's Pod CIDR objects in `custom` shape no translation). */
 function hasCrdObjects(s: ClusterSnapshot): boolean {
-  for (const m of s.custom.values()) if (m.size > 0) return true;
+  for (const [kind, m] of s.custom) if (m.size > 0 && !(kind in CNI_API_VERSIONS)) return true;
   return false;
 }
 

@@ -107,6 +107,7 @@ describe('manifest provider', () => {
     writeFileSync(join(dir, 'app.yaml'), APP);
     writeFileSync(join(dir, 'bad.yaml'), BAD);
     writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
+    writeFileSync(join(dir, 'calico.yaml'), 'apiVersion: crd.projectcalico.org/v1\nkind: BlockAffinity\nmetadata: {name: node-1-192-168-1-0-26, namespace: ignored}\nspec: {node: node-1, cidr: 192.168.1.0/26, state: confirmed, deleted: "false"}\n');
     provider = createManifestProvider(dir, { debounceMs: 20 });
     await provider.start((s, p) => { latest = s; problems = p; });
   });
@@ -123,6 +124,12 @@ describe('manifest provider', () => {
     assert.ok(latest.secrets.has('shop/shop-tls'));
     assert.deepEqual([...latest.custom.get('HostRule')!.keys()], ['shop/shop']);
     assert.equal(latest.custom.get('L4Rule')?.size, 0, 'CRD kinds are present, empty');
+  });
+
+  it('takes the CNI\'s Pod CIDR objects (Calico BlockAffinity), cluster-scoped, for static routes', () => {
+    const blocks = latest!.custom.get('BlockAffinity');
+    assert.deepEqual([...(blocks?.keys() ?? [])], ['node-1-192-168-1-0-26']);
+    assert.equal((blocks?.get('node-1-192-168-1-0-26') as { spec?: { cidr?: string } } | undefined)?.spec?.cidr, '192.168.1.0/26');
   });
 
   it('converts Endpoints to EndpointSlices per address family, with readiness', () => {
