@@ -215,14 +215,17 @@ describe('static routes against the real controller, through the Kubernetes API 
     await double?.stop();
   });
 
-  async function operator(clusterName: string, problems: string[] = []) {
+  /** An operator on the double; `cniPlugin` also names the SE group it uses (Default-Group carries cluster "routes"' label). */
+  async function operator(clusterName: string, problems: string[] = [], cniPlugin?: string) {
     const { settings } = settingsFromValues({
-      AKOSettings: { clusterName, fullSyncFrequency: '0' },
+      AKOSettings: { clusterName, fullSyncFrequency: '0', ...(cniPlugin ? { cniPlugin } : {}) },
       NetworkSettings: { vipNetworkList: [{ networkName: 'local-vip' }] },
+      ...(cniPlugin ? { ControllerSettings: { serviceEngineGroupName: `${clusterName}-seg` } } : {}),
     }, {});
     const kubeConfig = double.kubeConfig();
+    const provider = createKubernetesProvider({ kubeConfig, debounceMs: 20, retryMinMs: 100, retryMaxMs: 300, cniKind: cniKind(settings.cniPlugin) });
     const op = await startOperator({
-      controller: ctl!.url, provider: createKubernetesProvider({ kubeConfig, debounceMs: 20 }), sink: createKubernetesStatusSink(kubeConfig),
+      controller: ctl!.url, provider, sink: createKubernetesStatusSink(kubeConfig),
       settings, listen: '127.113.0.3:0', username: 'admin', password: ADMIN_PASSWORD,
       fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
       lifecycle: { checkFailed: (p) => problems.push(p) },
@@ -234,25 +237,6 @@ describe('static routes against the real controller, through the Kubernetes API 
   const vrf = async () => (await ctl!.api('GET', '/api/vrfcontext?name=global')).body.results[0];
   const vrfRoutes = async () => brief((await vrf()).static_routes ?? []);
   const kubeNode = (n: V1Node) => ({ ...n, metadata: { ...n.metadata } });
-
-  async function calicoOperator(clusterName: string) {
-    // Its own SE group: Default-Group carries the label of cluster "routes".
-    await ctl!.api('POST', '/api/serviceenginegroup', { name: `${clusterName}-seg` });
-    const { settings, problems } = settingsFromValues({
-      AKOSettings: { clusterName, fullSyncFrequency: '0', cniPlugin: 'calico' },
-      NetworkSettings: { vipNetworkList: [{ networkName: 'local-vip' }] },
-      ControllerSettings: { serviceEngineGroupName: `${clusterName}-seg` },
-    }, {});
-    assert.deepEqual(problems, []);
-    const kubeConfig = double.kubeConfig();
-    const op = await startOperator({
-      controller: ctl!.url, provider: createKubernetesProvider({ kubeConfig, debounceMs: 20, retryMinMs: 100, retryMaxMs: 300, cniKind: cniKind(settings.cniPlugin) }),
-      sink: createKubernetesStatusSink(kubeConfig), settings, listen: '127.113.0.3:0', username: 'admin', password: ADMIN_PASSWORD,
-      fastRetryMs: 100, slowRetryMs: 300, checkRetryMs: 200, logger: pino({ level: 'silent' }),
-    });
-    operators.push(op);
-    return op;
-  }
 
   /** The cluster's routes to the Calico test nodes (10.1.0.x), without route ids: nodes of the test above are in the double too. */
   const ourRoutes = async (clusterName: string): Promise<string[]> =>
@@ -339,8 +323,11 @@ describe('static routes against the real controller, through the Kubernetes API 
     double.create(calicoNode('cal-1', '10.1.0.1') as any);
     double.create(calicoNode('cal-2', '10.1.0.2') as any);
     // Started before Calico's CRD exists: the operator comes up and serves; the kind is retried.
-    const op = await calicoOperator('cal');
+    await ctl!.api('POST', '/api/serviceenginegroup', { name: 'cal-seg' });
+    const problems: string[] = [];
+    const { op } = await operator('cal', problems, 'calico');
     await eventually(async () => (await fetch(`${op.url}/api/status`)).ok, 'the operator ready without the CRD');
+    assert.deepEqual(problems, []);
     assert.deepEqual(await ourRoutes('cal'), [], 'no route from spec.podCIDRs with cniPlugin calico');
 
     double.create(BLOCK_AFFINITY_CRD as any);
