@@ -122,6 +122,10 @@ const APPLIED: Record<string, Apply> = {
   'AKOSettings.enableEVH': set(bool, (s, v) => { s.enableEVH = v; }),
   'AKOSettings.vipPerNamespace': set(bool, (s, v) => { s.vipPerNamespace = v; }),
   'AKOSettings.disableStaticRouteSync': set(bool, (s, v) => { s.disableStaticRouteSync = v; }),
+  // V4 is what Portico does (AKO's default); only V6 is something it cannot honour.
+  'AKOSettings.ipFamily': (s, v, key, p) => {
+    if (oneOf(['V4', 'V6'] as const)(v, key, p) === 'V6') p.push({ key, message: 'V6 is not supported by Portico (IPv4 VIPs, pool members and routes are used)' });
+  },
   // calico/canal, cilium, openshift and ovn-kubernetes: Pod CIDRs come from the CNI's objects (sync/cni-cidrs.ts).
   'AKOSettings.cniPlugin': set(str, (s, v) => { s.cniPlugin = v.toLowerCase(); }),
   'AKOSettings.blockedNamespaceList': set(strings, (s, v) => { s.blockedNamespaceList = v; }),
@@ -175,7 +179,6 @@ const DEPLOYMENT_KEYS = [
 const UNSUPPORTED: Record<string, unknown> = {
   'AKOSettings.servicesAPI': false,
   'AKOSettings.istioEnabled': false,
-  'AKOSettings.ipFamily': '',
   'AKOSettings.useDefaultSecretsOnly': false,
   'AKOSettings.vpcMode': false,
   'NetworkSettings.nodeNetworkList': [],
@@ -257,6 +260,7 @@ function finish(s: OperatorSettings, raw: Map<string, unknown>, env: NodeJS.Proc
   envApply('VIP_PER_NAMESPACE', 'AKOSettings.vipPerNamespace');
   envApply('DISABLE_STATIC_ROUTE_SYNC', 'AKOSettings.disableStaticRouteSync');
   envApply('FQDN_REUSE_POLICY', 'L7Settings.fqdnReusePolicy');
+  envApply('IP_FAMILY', 'AKOSettings.ipFamily');
   envApply('CNI_PLUGIN', 'AKOSettings.cniPlugin');
   envApply('PORTICO_USERNAME', 'avicredentials.username');
   envApply('PORTICO_PASSWORD', 'avicredentials.password');

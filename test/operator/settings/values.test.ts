@@ -107,6 +107,14 @@ test('EVH: enableEVH and vipPerNamespace are applied (values and env); vipPerNam
   assert.equal(env.settings.vipPerNamespace, true);
 });
 
+test('AKOSettings.ipFamily: "" and V4 (what Portico does) are quiet; V6 and unknown values are reported (values and env IP_FAMILY)', () => {
+  assert.deepEqual(settingsFromValues({ AKOSettings: { ipFamily: '' } }).problems, []);
+  assert.deepEqual(settingsFromValues({ AKOSettings: { ipFamily: 'V4' } }).problems, []);
+  assert.match(settingsFromValues({ AKOSettings: { ipFamily: 'V6' } }).problems[0]!.message, /V6 is not supported/);
+  assert.match(settingsFromValues({ AKOSettings: { ipFamily: 'V5' } }).problems[0]!.message, /V4\|V6/);
+  assert.match(settingsFromValues(undefined, { IP_FAMILY: 'V6' }).problems[0]!.message, /V6 is not supported/);
+});
+
 test('EVH: L7Settings.fqdnReusePolicy (values and env FQDN_REUSE_POLICY); Strict without EVH and unknown values are reported', () => {
   assert.equal(settingsFromValues(undefined).settings.l7.fqdnReusePolicy, 'InterNamespaceAllowed');
   const strict = settingsFromValues({ AKOSettings: { enableEVH: true }, L7Settings: { fqdnReusePolicy: 'Strict' } });
